@@ -1,0 +1,77 @@
+"""Unified events: what a provider's response parser yields, whatever the wire format."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import attrs
+
+__all__ = ["Chunk", "Event", "Finish", "Image", "TextDelta", "Usage"]
+
+
+@attrs.frozen
+class TextDelta:
+    """A piece of reply text, in arrival order; pieces keep their own spaces."""
+
+    text: str
+
+
+@attrs.frozen
+class Image:
+    """A generated image: its URL and/or its bytes with their MIME type."""
+
+    url: str | None = None
+    data: bytes | None = attrs.field(default=None, repr=lambda d: f"<{len(d)} bytes>")
+    mime_type: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.url is None and self.data is None:
+            raise ValueError("an Image needs a url or data")
+
+    @property
+    def b64_json(self) -> str | None:
+        """Return the bytes base64-encoded, as OpenAI's b64_json, or None without bytes."""
+        return None if self.data is None else base64.b64encode(self.data).decode("ascii")
+
+    @property
+    def extension(self) -> str:
+        """Return a file extension that fits the MIME type (".png" when unknown)."""
+        known = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp",
+                 "image/gif": ".gif"}
+        return known.get((self.mime_type or "").split(";")[0].strip(), ".png")
+
+    def save(self, path: str | Path) -> Path:
+        """Write the image bytes to path and return it; raises ValueError without bytes."""
+        if self.data is None:
+            raise ValueError(f"this image has no bytes, only a URL: {self.url}")
+        target = Path(path)
+        target.write_bytes(self.data)
+        return target
+
+
+@attrs.frozen
+class Usage:
+    """Token counts, when the provider reports them."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+@attrs.frozen
+class Finish:
+    """Why the reply ended ("stop", "length", ...), as the provider said it."""
+
+    reason: str
+
+
+Event = TextDelta | Image | Usage | Finish
+
+
+@attrs.frozen
+class Chunk:
+    """One piece of a streamed reply as the caller sees it: text, or an image."""
+
+    text: str = ""
+    image: Image | None = None

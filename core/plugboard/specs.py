@@ -1,0 +1,108 @@
+"""What a provider plugin declares: its models, options and settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+__all__ = ["Kind", "ModelInfo", "ModelSpec", "Option", "ProviderSpec", "Setting"]
+
+Kind = Literal["chat", "image"]
+KINDS: tuple[Kind, ...] = ("chat", "image")
+
+
+def _check_kind(_instance: object, _attribute: object, value: str) -> None:
+    if value not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {value!r}")
+
+
+@attrs.frozen
+class ModelSpec:
+    """One model a provider serves: its wire id, kind and availability."""
+
+    id: str
+    kind: Kind = attrs.field(default="chat", validator=_check_kind)
+    available: bool = True
+    # Provider-specific data the request builder needs (AmigoChat's personaId, say).
+    extra: Mapping[str, Any] = attrs.field(factory=dict, eq=False)
+
+
+@attrs.frozen
+class Option:
+    """A per-call option a provider accepts, with its type and the default sent upstream."""
+
+    type: type | tuple[type, ...]
+    default: Any = None
+    kinds: tuple[Kind, ...] = KINDS
+    doc: str = ""
+
+
+@attrs.frozen
+class Setting:
+    """A per-provider configuration value (a cookie, a token) read from config or environment."""
+
+    doc: str = ""
+    secret: bool = True
+
+
+@attrs.frozen
+class ProviderSpec:
+    """Everything a plugin tells the core about its provider (the model-listing hook)."""
+
+    name: str
+    base_url: str
+    models: tuple[ModelSpec, ...] = attrs.field(converter=tuple)
+    default_model: str | None = None
+    options: Mapping[str, Option] = attrs.field(factory=dict)
+    settings: Mapping[str, Setting] = attrs.field(factory=dict)
+    # One line on how to authenticate, shown in AuthenticationError messages.
+    auth_hint: str = ""
+    # alias -> model id; resolved before the ids, as upstream did.
+    aliases: Mapping[str, str] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
+            raise ValueError(f"provider name must be alphanumeric with - or _, got {self.name!r}")
+        ids = [m.id for m in self.models]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"provider {self.name!r} lists a model id twice")
+        missing = sorted(set(self.aliases.values()) - set(ids))
+        if missing:
+            raise ValueError(f"provider {self.name!r} has aliases to unknown ids: {missing}")
+        if self.default_model is not None and self.default_model not in ids:
+            raise ValueError(f"provider {self.name!r}: default model {self.default_model!r} "
+                             "is not one of its models")
+
+    def model(self, model_id: str) -> ModelSpec:
+        """Return the model with this wire id (KeyError if none)."""
+        for spec in self.models:
+            if spec.id == model_id:
+                return spec
+        raise KeyError(model_id)
+
+    def aliases_of(self, model_id: str) -> tuple[str, ...]:
+        """Return every alias that resolves to model_id, in table order."""
+        return tuple(alias for alias, target in self.aliases.items() if target == model_id)
+
+
+@attrs.frozen
+class ModelInfo:
+    """A model as the registry lists it."""
+
+    id: str
+    provider: str
+    kind: Kind
+    aliases: tuple[str, ...] = ()
+    available: bool = True
+    default: bool = False
+
+    @property
+    def qualified_id(self) -> str:
+        """Return "provider/id", the name that pins this provider."""
+        return f"{self.provider}/{self.id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return attrs.asdict(self) | {"aliases": list(self.aliases)}
