@@ -20,3 +20,24 @@ class _CompatClientResponse(aioresponses.core.ClientResponse):  # type: ignore[m
 
 
 aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
+
+
+import pytest  # noqa: E402
+
+from mockprovider import MockProvider, MockServer  # noqa: E402
+
+
+@pytest.fixture
+def mock_server() -> MockServer:
+    """A fresh mock service (not yet running)."""
+    return MockServer()
+
+
+@pytest.fixture
+async def mock_registry(mock_server: MockServer, serve_app: Any, make_registry: Any) -> Any:
+    """A registry with only the mock provider, pointed at a running mock service."""
+    url = await serve_app(mock_server.app)
+    from plugboard import RetryPolicy
+
+    return make_registry([MockProvider()], base_urls={"mock": url},
+                         retry=RetryPolicy(backoff=0.01, max_backoff=0.05))

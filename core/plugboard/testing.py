@@ -1,0 +1,75 @@
+"""pytest plugin for provider authors: registries from chosen plugins, emulators on loopback.
+
+Loaded automatically through the `pytest11` entry point. Its async fixtures need
+pytest-asyncio (install `plugboard[test]`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from .registry import Registry
+
+__all__ = ["RegistryFactory", "ServeApp", "make_registry", "serve_app"]
+
+ServeApp = Callable[["web.Application"], Awaitable[str]]
+RegistryFactory = Callable[..., "Registry"]
+
+try:
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - the fixtures below need it; say so when used
+    pytest_asyncio = None
+
+
+def _async_fixture(function: Any) -> Any:
+    if pytest_asyncio is None:
+        return pytest.fixture(function)
+    return pytest_asyncio.fixture(function)
+
+
+@_async_fixture
+async def serve_app() -> AsyncIterator[ServeApp]:
+    """Run aiohttp applications on 127.0.0.1 for the test: `url = await serve_app(app)`."""
+    from . import emulation
+
+    async with AsyncExitStack() as stack:
+        async def start(app: web.Application) -> str:
+            return await stack.enter_async_context(emulation.serve_app(app))
+
+        yield start
+
+
+@_async_fixture
+async def make_registry() -> AsyncIterator[RegistryFactory]:
+    """Build registries closed after the test.
+
+    `make_registry(plugins=[my_plugin], base_urls={"myprovider": url}, config=..., **kwargs)`;
+    `plugins=None` discovers the installed entry points. The environment is not read unless
+    `environ=` is passed, so a developer's own settings never leak into tests.
+    """
+    from .registry import Registry
+
+    made: list[Registry] = []
+
+    def factory(plugins: Iterable[object] | None = (), *,
+                base_urls: Mapping[str, str] | None = None,
+                config: Mapping[str, Mapping[str, Any]] | None = None,
+                **kwargs: Any) -> Registry:
+        merged = {name: dict(values) for name, values in (config or {}).items()}
+        for name, url in (base_urls or {}).items():
+            merged.setdefault(name, {})["base_url"] = url
+        kwargs.setdefault("environ", {})
+        registry = Registry(plugins, config=merged, **kwargs)
+        made.append(registry)
+        return registry
+
+    yield factory
+    for registry in made:
+        await registry.aclose()
