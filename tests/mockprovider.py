@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
-
 from plugboard import (
     CompletionRequest,
     Finish,
@@ -23,7 +22,6 @@ from plugboard import (
     ResponseFormatError,
     Setting,
     TextDelta,
-    Usage,
     hookimpl,
 )
 from plugboard.emulation import new_app, png_bytes, words_of
@@ -120,7 +118,7 @@ class MockServer:
     async def chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.seen.append(body)
-        self.headers.append(dict(request.headers))
+        self.headers.append({k.lower(): v for k, v in request.headers.items()})
         failure = self._failure()
         if failure is not None:
             return failure

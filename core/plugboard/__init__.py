@@ -60,7 +60,46 @@ _LAZY = {
     "Download": "transport", "ProviderTransport": "transport",
 }
 
-__all__ = ["__version__", "hookimpl", *sorted(_LAZY)]
+__all__ = [
+    "AllProvidersFailedError",
+    "AuthenticationError",
+    "Chunk",
+    "Completion",
+    "CompletionRequest",
+    "CompletionStream",
+    "Download",
+    "Finish",
+    "HttpRequest",
+    "HttpResponse",
+    "Image",
+    "InvalidRequestError",
+    "Limits",
+    "Message",
+    "ModelInfo",
+    "ModelSpec",
+    "ModelUnavailableError",
+    "Option",
+    "PartialResponseError",
+    "PlugboardError",
+    "PluginError",
+    "ProviderConfig",
+    "ProviderError",
+    "ProviderSpec",
+    "ProviderTimeoutError",
+    "ProviderTransport",
+    "ProviderUnavailableError",
+    "RateLimitError",
+    "Registry",
+    "ResponseFormatError",
+    "RetryPolicy",
+    "Setting",
+    "TextDelta",
+    "Timeouts",
+    "UnknownModelError",
+    "Usage",
+    "__version__",
+    "hookimpl",
+]
 
 
 def __getattr__(name: str) -> Any:

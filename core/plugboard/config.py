@@ -54,7 +54,8 @@ class ProviderConfig:
 
     def __repr__(self) -> str:
         shown = {k: ("***" if k in self.secret_names else v) for k, v in self.values.items()}
-        return f"ProviderConfig(provider={self.provider!r}, base_url={self.base_url!r}, values={shown!r})"
+        return (f"ProviderConfig(provider={self.provider!r}, base_url={self.base_url!r}, "
+                f"values={shown!r})")
 
 
 def resolve_config(

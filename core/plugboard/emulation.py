@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import asyncio.base_events
 import hashlib
 import struct
 import zlib
@@ -12,7 +14,10 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-__all__ = ["STATS_KEY", "EmulatorStats", "new_app", "png_bytes", "serve_app", "stats_middleware", "words_of"]
+__all__ = [
+    "STATS_KEY", "EmulatorStats", "new_app", "png_bytes", "serve_app", "stats_middleware",
+    "words_of",
+]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -88,8 +93,10 @@ async def serve_app(app: web.Application, host: str = "127.0.0.1",
     site = web.TCPSite(runner, host, port)
     await site.start()
     try:
-        sockets = site._server.sockets if site._server is not None else ()  # type: ignore[union-attr]
-        bound_port = sockets[0].getsockname()[1]
+        # TCPSite keeps its asyncio.Server private; port=0 needs the port the OS picked.
+        server = site._server
+        assert isinstance(server, asyncio.base_events.Server)
+        bound_port = server.sockets[0].getsockname()[1]
         yield f"http://{host}:{bound_port}"
     finally:
         await runner.cleanup()

@@ -159,7 +159,8 @@ class ResponseFormatError(ProviderError):
 class PartialResponseError(ProviderError):
     """The call failed after part of the reply had already reached the caller."""
 
-    def __init__(self, cause: ProviderError, *, delivered_chars: int, delivered_images: int) -> None:
+    def __init__(self, cause: ProviderError, *, delivered_chars: int,
+                 delivered_images: int) -> None:
         self.cause = cause
         self.delivered_chars = delivered_chars
         self.delivered_images = delivered_images

@@ -79,6 +79,9 @@ def _describe(error: BaseException) -> str:
 def _register(manager: pluggy.PluginManager, plugin: object, record: PluginRecord,
               sets: PluginSet) -> None:
     """Register one plugin and ask it for its provider; record, never raise, what fails."""
+    if manager.has_plugin(record.name):
+        record.error = f"a plugin named {record.name!r} is already registered"
+        return
     try:
         manager.register(plugin, name=record.name)
     except (pluggy.PluginValidationError, ValueError) as error:

@@ -92,7 +92,7 @@ class Registry:
     def models(self, *, kind: Kind | None = None, provider: str | None = None) -> list[ModelInfo]:
         """Return every model, optionally only of one kind or provider."""
         return [m for m in self._router.models()
-                if (kind is None or m.kind == kind) and (provider is None or m.provider == provider)]
+                if kind in (None, m.kind) and provider in (None, m.provider)]
 
     def resolve(self, model: str) -> list[Route]:
         """Return the providers that would serve model, in the order they would be tried."""
@@ -141,7 +141,8 @@ class Registry:
         if timeout is None or isinstance(timeout, Timeouts):
             return timeout
         if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-            raise InvalidRequestError(f"timeout must be a positive number of seconds, got {timeout!r}.")
+            raise InvalidRequestError(
+                f"timeout must be a positive number of seconds, got {timeout!r}.")
         base = self.timeouts
         return Timeouts(connect=min(base.connect, timeout), read_idle=min(base.read_idle, timeout),
                         total=float(timeout))
@@ -179,7 +180,8 @@ class Registry:
         events = caller.run(model, attempts, stream=stream, timeouts=timeouts, proxy=proxy)
         if stream:
             return CompletionStream(events)
-        return await _collect(events)
+        completion: Completion = await _collect(events)
+        return completion
 
     def complete_sync(self, model: str, messages: Iterable[MessageInput] | str,
                       **kwargs: Any) -> Completion:
@@ -193,12 +195,12 @@ class Registry:
                 "complete_sync() cannot run inside a running event loop; "
                 "use `await registry.complete(...)` instead."
             )
-        if kwargs.get("stream"):
+        if kwargs.pop("stream", False):
             raise InvalidRequestError("complete_sync() does not stream; use complete(stream=True).")
 
         async def once() -> Completion:
             try:
-                return await self.complete(model, messages, **kwargs)
+                return await self.complete(model, messages, stream=False, **kwargs)
             finally:
                 await self.aclose()  # the session belongs to this short-lived loop
 

@@ -22,14 +22,11 @@ __all__ = ["RegistryFactory", "ServeApp", "make_registry", "serve_app"]
 ServeApp = Callable[["web.Application"], Awaitable[str]]
 RegistryFactory = Callable[..., "Registry"]
 
-try:
-    import pytest_asyncio
-except ImportError:  # pragma: no cover - the fixtures below need it; say so when used
-    pytest_asyncio = None
-
-
 def _async_fixture(function: Any) -> Any:
-    if pytest_asyncio is None:
+    """Mark an async fixture for pytest-asyncio in both its strict and auto modes."""
+    try:
+        import pytest_asyncio
+    except ImportError:  # the plugin still loads; its async fixtures then need auto mode
         return pytest.fixture(function)
     return pytest_asyncio.fixture(function)
 

@@ -141,7 +141,8 @@ class Transport:
                 provider, f"the connection failed before the reply ({type(error).__name__})"
             ) from error
         except aiohttp.ClientResponseError as error:
-            raise ResponseFormatError(provider, f"the reply is not valid HTTP: {error.message}") from error
+            raise ResponseFormatError(
+                provider, f"the reply is not valid HTTP: {error.message}") from error
         if 200 <= raw.status < 300:
             return HttpResponse(provider, raw, self.limits, timeouts.read_idle)
         try:

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Sets up the virtual environment, then runs the linters and the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=${PLUGBOARD_VENV:-.venv}
+bash scripts/setup.sh "$venv"
+"$venv/bin/ruff" check core plugins tests scripts
+"$venv/bin/mypy"  # strict on core/, configured in pyproject.toml
+"$venv/bin/python" -m pytest "$@"

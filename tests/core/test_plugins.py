@@ -1,0 +1,137 @@
+"""Plugin loading: entry points, the allow-list, and isolation of broken plugins."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import sys
+import types
+from typing import Any
+
+import plugboard.plugins
+import pytest
+from mockprovider import MockProvider
+from plugboard import ModelSpec, PluginError, ProviderSpec, Registry, hookimpl
+
+
+class RaisesOnListing:
+    __name__ = "raises_on_listing"
+
+    @hookimpl
+    def plugboard_provider(self) -> ProviderSpec:
+        raise RuntimeError("boom")
+
+
+class WrongType:
+    __name__ = "wrong_type"
+
+    @hookimpl
+    def plugboard_provider(self) -> Any:
+        return {"name": "wrong"}
+
+
+class BadSignature:
+    __name__ = "bad_signature"
+
+    @hookimpl
+    def plugboard_build_request(self, request: Any, config: Any, surprise: Any) -> Any:
+        return None
+
+
+def test_broken_plugins_are_recorded_and_the_rest_keep_working() -> None:
+    copy = MockProvider()
+    copy.__name__ = "mock_copy"
+    registry = Registry([RaisesOnListing(), WrongType(), BadSignature(), MockProvider(), copy,
+                         MockProvider()], environ={})
+    records = {r.name: r for r in registry.plugins()}
+    assert "boom" in (records["raises_on_listing"].error or "")
+    assert "expected plugboard.ProviderSpec" in (records["wrong_type"].error or "")
+    assert "surprise" in (records["bad_signature"].error or "")
+    mocks = [r for r in registry.plugins() if r.name == "mock"]
+    assert mocks[0].error is None and mocks[0].model_count == 3
+    assert "already registered" in (mocks[1].error or "")
+    assert "already served" in (records["mock_copy"].error or "")
+    assert [p.name for p in registry.providers()] == ["mock"]
+    assert {m.id for m in registry.models()} == {"echo", "painter", "broken"}
+
+
+def _fake_entry_points(monkeypatch: pytest.MonkeyPatch, *pairs: tuple[str, str]) -> None:
+    points = [importlib.metadata.EntryPoint(name=name, value=value, group="plugboard")
+              for name, value in pairs]
+
+    def entry_points(*, group: str) -> list[importlib.metadata.EntryPoint]:
+        return points if group == "plugboard" else []
+
+    monkeypatch.setattr(plugboard.plugins.importlib.metadata, "entry_points", entry_points)
+
+
+@pytest.fixture
+def good_module(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
+    module = types.ModuleType("plugboard_goodmock")
+
+    @hookimpl
+    def plugboard_provider() -> ProviderSpec:
+        return ProviderSpec(name="good", base_url="http://127.0.0.1:9", models=(ModelSpec("m"),))
+
+    module.plugboard_provider = plugboard_provider  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "plugboard_goodmock", module)
+    return module
+
+
+def test_entry_point_that_fails_to_import_is_isolated(
+        monkeypatch: pytest.MonkeyPatch, good_module: types.ModuleType) -> None:
+    _fake_entry_points(monkeypatch, ("broken", "plugboard_no_such_module_xyz"),
+                       ("good", "plugboard_goodmock"))
+    registry = Registry.discover(environ={})
+    records = {r.name: r for r in registry.plugins()}
+    assert "failed to import" in (records["broken"].error or "")
+    assert records["good"].error is None
+    assert records["good"].hooks == ("plugboard_provider",)
+    assert [m.id for m in registry.models()] == ["m"]
+
+
+@pytest.mark.parametrize(("allow", "expected"), [
+    ("", []), ("good", ["good"]), ("good, other", ["good"]), (None, ["good"])])
+def test_load_plugins_allow_list(monkeypatch: pytest.MonkeyPatch, good_module: types.ModuleType,
+                                 allow: str | None, expected: list[str]) -> None:
+    _fake_entry_points(monkeypatch, ("good", "plugboard_goodmock"))
+    environ = {} if allow is None else {"PLUGBOARD_LOAD_PLUGINS": allow}
+    assert [r.name for r in Registry.discover(environ=environ).plugins()] == expected
+
+
+def test_real_entry_point_discovery_of_installed_distributions() -> None:
+    """The seed plugins are installed distributions: discovery finds them by entry point."""
+    registry = Registry.discover(environ={})
+    found = {r.distribution: r for r in registry.plugins()}
+    for dist in ("plugboard-aichats", "plugboard-amigochat"):
+        if dist not in found:
+            pytest.fail(f"{dist} is not installed: run `pip install -e plugins/...`")
+        assert found[dist].error is None
+        assert found[dist].version
+
+
+async def test_hook_that_raises_is_named_in_a_plugin_error(mock_registry: Registry) -> None:
+    class Exploding:
+        @hookimpl(tryfirst=True)
+        def plugboard_build_request(self, request: Any, config: Any) -> Any:
+            raise KeyError("oops")
+
+    mock_registry.plugin_manager.register(Exploding())
+    with pytest.raises(PluginError, match="plugboard_build_request: KeyError"):
+        await mock_registry.complete("echo", "hi")
+
+
+async def test_parser_yielding_wrong_type_is_a_plugin_error(mock_registry: Registry) -> None:
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def plugboard_parse_response(self, request: Any, response: Any, transport: Any) -> Any:
+            inner = yield
+
+            async def junk() -> Any:
+                async for _ in inner:
+                    yield "not an event"
+
+            return junk()
+
+    mock_registry.plugin_manager.register(Wrapper())
+    with pytest.raises(PluginError, match="yielded str"):
+        await mock_registry.complete("echo", "hi")
