@@ -1,0 +1,45 @@
+"""Helpers shared by the AiChats tests: requests, configs and the running emulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import plugboard_aichats
+from aiohttp import web
+from plugboard.config import ProviderConfig, resolve_config
+from plugboard.emulation import STATS_KEY, EmulatorStats
+from plugboard.messages import normalize_messages
+from plugboard.requests import CompletionRequest
+
+COOKIE = "session=test-cookie"  # a made-up value: no real cookie belongs in the tests
+
+
+def make_request(messages: Any = "hi", model: str = "gpt-4") -> CompletionRequest:
+    """Return a validated CompletionRequest for one of the AiChats models."""
+    spec = plugboard_aichats.plugboard_provider()
+    return CompletionRequest(provider="aichats", model=spec.model(model),
+                             messages=normalize_messages(messages))
+
+
+def make_config(base_url: str | None = None, cookie: str | None = COOKIE) -> ProviderConfig:
+    """Return the config the registry would resolve for these explicit settings."""
+    explicit: dict[str, str] = {}
+    if base_url is not None:
+        explicit["base_url"] = base_url
+    if cookie is not None:
+        explicit["cookie"] = cookie
+    return resolve_config(plugboard_aichats.plugboard_provider(), explicit, {})
+
+
+@attrs.define
+class Emulator:
+    """A running emulator: its base URL, app and request statistics."""
+
+    url: str
+    app: web.Application
+
+    @property
+    def stats(self) -> EmulatorStats:
+        """Return what the emulator has seen so far."""
+        return self.app[STATS_KEY]
