@@ -23,6 +23,7 @@ aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
 
 
 import pytest  # noqa: E402
+
 from mockprovider import MockProvider, MockServer  # noqa: E402
 
 

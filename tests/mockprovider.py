@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+
 from plugboard import (
     CompletionRequest,
     Finish,

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         UnknownModelError,
     )
     from .events import Chunk, Finish, Image, TextDelta, Usage
+    from .health import CooldownPolicy, ProviderHealth
     from .limits import Limits, RetryPolicy, Timeouts
     from .messages import Message
     from .registry import Registry
@@ -50,6 +51,7 @@ _LAZY = {
     "ResponseFormatError": "errors", "UnknownModelError": "errors",
     "Chunk": "events", "Finish": "events", "Image": "events", "TextDelta": "events",
     "Usage": "events",
+    "CooldownPolicy": "health", "ProviderHealth": "health",
     "Limits": "limits", "RetryPolicy": "limits", "Timeouts": "limits",
     "Message": "messages",
     "Registry": "registry",
@@ -67,6 +69,7 @@ __all__ = [
     "Completion",
     "CompletionRequest",
     "CompletionStream",
+    "CooldownPolicy",
     "Download",
     "Finish",
     "HttpRequest",
@@ -84,6 +87,7 @@ __all__ = [
     "PluginError",
     "ProviderConfig",
     "ProviderError",
+    "ProviderHealth",
     "ProviderSpec",
     "ProviderTimeoutError",
     "ProviderTransport",

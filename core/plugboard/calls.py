@@ -22,6 +22,7 @@ from .errors import (
     RateLimitError,
 )
 from .events import Finish, Image, TextDelta, Usage
+from .health import HealthBook
 from .limits import RetryPolicy, Timeouts
 from .requests import CompletionRequest, HttpRequest
 from .transport import ProviderTransport, Transport
@@ -53,11 +54,12 @@ class Caller:
     """Calls the owning plugin's hooks (plus any wrappers) for one provider at a time."""
 
     def __init__(self, manager: pluggy.PluginManager, owners: dict[str, object],
-                 transport: Transport, policy: RetryPolicy) -> None:
+                 transport: Transport, policy: RetryPolicy, health: HealthBook) -> None:
         self._manager = manager
         self._owners = owners
         self._transport = transport
         self._policy = policy
+        self._health = health
         self._callers: dict[tuple[str, str], Any] = {}
 
     def _hook(self, name: str, provider: str) -> Any:
@@ -122,7 +124,9 @@ class Caller:
                   timeouts: Timeouts | None, proxy: str | None) -> AsyncIterator[Emitted]:
         """Yield (provider, model, event); stream=False buffers so a failed try can be redone."""
         errors: list[PlugboardError] = []
-        for attempt in attempts:
+        # Providers cooling down go last: skipped while another one works, tried if none does.
+        ordered = sorted(attempts, key=lambda a: self._health.is_cooling(a.request.provider))
+        for attempt in ordered:
             provider, model = attempt.request.provider, attempt.request.model.id
             http_request = self.build(attempt)
             retry_number = 0
@@ -137,11 +141,13 @@ class Caller:
                         chars += len(event.text) if isinstance(event, TextDelta) else 0
                         images += isinstance(event, Image)
                         yield provider, model, event
+                    self._health.record_success(provider)
                     for item in buffered:
                         yield item
                     return
                 except (ProviderError, PluginError) as error:
                     if chars or images:
+                        self._health.record_failure(provider, error)
                         cause = error if isinstance(error, ProviderError) else ProviderError(
                             provider, str(error))
                         raise PartialResponseError(cause, delivered_chars=chars,
@@ -150,6 +156,7 @@ class Caller:
                     delay = _retry_delay(self._policy, error, retry_number)
                     if delay is None:
                         log.info("%s failed: %s", provider, error)
+                        self._health.record_failure(provider, error)
                         errors.append(error)
                         break
                     log.info("%s failed (%s); retry %d in %.2f s", provider, error,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from .completion import Completion, CompletionBuilder, CompletionStream
 from .config import ProviderConfig, resolve_config
 from .errors import InvalidRequestError, PlugboardError
+from .health import CooldownPolicy, HealthBook, ProviderHealth
 from .limits import Limits, RetryPolicy, Timeouts
 from .messages import MessageInput, normalize_messages
 from .options import validate_options
@@ -42,6 +43,7 @@ class Registry:
         retry: RetryPolicy | None = None,
         proxy: str | None = None,
         provider_order: Iterable[str] = (),
+        cooldown: CooldownPolicy | None = None,
     ) -> None:
         """Build a registry from explicit plugin objects or modules (None: entry points)."""
         self._environ = os.environ if environ is None else environ
@@ -62,6 +64,7 @@ class Registry:
         self.limits = limits or Limits()
         self.retry = retry or RetryPolicy()
         self.proxy = proxy
+        self._health = HealthBook(cooldown)
         self._transport: Transport | None = None
         self._caller: Caller | None = None
 
@@ -99,6 +102,10 @@ class Registry:
         if not isinstance(model, str) or not model:
             raise InvalidRequestError(f"model must be a non-empty string, got {model!r}.")
         return self._router.resolve(model)
+
+    def health(self) -> dict[str, ProviderHealth]:
+        """Return each provider's recent successes, failures, last error and cooldown."""
+        return self._health.snapshot([spec.name for spec in self.providers()])
 
     def emulators(self) -> dict[str, Any]:
         """Return provider name -> emulator app factory, for plugins that ship one."""
@@ -155,7 +162,7 @@ class Registry:
             self._transport = Transport(timeouts=self.timeouts, limits=self.limits,
                                         proxy=self.proxy)
             self._caller = Caller(self._plugins.manager, self._plugins.owners,
-                                  self._transport, self.retry)
+                                  self._transport, self.retry, self._health)
         return self._caller
 
     @overload

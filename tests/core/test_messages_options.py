@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from plugboard import InvalidRequestError, Message, Option
 from plugboard.messages import normalize_messages
 from plugboard.options import validate_options

@@ -7,8 +7,9 @@ import sys
 import types
 from typing import Any
 
-import plugboard.plugins
 import pytest
+
+import plugboard.plugins
 from mockprovider import MockProvider
 from plugboard import ModelSpec, PluginError, ProviderSpec, Registry, hookimpl
 

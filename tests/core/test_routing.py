@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from plugboard import ModelSpec, ModelUnavailableError, ProviderSpec, UnknownModelError
 from plugboard.routing import Router
 

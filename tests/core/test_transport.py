@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aioresponses import aioresponses
+
 from mockprovider import MockProvider, MockServer
 from plugboard import (
     AllProvidersFailedError,
@@ -267,3 +268,28 @@ async def test_status_mapping_with_aioresponses() -> None:
                 assert f"status {status}" in str(caught.value)
     finally:
         await transport.aclose()
+
+
+async def test_cooldown_skips_a_failing_provider_unless_it_is_the_only_choice(
+        serve_app: Any, make_registry: Any) -> None:
+    from plugboard import CooldownPolicy
+
+    down, up = MockServer(), MockServer()
+    down.fail += [(503, {}, "{}")] * 100
+    registry = make_registry([MockProvider("alpha"), MockProvider("beta")],
+                             retry=RetryPolicy(attempts=1),
+                             cooldown=CooldownPolicy(failures=2, seconds=60),
+                             base_urls={"alpha": await serve_app(down.app),
+                                        "beta": await serve_app(up.app)})
+    for _ in range(2):
+        assert (await registry.complete("echo", "hi")).provider == "beta"
+    health = registry.health()
+    assert health["alpha"].consecutive_failures == 2 and health["alpha"].cooling_down
+    assert "HTTP 503" in (health["alpha"].last_error or "")
+    assert health["beta"].successes == 2 and not health["beta"].cooling_down
+    calls_before = len(down.seen)
+    assert (await registry.complete("echo", "hi")).provider == "beta"
+    assert len(down.seen) == calls_before  # skipped while cooling down
+    with pytest.raises(ProviderUnavailableError):  # pinned: the only choice, so it is tried
+        await registry.complete("alpha/echo", "hi")
+    assert len(down.seen) == calls_before + 1
