@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -47,13 +47,17 @@ class Setting:
     secret: bool = True
 
 
+def _model_tuple(models: Iterable[ModelSpec]) -> tuple[ModelSpec, ...]:
+    return tuple(models)
+
+
 @attrs.frozen
 class ProviderSpec:
     """Everything a plugin tells the core about its provider (the model-listing hook)."""
 
     name: str
     base_url: str
-    models: tuple[ModelSpec, ...] = attrs.field(converter=tuple)
+    models: tuple[ModelSpec, ...] = attrs.field(converter=_model_tuple)
     default_model: str | None = None
     options: Mapping[str, Option] = attrs.field(factory=dict)
     settings: Mapping[str, Setting] = attrs.field(factory=dict)
