@@ -20,10 +20,11 @@ class Timeouts:
 
 @attrs.frozen
 class Limits:
-    """Size caps that turn an oversized reply into ResponseFormatError instead of growth."""
+    """Size caps (an oversized reply is a ResponseFormatError) and the connection pool size."""
 
     max_event_bytes: int = 1024 * 1024  # one line / SSE event
     max_reply_bytes: int = 32 * 1024 * 1024  # a whole reply body, image downloads included
+    max_connections: int = 100  # open connections in the pool; more calls wait for one
 
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})

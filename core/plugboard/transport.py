@@ -98,17 +98,15 @@ def error_for_status(provider: str, status: int, headers: Mapping[str, str], bod
 class Transport:
     """Sends HttpRequests over one keep-alive session, created on first use."""
 
-    def __init__(self, *, timeouts: Timeouts, limits: Limits, proxy: str | None = None,
-                 pool_size: int = 100) -> None:
+    def __init__(self, *, timeouts: Timeouts, limits: Limits, proxy: str | None = None) -> None:
         self.timeouts = timeouts
         self.limits = limits
         self.proxy = proxy
-        self._pool_size = pool_size
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0,
+            connector = aiohttp.TCPConnector(limit=self.limits.max_connections, limit_per_host=0,
                                              keepalive_timeout=30)
             # trust_env=False: proxies come from plugboard's own configuration only.
             self._session = aiohttp.ClientSession(connector=connector, trust_env=False,
