@@ -34,9 +34,7 @@ def provider_spec() -> ProviderSpec:
     return ProviderSpec(
         name=NAME,
         base_url=BASE_URL,
-        # mypy reads ProviderSpec's `converter=tuple` as an unsolved Iterable[_T_co]; the
-        # ignore goes quiet (unused-ignore) once the core gives that converter a typed function.
-        models=MODELS,  # type: ignore[arg-type, unused-ignore]
+        models=MODELS,
         default_model=DEFAULT_MODEL,
         aliases=ALIASES,
         options=OPTIONS,
