@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-import plugboard_aichats
 from aiohttp import web
+
+import plugboard_aichats
 from plugboard.config import ProviderConfig, resolve_config
 from plugboard.emulation import STATS_KEY, EmulatorStats
 from plugboard.messages import normalize_messages

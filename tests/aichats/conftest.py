@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from aichats_helpers import COOKIE, Emulator
+
 from plugboard.emulation import serve_app
 from plugboard.limits import Limits, Timeouts
 from plugboard.transport import Transport

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aichats_helpers import make_config, make_request
 from aioresponses import aioresponses
+
 from plugboard.emulation import png_bytes
 from plugboard.errors import ProviderError, ResponseFormatError
 from plugboard.events import Event, Finish, Image, TextDelta

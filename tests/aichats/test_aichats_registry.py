@@ -8,10 +8,11 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
-import plugboard_aichats
 import pytest
 from aichats_helpers import COOKIE, Emulator
 from aiohttp import web
+
+import plugboard_aichats
 from plugboard import Registry
 from plugboard.emulation import new_app, png_bytes, serve_app, words_of
 from plugboard.errors import AuthenticationError, InvalidRequestError, ResponseFormatError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from aichats_helpers import COOKIE, make_config, make_request
+
 from plugboard.errors import AuthenticationError
 from plugboard_aichats import plugboard_build_request
 from plugboard_aichats.prompt import format_prompt

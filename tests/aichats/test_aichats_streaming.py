@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from aichats_helpers import Emulator, make_config, make_request
+
 from plugboard.events import Finish, TextDelta
 from plugboard.transport import ProviderTransport, Transport
 from plugboard_aichats import plugboard_build_request, plugboard_parse_response

@@ -115,10 +115,3 @@ def test_image_prompt_is_the_last_message() -> None:
 def test_out_of_range_options_are_refused(name: str, value: float) -> None:
     with pytest.raises(InvalidRequestError, match=name):
         build(make_request("x", "gpt-4o-mini", stream=False, **{name: value}), make_config())
-
-
-def test_hooks_stay_silent_for_other_providers() -> None:
-    request = CompletionRequest(provider="other", model=make_request().model,
-                                messages=make_request().messages)
-    assert plugboard_amigochat.plugboard_build_request(request=request,
-                                                       config=make_config()) is None

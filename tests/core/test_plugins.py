@@ -136,3 +136,21 @@ async def test_parser_yielding_wrong_type_is_a_plugin_error(mock_registry: Regis
     mock_registry.plugin_manager.register(Wrapper())
     with pytest.raises(PluginError, match="yielded str"):
         await mock_registry.complete("echo", "hi")
+
+
+async def test_build_and_parse_reach_only_the_owning_plugin(
+        mock_server: Any, serve_app: Any) -> None:
+    class Strict(MockProvider):
+        """Fails loudly if the core ever hands it another provider's call."""
+
+        def plugboard_build_request(self, request: Any, config: Any) -> Any:
+            assert request.provider == self.name, f"{self.name} got {request.provider}'s call"
+            return super().plugboard_build_request(request, config)
+
+        plugboard_build_request = hookimpl(plugboard_build_request)  # type: ignore[assignment]
+
+    url = await serve_app(mock_server.app)
+    async with Registry([Strict("alpha"), Strict("beta")], environ={},
+                        config={"alpha": {"base_url": url}, "beta": {"base_url": url}}) as reg:
+        assert (await reg.complete("alpha/echo", "hi")).provider == "alpha"
+        assert (await reg.complete("beta/echo", "hi")).provider == "beta"

@@ -17,6 +17,7 @@ from .wire import build_request
 
 if TYPE_CHECKING:
     from aiohttp import web
+
     from plugboard.config import ProviderConfig
     from plugboard.events import Event
     from plugboard.requests import CompletionRequest, HttpRequest
@@ -44,10 +45,7 @@ def plugboard_provider() -> ProviderSpec:
     return ProviderSpec(
         name=PROVIDER,
         base_url="https://ai-chats.org",
-        # The ignore covers mypy reading ProviderSpec's `converter=tuple` as an unsolved
-        # Iterable[_T_co]; `unused-ignore` keeps it quiet once the core types its converter.
-        models=(ModelSpec("gpt-4", "chat"),  # type: ignore[arg-type, unused-ignore]
-                ModelSpec("dalle", "image")),
+        models=(ModelSpec("gpt-4", "chat"), ModelSpec("dalle", "image")),
         default_model="gpt-4",
         options={},  # the service takes no parameters: any option is rejected before I/O
         settings={"cookie": Setting(doc="The browser cookie header ai-chats.org expects.",

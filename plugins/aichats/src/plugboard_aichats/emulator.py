@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 from aiohttp import web
+
 from plugboard.emulation import STATS_KEY, new_app, png_bytes, words_of
 
 __all__ = ["CONTROLS_KEY", "MAX_PIECES", "EmulatorControls", "create_app", "reply_pieces"]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from plugboard import hookimpl
 
-from .spec import NAME, provider_spec
+from .spec import provider_spec
 
 if TYPE_CHECKING:
     from plugboard.config import ProviderConfig
@@ -37,13 +37,8 @@ def plugboard_provider() -> ProviderSpec:
 
 
 @hookimpl
-def plugboard_build_request(
-    request: CompletionRequest, config: ProviderConfig
-) -> HttpRequest | None:
-    """Return the HTTP request for an AmigoChat call (None for another provider's call)."""
-    # The hook is firstresult: stay silent for calls meant for other plugins.
-    if request.provider != NAME:
-        return None
+def plugboard_build_request(request: CompletionRequest, config: ProviderConfig) -> HttpRequest:
+    """Return the HTTP request for an AmigoChat call (the core routes only ours here)."""
     from .wire import build_request
 
     return build_request(request, config)
@@ -52,10 +47,8 @@ def plugboard_build_request(
 @hookimpl
 def plugboard_parse_response(
     request: CompletionRequest, response: HttpResponse, transport: ProviderTransport
-) -> AsyncIterator[Event] | None:
-    """Return the events of an AmigoChat reply (None for another provider's reply)."""
-    if request.provider != NAME:
-        return None
+) -> AsyncIterator[Event]:
+    """Return the events of an AmigoChat reply, each yielded as it arrives."""
     from .parsing import parse_response
 
     return parse_response(request, response, transport)

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Sets up the virtual environment, then runs the offline demo against loopback emulators.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=${PLUGBOARD_VENV:-.venv}
+bash scripts/setup.sh "$venv"
+exec "$venv/bin/python" scripts/demo.py
