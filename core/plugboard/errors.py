@@ -58,13 +58,13 @@ class ModelUnavailableError(UnknownModelError):
 
     def __init__(self, name: str, providers: Sequence[str]) -> None:
         pins = ", ".join(f"'{p}/{name}'" for p in providers)
-        super().__init__(
-            name,
-            detail=(
-                f"Model {name!r} is listed but marked unavailable by {', '.join(providers)} "
-                f"(it failed upstream). Pin it as {pins} to try it anyway."
-            ),
+        detail = (
+            f"Model {name!r} is listed but marked unavailable by {', '.join(providers)} "
+            f"(it failed upstream). Pin it as {pins} to try it anyway."
+            if providers else
+            f"Every model of route {name!r} is marked unavailable; pin one as 'provider/model'."
         )
+        super().__init__(name, detail=detail)
 
 
 class PluginError(PlugboardError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -44,11 +44,12 @@ class Registry:
         proxy: str | None = None,
         provider_order: Iterable[str] = (),
         cooldown: CooldownPolicy | None = None,
+        routes: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """Build a registry from explicit plugin objects or modules (None: entry points)."""
         self._environ = os.environ if environ is None else environ
         self._plugins = load_plugins(None if plugins is None else list(plugins), self._environ)
-        self._router = Router(self._plugins.providers, provider_order)
+        self._router = Router(self._plugins.providers, provider_order, routes)
         config = dict(config or {})
         unknown = sorted(set(config) - set(self._plugins.providers))
         if unknown:
@@ -70,8 +71,21 @@ class Registry:
 
     @classmethod
     def discover(cls, **kwargs: Any) -> Registry:
-        """Build a registry from every installed plugin (see PLUGBOARD_LOAD_PLUGINS)."""
-        return cls(None, **kwargs)
+        """Build a registry from every installed plugin (see PLUGBOARD_LOAD_PLUGINS).
+
+        Settings come from the PLUGBOARD_CONFIG file and PLUGBOARD_ROUTES, then kwargs.
+        """
+        from .configfile import settings_from_env
+
+        environ = os.environ if kwargs.get("environ") is None else kwargs["environ"]
+        return cls(None, **{**settings_from_env(environ), **kwargs})
+
+    @classmethod
+    def from_config_file(cls, path: str | os.PathLike[str], **kwargs: Any) -> Registry:
+        """Build a registry of every installed plugin with settings from a TOML file."""
+        from .configfile import load_config_file
+
+        return cls(None, **{**load_config_file(path), **kwargs})
 
     # -- listing -----------------------------------------------------------------------------
 
@@ -87,6 +101,10 @@ class Registry:
     def providers(self) -> list[ProviderSpec]:
         """Return the providers in routing order."""
         return self._router.providers
+
+    def routes(self) -> dict[str, tuple[str, ...]]:
+        """Return the configured route groups (name -> model names tried in turn)."""
+        return self._router.groups
 
     def config(self, provider: str) -> ProviderConfig:
         """Return a provider's resolved configuration (secrets redacted in its repr)."""

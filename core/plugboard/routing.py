@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from .errors import ModelUnavailableError, UnknownModelError
+from .errors import InvalidRequestError, ModelUnavailableError, UnknownModelError
 from .specs import ModelInfo, ModelSpec, ProviderSpec
 
 __all__ = ["Route", "Router"]
@@ -22,13 +22,34 @@ class Route:
 
 
 class Router:
-    """Resolves names. Providers are tried in `order` (given, else alphabetical)."""
+    """Resolves names. Providers are tried in `order` (given, else alphabetical).
 
-    def __init__(self, providers: Mapping[str, ProviderSpec], order: Iterable[str] = ()) -> None:
+    `groups` are user-defined route names: each maps to model names tried in turn.
+    """
+
+    def __init__(self, providers: Mapping[str, ProviderSpec], order: Iterable[str] = (),
+                 groups: Mapping[str, Sequence[str]] | None = None) -> None:
         preferred = [name for name in order if name in providers]
         rest = sorted(name for name in providers if name not in preferred)
         self._providers = [providers[name] for name in (*preferred, *rest)]
         self._by_name = {spec.name: spec for spec in self._providers}
+        self._groups = {name: tuple(members) for name, members in (groups or {}).items()}
+        for name, members in self._groups.items():
+            for member in members:
+                if member in self._groups:
+                    raise InvalidRequestError(f"route {name!r}: {member!r} is itself a route; "
+                                              "list model names only.")
+                try:
+                    self._resolve_model(member)
+                except ModelUnavailableError:
+                    continue  # listed but flagged: allowed in a route, skipped when resolving
+                except UnknownModelError as error:
+                    raise InvalidRequestError(f"route {name!r}: {error}") from error
+
+    @property
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """Return the configured route groups."""
+        return dict(self._groups)
 
     @property
     def providers(self) -> list[ProviderSpec]:
@@ -54,6 +75,21 @@ class Router:
 
     def resolve(self, name: str) -> list[Route]:
         """Return the routes for name, best first; raise UnknownModelError if there are none."""
+        members = self._groups.get(name)
+        if members is None:
+            return self._resolve_model(name)
+        routes: list[Route] = []
+        for member in members:
+            try:
+                found = self._resolve_model(member)
+            except ModelUnavailableError:
+                continue  # an unpinned unavailable member is skipped, as everywhere else
+            routes += [r for r in found if r not in routes]
+        if not routes:
+            raise ModelUnavailableError(name, [])
+        return routes
+
+    def _resolve_model(self, name: str) -> list[Route]:
         provider_name, _, rest = name.partition("/")
         pinned = self._by_name.get(provider_name) if rest else None
         if pinned is not None:
