@@ -1,0 +1,56 @@
+"""No captured credentials in the source; secrets never reach reprs, logs or errors."""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockprovider import MockProvider, MockServer
+from plugboard import PlugboardError, RetryPolicy
+
+ROOT = Path(__file__).resolve().parents[2]
+# Names of the cookies the upstream client hard-coded (captured September 2024).
+CAPTURED = re.compile(r"muVyak|_csrf-front=|ai-chat-front=", re.IGNORECASE)
+
+
+def tracked_source_files() -> list[Path]:
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return [ROOT / name for name in listed.splitlines()
+            if not name.endswith(".md") and (ROOT / name).is_file()]
+
+
+def test_no_captured_cookie_in_the_source() -> None:
+    offenders = []
+    for path in tracked_source_files():
+        if path == Path(__file__).resolve():
+            continue  # this file names the pattern it looks for
+        text = path.read_text(errors="replace")
+        if CAPTURED.search(text):
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == [], "credentials come from configuration only"
+
+
+SECRET = "tok-9f8e7d6c5b4a"
+
+
+async def test_secret_stays_out_of_reprs_logs_and_errors(
+        mock_server: MockServer, serve_app: Any, make_registry: Any,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    mock_server.fail += [(503, {}, "{}"), (401, {}, '{"message": "bad token"}')]
+    url = await serve_app(mock_server.app)
+    registry = make_registry([MockProvider()], config={"mock": {"base_url": url,
+                                                                "token": SECRET}},
+                             retry=RetryPolicy(backoff=0.01, max_backoff=0.02))
+    with pytest.raises(PlugboardError) as caught:
+        await registry.complete("echo", "hi")
+    assert mock_server.headers[-1]["authorization"] == f"Bearer {SECRET}"  # it was sent
+    shown = [str(caught.value), repr(caught.value), caplog.text, repr(registry),
+             repr(registry.config("mock")), repr(registry.health())]
+    assert not [text for text in shown if SECRET in text]
