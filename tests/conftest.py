@@ -22,9 +22,31 @@ class _CompatClientResponse(aioresponses.core.ClientResponse):  # type: ignore[m
 aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
 
 
+from collections.abc import AsyncIterator  # noqa: E402
+
+import aiohttp  # noqa: E402
 import pytest  # noqa: E402
 
 from mockprovider import MockProvider, MockServer  # noqa: E402
+from plugboard.limits import Limits, Timeouts  # noqa: E402
+from plugboard.transport import Transport  # noqa: E402
+
+
+@pytest.fixture
+async def transport() -> AsyncIterator[Transport]:
+    """Return the core transport on its own (to unit-test a parser), closed after the test."""
+    transport = Transport(timeouts=Timeouts(connect=5, read_idle=5, total=60), limits=Limits())
+    try:
+        yield transport
+    finally:
+        await transport.aclose()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """Return a plain aiohttp session for talking to an emulator directly."""
+    async with aiohttp.ClientSession() as session:
+        yield session
 
 
 @pytest.fixture

@@ -74,6 +74,8 @@ def _one_message(item: Any, index: int) -> Message:
 def normalize_messages(messages: Iterable[MessageInput] | str) -> tuple[Message, ...]:
     """Validate a conversation and return it as Message objects; a bare string is one user turn."""
     if isinstance(messages, str):
+        if not messages.strip():
+            raise InvalidRequestError("the prompt is empty: say something.")
         messages = [{"role": "user", "content": messages}]
     if isinstance(messages, Mapping) or not isinstance(messages, Iterable):
         raise InvalidRequestError(

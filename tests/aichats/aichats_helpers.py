@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
-from aiohttp import web
-
 import plugboard_aichats
 from plugboard.config import ProviderConfig, resolve_config
-from plugboard.emulation import STATS_KEY, EmulatorStats
 from plugboard.messages import normalize_messages
 from plugboard.requests import CompletionRequest
 
@@ -31,16 +27,3 @@ def make_config(base_url: str | None = None, cookie: str | None = COOKIE) -> Pro
     if cookie is not None:
         explicit["cookie"] = cookie
     return resolve_config(plugboard_aichats.plugboard_provider(), explicit, {})
-
-
-@attrs.define
-class Emulator:
-    """A running emulator: its base URL, app and request statistics."""
-
-    url: str
-    app: web.Application
-
-    @property
-    def stats(self) -> EmulatorStats:
-        """Return what the emulator has seen so far."""
-        return self.app[STATS_KEY]

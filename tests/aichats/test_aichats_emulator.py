@@ -7,8 +7,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aichats_helpers import COOKIE, Emulator
+from aichats_helpers import COOKIE
 
+from loopback import Emulator
 from plugboard.emulation import png_bytes, serve_app, words_of
 from plugboard_aichats.emulator import MAX_PIECES, create_app, reply_pieces
 

@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aichats_helpers import COOKIE, Emulator
+from aichats_helpers import COOKIE
 from aiohttp import web
 
 import plugboard_aichats
+from loopback import Emulator
 from plugboard import Registry
 from plugboard.emulation import new_app, png_bytes, serve_app, words_of
 from plugboard.errors import AuthenticationError, InvalidRequestError, ResponseFormatError

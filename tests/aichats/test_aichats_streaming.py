@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from aichats_helpers import Emulator, make_config, make_request
+from aichats_helpers import make_config, make_request
 
+from loopback import Emulator
 from plugboard.events import Finish, TextDelta
 from plugboard.transport import ProviderTransport, Transport
 from plugboard_aichats import plugboard_build_request, plugboard_parse_response

@@ -5,12 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import attrs
-from aiohttp import web
-
 import plugboard_amigochat
 from plugboard.config import ProviderConfig, resolve_config
-from plugboard.emulation import STATS_KEY, EmulatorStats
 from plugboard.events import Event
 from plugboard.messages import normalize_messages
 from plugboard.options import validate_options
@@ -50,16 +46,3 @@ async def collect(events: AsyncIterator[Event] | None) -> list[Event]:
     """Read a parse generator to its end."""
     assert events is not None
     return [event async for event in events]
-
-
-@attrs.define
-class Emulator:
-    """A running emulator: its base URL and app."""
-
-    url: str
-    app: web.Application
-
-    @property
-    def stats(self) -> EmulatorStats:
-        """Return the emulator's request statistics."""
-        return self.app[STATS_KEY]

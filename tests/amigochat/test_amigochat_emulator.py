@@ -8,9 +8,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from amigochat_helpers import TOKEN, Emulator, build, make_config, make_request
+from amigochat_helpers import TOKEN, build, make_config, make_request
 
 import plugboard_amigochat
+from loopback import Emulator
 from plugboard.emulation import png_bytes, serve_app
 from plugboard_amigochat.emulator import create_app
 

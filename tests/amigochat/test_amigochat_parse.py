@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from aioresponses import aioresponses
-from amigochat_helpers import Emulator, build, collect, make_config, make_request
+from amigochat_helpers import build, collect, make_config, make_request
 
 import plugboard_amigochat
+from loopback import Emulator
 from plugboard.emulation import png_bytes
 from plugboard.errors import (
     AuthenticationError,

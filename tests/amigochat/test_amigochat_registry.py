@@ -6,9 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from amigochat_helpers import TOKEN, Emulator
+from amigochat_helpers import TOKEN
 
 import plugboard_amigochat
+from loopback import Emulator
 from plugboard import (
     AuthenticationError,
     InvalidRequestError,

@@ -42,7 +42,7 @@ async def test_malformed_messages_never_reach_the_network(messages: Any) -> None
     if isinstance(messages, list) and messages and all(map(is_valid_message, messages)) and any(
             m["role"] != "system" for m in messages):
         return  # a valid conversation: not this test's business
-    if isinstance(messages, str) and messages:
+    if isinstance(messages, str) and messages.strip():
         return  # a bare string is one user turn
     with pytest.raises(InvalidRequestError):
         await registry.complete("echo", messages)
@@ -59,7 +59,7 @@ async def test_wrong_options_never_reach_the_network(options: dict[str, Any]) ->
     if set(options) == {"temperature"} and (value is None or (
             isinstance(value, int | float) and not isinstance(value, bool))):
         return  # acceptable options
-    reserved = {"stream", "timeout", "proxy"}
+    reserved = {"model", "messages", "stream", "timeout", "proxy"}
     if set(options) & reserved:
         return  # keyword arguments of complete() itself, not provider options
     with pytest.raises(InvalidRequestError):
