@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .completion import Completion, CompletionBuilder, CompletionStream
 from .config import ProviderConfig, resolve_config
-from .errors import InvalidRequestError, PlugboardError
+from .errors import InvalidRequestError, PlugboardError, PluginError
 from .health import CooldownPolicy, HealthBook, ProviderHealth
 from .limits import Limits, RetryPolicy, Timeouts
 from .messages import MessageInput, normalize_messages
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from .transport import Transport
 
 __all__ = ["Registry"]
+
+log = logging.getLogger("plugboard")
 
 
 class Registry:
@@ -131,8 +134,14 @@ class Registry:
         impls = self._plugins.manager.hook.plugboard_emulator.get_hookimpls()
         for name, owner in self._plugins.owners.items():
             for impl in impls:
-                if impl.plugin is owner:
+                if impl.plugin is not owner:
+                    continue
+                try:
                     result[name] = impl.function()
+                # A broken emulator hook must not hide the other plugins' emulators.
+                except Exception as error:  # noqa: BLE001
+                    log.warning("%s", PluginError(name, "plugboard_emulator",
+                                                  f"{type(error).__name__}: {error}"))
         return result
 
     # -- calling -----------------------------------------------------------------------------

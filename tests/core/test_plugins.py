@@ -154,3 +154,20 @@ async def test_build_and_parse_reach_only_the_owning_plugin(
                         config={"alpha": {"base_url": url}, "beta": {"base_url": url}}) as reg:
         assert (await reg.complete("alpha/echo", "hi")).provider == "alpha"
         assert (await reg.complete("beta/echo", "hi")).provider == "beta"
+
+
+def test_a_broken_emulator_hook_hides_only_its_own_emulator(
+        caplog: pytest.LogCaptureFixture) -> None:
+    class BrokenEmulator(MockProvider):
+        @hookimpl
+        def plugboard_emulator(self) -> Any:
+            raise OSError("no port")
+
+    class GoodEmulator(MockProvider):
+        @hookimpl
+        def plugboard_emulator(self) -> Any:
+            return dict
+
+    registry = Registry([BrokenEmulator("alpha"), GoodEmulator("beta")], environ={})
+    assert registry.emulators() == {"beta": dict}
+    assert "'alpha' failed in plugboard_emulator: OSError: no port" in caplog.text
