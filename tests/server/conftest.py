@@ -1,0 +1,55 @@
+"""Fixtures for the server tests: the server over a chosen registry, and OpenAI clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+import openai
+import pytest
+from server_helpers import MakeClient, StartServer
+
+from mockprovider import MockProvider, MockServer
+from plugboard import Registry, RetryPolicy, Timeouts
+from plugboard.server import create_app
+
+
+@pytest.fixture
+async def start_server(serve_app: Any) -> StartServer:
+    """`url = await start_server(registry, api_key=..., max_body_bytes=...)` on loopback."""
+    async def start(registry: Registry, **kwargs: Any) -> str:
+        return str(await serve_app(create_app(registry, **kwargs)))
+
+    return start
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[MakeClient]:
+    """`client(url, api_key="k")`: an AsyncOpenAI for the server at url, closed after the test."""
+    async with AsyncExitStack() as stack:
+        def make(url: str, api_key: str = "unused") -> openai.AsyncOpenAI:
+            made = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key=api_key, max_retries=0,
+                                      timeout=10)
+            stack.push_async_callback(made.close)
+            return made
+
+        yield make
+
+
+@pytest.fixture
+async def strict_registry(mock_server: MockServer, serve_app: Any,
+                          make_registry: Any) -> Registry:
+    """The mock provider with no retries and short timeouts: each failure surfaces at once."""
+    url = await serve_app(mock_server.app)
+    registry: Registry = make_registry(
+        [MockProvider()], base_urls={"mock": url}, retry=RetryPolicy(attempts=1),
+        timeouts=Timeouts(connect=2, read_idle=0.5, total=10))
+    return registry
+
+
+@pytest.fixture
+async def mock_api(strict_registry: Registry, start_server: StartServer,
+                   client: MakeClient) -> openai.AsyncOpenAI:
+    """An OpenAI client for a server over the mock provider (no API key)."""
+    return client(await start_server(strict_registry))
