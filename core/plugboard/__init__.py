@@ -28,7 +28,7 @@ if TYPE_CHECKING:
         ResponseFormatError,
         UnknownModelError,
     )
-    from .events import Chunk, Finish, Image, TextDelta, Usage
+    from .events import Chunk, Event, Finish, Image, TextDelta, Usage
     from .health import CooldownPolicy, ProviderHealth
     from .limits import Limits, RetryPolicy, Timeouts
     from .messages import Message
@@ -49,7 +49,8 @@ _LAZY = {
     "ProviderError": "errors", "ProviderTimeoutError": "errors",
     "ProviderUnavailableError": "errors", "RateLimitError": "errors",
     "ResponseFormatError": "errors", "UnknownModelError": "errors",
-    "Chunk": "events", "Finish": "events", "Image": "events", "TextDelta": "events",
+    "Chunk": "events", "Event": "events", "Finish": "events", "Image": "events",
+    "TextDelta": "events",
     "Usage": "events",
     "CooldownPolicy": "health", "ProviderHealth": "health",
     "Limits": "limits", "RetryPolicy": "limits", "Timeouts": "limits",
@@ -71,6 +72,7 @@ __all__ = [
     "CompletionStream",
     "CooldownPolicy",
     "Download",
+    "Event",
     "Finish",
     "HttpRequest",
     "HttpResponse",

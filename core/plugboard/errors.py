@@ -101,9 +101,10 @@ class ProviderError(PlugboardError):
             text += f" (HTTP {status})"
         if self.body_excerpt:
             text += f"; the provider said: {self.body_excerpt}"
-        text += ". " + (advice if advice is not None else self.default_advice)
-        self.advice = advice
-        super().__init__(text)
+        # What went wrong, without the advice: other errors quote it (PartialResponseError).
+        self.summary = text.rstrip(".")
+        self.advice = advice if advice is not None else self.default_advice
+        super().__init__(f"{self.summary}. {self.advice}")
 
 
 class AuthenticationError(ProviderError):
@@ -167,7 +168,7 @@ class PartialResponseError(ProviderError):
         super().__init__(
             cause.provider,
             f"the reply broke off after {delivered_chars} characters and "
-            f"{delivered_images} images had been delivered: {cause}",
+            f"{delivered_images} images had been delivered ({cause.summary})",
             status=cause.status,
             advice="The partial reply is incomplete; it was not retried. Ask again if you need "
             "the whole answer.",
