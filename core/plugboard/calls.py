@@ -128,12 +128,14 @@ class Caller:
         ordered = sorted(attempts, key=lambda a: self._health.is_cooling(a.request.provider))
         for attempt in ordered:
             provider, model = attempt.request.provider, attempt.request.model.id
-            http_request = self.build(attempt)
             retry_number = 0
             while True:
                 chars = images = 0
                 buffered: list[Emitted] = []
                 try:
+                    # Built anew for every try, so per-request ids (AmigoChat's device uuid)
+                    # are fresh; a missing credential fails here, before any I/O.
+                    http_request = self.build(attempt)
                     async for event in self._events(attempt, http_request, timeouts, proxy):
                         if not stream:
                             buffered.append((provider, model, event))

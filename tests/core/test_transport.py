@@ -293,3 +293,22 @@ async def test_cooldown_skips_a_failing_provider_unless_it_is_the_only_choice(
     with pytest.raises(ProviderUnavailableError):  # pinned: the only choice, so it is tried
         await registry.complete("alpha/echo", "hi")
     assert len(down.seen) == calls_before + 1
+
+
+async def test_each_retry_builds_a_fresh_request(mock_registry: Registry,
+                                                 mock_server: MockServer) -> None:
+    from plugboard import hookimpl
+
+    builds: list[str] = []
+
+    class CountBuilds:
+        @hookimpl(wrapper=True)
+        def plugboard_build_request(self, request: Any, config: Any) -> Any:
+            built = yield
+            builds.append(built.url)
+            return built
+
+    mock_registry.plugin_manager.register(CountBuilds())
+    mock_server.fail.append((500, {}, "{}"))
+    await mock_registry.complete("echo", "hi")
+    assert len(builds) == 2 == len(mock_server.seen)
