@@ -1,7 +1,20 @@
-"""A loopback emulator of ai-chats.org that implements shared/protocols/aichats.md strictly."""
+"""A loopback emulator of ai-chats.org that implements shared/protocols/aichats.md strictly.
+
+Fault modes (docs/faults.md): `create_app(fault=...)`, PLUGBOARD_EMULATOR_FAULT or
+`app[FAULTS_KEY].set(...)`. The generic ones come from plugboard.emulation; the protocol ones
+are answered here, after the request was validated:
+
+- `drop_mid_stream`: a chat reply sends its first two pieces, then the connection is closed
+  without ending the body (image requests are answered normally);
+- `invalid_lines`: a chat reply whose `data:` lines are not UTF-8 (Latin-1 text). The protocol
+  skips every line that is not a `data:` line, so a non-data line is never invalid; a line
+  that is not text is;
+- `no_images`: an image reply of `{"data": []}` (chat requests are answered normally).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -11,15 +24,28 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from plugboard.emulation import STATS_KEY, new_app, png_bytes, words_of
+from plugboard.emulation import (
+    FAULTS_KEY,
+    STATS_KEY,
+    drop_connection,
+    new_app,
+    png_bytes,
+    request_fault,
+    words_of,
+)
 
-__all__ = ["CONTROLS_KEY", "MAX_PIECES", "EmulatorControls", "create_app", "reply_pieces"]
+__all__ = [
+    "CONTROLS_KEY", "FAULTS_KEY", "MAX_PIECES", "EmulatorControls", "create_app", "reply_pieces",
+]
 
 MAX_PIECES = 100_000
 MAX_IMAGES = 10_000  # remembered image prompts; the oldest are forgotten first
 PIECES_PROMPT = re.compile(r"pieces:(\d+)")
 KINDS = ("chat", "image")
 REFERER_PATHS = {"chat": "/chat/", "image": "/image/"}
+ENDPOINT = "/chat/send2/"
+DROP_AFTER_PIECES = 2  # drop_mid_stream: pieces sent before the connection is dropped
+CHAT_CONTENT_TYPE = "text/event-stream; charset=utf-8"
 
 
 @attrs.define
@@ -102,20 +128,36 @@ async def _stream_chat(request: web.Request, prompt: str) -> web.StreamResponse:
     pieces = reply_pieces(prompt)
     controls = request.app[CONTROLS_KEY]
     response = web.StreamResponse(
-        headers={"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
+        headers={"content-type": CHAT_CONTENT_TYPE, "cache-control": "no-cache"}
     )
     await response.prepare(request)
+    fault = request_fault(request)
+    if fault == "invalid_lines":
+        # Latin-1 where the protocol's lines are UTF-8 text: no piece can be read from them.
+        for _ in range(3):
+            await response.write(b"data: caf\xe9 cr\xe8me br\xfbl\xe9e\n\n")
+        await response.write_eof()
+        return response
+    drop_after = DROP_AFTER_PIECES if fault == "drop_mid_stream" else None
     for index, piece in enumerate(pieces):
+        if index == drop_after:
+            break
         if controls.pacer is not None:
             await controls.pacer(index)
         # One write per piece: aiohttp hands each to the socket, so the client sees them apart.
         await response.write(f"data: {piece}\n\n".encode())
+    if drop_after is not None:
+        await asyncio.sleep(request.app[FAULTS_KEY].drop_pause)
+        await drop_connection(request)
+        return response
     await response.write(b"data: \n\n")
     await response.write_eof()
     return response
 
 
 def _image_reply(request: web.Request, prompt: str) -> web.Response:
+    if request_fault(request) == "no_images":
+        return web.json_response({"data": []})
     images = request.app[CONTROLS_KEY].images
     name = hashlib.sha256(prompt.encode()).hexdigest()[:24]
     images.pop(name, None)
@@ -126,9 +168,24 @@ def _image_reply(request: web.Request, prompt: str) -> web.Response:
     return web.json_response({"data": [{"url": str(url)}]})
 
 
-def create_app(*, cookie: str | None = None) -> web.Application:
-    """Return the emulator app; with cookie set, requests must send its name=value pairs."""
-    app = new_app()
+async def _reply_type(request: web.Request) -> str:
+    """Return the content type of the reply the protocol sends to request (for faults)."""
+    try:
+        body = await request.json()
+    except (UnicodeDecodeError, ValueError, web.HTTPException):
+        body = None
+    if isinstance(body, dict) and body.get("type") == "image":
+        return "application/json"
+    return CHAT_CONTENT_TYPE
+
+
+def create_app(*, cookie: str | None = None, fault: str | None = None) -> web.Application:
+    """Return the emulator app; with cookie set, requests must send its name=value pairs.
+
+    fault: a fault mode injected into every request to the endpoint ("name" or
+    "name:times"; docs/faults.md); else PLUGBOARD_EMULATOR_FAULT; tests use app[FAULTS_KEY].
+    """
+    app = new_app(fault=fault, fault_endpoints=(ENDPOINT,), reply_type=_reply_type)
     app[CONTROLS_KEY] = EmulatorControls()
 
     async def send(request: web.Request) -> web.StreamResponse:
@@ -157,6 +214,6 @@ def create_app(*, cookie: str | None = None) -> web.Application:
             return web.json_response({"message": "no such image"}, status=404)
         return web.Response(body=png_bytes(seed=prompt), content_type="image/png")
 
-    app.router.add_post("/chat/send2/", send)
+    app.router.add_post(ENDPOINT, send)
     app.router.add_get("/images/{name}.png", image, name="image")
     return app

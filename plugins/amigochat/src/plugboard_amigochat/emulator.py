@@ -7,10 +7,23 @@ one SSE event per word and serves the images it generates.
 Test hooks: a last user message of exactly `pieces:N` (N <= 100000) is answered with the N
 pieces " w1" ... " wN"; `dall-e-3` returns two images per prompt (every other image model one),
 so that clients meet a reply with several URLs.
+
+Fault modes (docs/faults.md): `create_app(fault=...)`, PLUGBOARD_EMULATOR_FAULT or
+`app[FAULTS_KEY].set(...)`, applied to the /v1/ endpoints only (image downloads are left
+alone). The generic ones come from plugboard.emulation; the protocol ones are answered here,
+after the request was validated:
+
+- `drop_mid_stream`: a streamed chat reply sends two chunk events, a non-streamed one the first
+  half of its JSON object (with the whole object's Content-Length); then the connection is
+  closed without ending the body;
+- `invalid_lines`: a streamed chat reply whose `data:` payloads are not JSON; a non-streamed
+  one whose body is lines that are not one JSON object;
+- `no_images`: an image reply whose only entry has no `url` (`{"data": [{"revised_prompt": …}]}`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -21,11 +34,19 @@ from typing import Any
 
 from aiohttp import web
 
-from plugboard.emulation import STATS_KEY, new_app, png_bytes, words_of
+from plugboard.emulation import (
+    FAULTS_KEY,
+    STATS_KEY,
+    drop_connection,
+    new_app,
+    png_bytes,
+    request_fault,
+    words_of,
+)
 
 from .models import ALIASES, model_by_id
 
-__all__ = ["MAX_PIECES", "create_app"]
+__all__ = ["FAULTS_KEY", "MAX_PIECES", "create_app"]
 
 MAX_PIECES = 100_000
 _PIECES = re.compile(r"pieces:(\d+)")
@@ -35,6 +56,9 @@ _CHAT_FIELDS = frozenset({"chatId", "frequency_penalty", "max_tokens", "messages
 _IMAGE_FIELDS = frozenset({"prompt", "model", "personaId"})
 _NUMBERS = ("frequency_penalty", "presence_penalty", "temperature", "top_p")
 _IMAGES_PER_MODEL = {"dall-e-3": 2}
+_DROP_AFTER_PIECES = 2  # drop_mid_stream: chunk events sent before the connection is dropped
+_INVALID_LINES = (b"data: this is not JSON\n\n", b'data: {"choices": [{"delta": \n\n',
+                  b"data: [DONE]\n\n")
 _KEPT_IMAGES = 4096  # image names remembered; older ones are forgotten so memory stays bounded
 
 _TOKEN_KEY = web.AppKey("amigochat_token", str)
@@ -183,11 +207,24 @@ async def _stream(request: web.Request, model: str, chat_id: str, pieces: list[s
     response = web.StreamResponse(headers={"content-type": "text/event-stream",
                                            "cache-control": "no-cache"})
     await response.prepare(request)
+    fault = request_fault(request)
+    if fault == "invalid_lines":
+        for line in _INVALID_LINES:
+            await response.write(line)
+        await response.write_eof()
+        return response
     base = {"id": f"chatcmpl-{chat_id}", "object": "chat.completion.chunk",
             "created": int(time.time()), "model": model}
-    for piece in pieces:
+    drop_after = _DROP_AFTER_PIECES if fault == "drop_mid_stream" else None
+    for index, piece in enumerate(pieces):
+        if index == drop_after:
+            break
         choice = {"index": 0, "delta": {"content": piece}, "finish_reason": None}
         await response.write(_event(base | {"choices": [choice]}))
+    if drop_after is not None:
+        await asyncio.sleep(request.app[FAULTS_KEY].drop_pause)
+        await drop_connection(request)
+        return response
     final = {"index": 0, "delta": {}, "finish_reason": "stop"}
     await response.write(_event(base | {"choices": [final], "usage": usage}))
     await response.write(b"data: [DONE]\n\n")
@@ -207,13 +244,31 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     usage = _usage(messages, len(pieces))
     if body["stream"]:
         return await _stream(request, model, body["chatId"], pieces, usage)
-    return web.json_response({
+    completion = {
         "id": f"chatcmpl-{body['chatId']}", "object": "chat.completion",
         "created": int(time.time()), "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(pieces)},
                      "finish_reason": "stop"}],
         "usage": usage,
-    })
+    }
+    fault = request_fault(request)
+    if fault == "invalid_lines":
+        # Lines where one JSON object belongs: the SSE shape, and an object cut short.
+        return web.Response(body=b"".join(_INVALID_LINES[:2]), content_type="application/json")
+    if fault == "drop_mid_stream":
+        return await _drop_json(request, json.dumps(completion).encode())
+    return web.json_response(completion)
+
+
+async def _drop_json(request: web.Request, document: bytes) -> web.StreamResponse:
+    """Announce the whole document, send its first half, then drop the connection."""
+    response = web.StreamResponse(headers={"content-type": "application/json"})
+    response.content_length = len(document)
+    await response.prepare(request)
+    await response.write(document[: len(document) // 2])
+    await asyncio.sleep(request.app[FAULTS_KEY].drop_pause)
+    await drop_connection(request)
+    return response
 
 
 async def image_generations(request: web.Request) -> web.Response:
@@ -225,6 +280,9 @@ async def image_generations(request: web.Request) -> web.Response:
     prompt = body["prompt"]
     if not isinstance(prompt, str) or not prompt.strip():
         raise _bad("prompt must be a non-empty string")
+    if request_fault(request) == "no_images":
+        return web.json_response({"created": int(time.time()),
+                                  "data": [{"revised_prompt": prompt}]})
     images = request.app[_IMAGES_KEY]
     urls = []
     for index in range(_IMAGES_PER_MODEL.get(model, 1)):
@@ -255,9 +313,25 @@ async def _refusals(request: web.Request, handler: Any) -> web.StreamResponse:
     return response
 
 
-def create_app(*, token: str | None = None) -> web.Application:
-    """Return the emulator app; with token set, only "Bearer <token>" is let in."""
-    app = new_app()
+async def _reply_type(request: web.Request) -> str:
+    """Return the content type of the reply the protocol sends to request (for faults)."""
+    if request.path == "/v1/chat/completions":
+        try:
+            body = await request.json()
+        except (UnicodeDecodeError, ValueError, web.HTTPException):
+            body = None
+        if isinstance(body, dict) and body.get("stream") is True:
+            return "text/event-stream"
+    return "application/json"
+
+
+def create_app(*, token: str | None = None, fault: str | None = None) -> web.Application:
+    """Return the emulator app; with token set, only "Bearer <token>" is let in.
+
+    fault: a fault mode injected into every request to the /v1/ endpoints ("name" or
+    "name:times"; docs/faults.md); else PLUGBOARD_EMULATOR_FAULT; tests use app[FAULTS_KEY].
+    """
+    app = new_app(fault=fault, fault_endpoints=("/v1/",), reply_type=_reply_type)
     app.middlewares.append(_refusals)
     app[_TOKEN_KEY] = token or ""
     app[_IMAGES_KEY] = {}
