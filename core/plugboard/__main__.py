@@ -1,0 +1,7 @@
+"""`python -m plugboard`: the plugboard command line."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

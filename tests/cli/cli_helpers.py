@@ -1,0 +1,51 @@
+"""Running `plugboard` in a subprocess against emulators served by the test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+
+import attrs
+from aiohttp import web
+
+CLI = [sys.executable, "-m", "plugboard.cli"]
+COOKIE = "session=abc"
+# Only the two real plugins, whatever else a developer has installed.
+PLUGINS = "plugboard-aichats,plugboard-amigochat"
+
+
+def clean_environ(extra: Mapping[str, str] = ()) -> dict[str, str]:
+    """Return the environment without the caller's PLUGBOARD_* settings, plus extra."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PLUGBOARD_")}
+    environ.update({"PLUGBOARD_LOAD_PLUGINS": PLUGINS, "PYTHONUNBUFFERED": "1"})
+    environ.update(extra)
+    return environ
+
+
+@attrs.frozen
+class Emulators:
+    """Both emulators on loopback and the environment that points the providers at them."""
+
+    aichats: web.Application
+    amigochat: web.Application
+    environ: dict[str, str]
+
+    async def run(self, *args: str, stdin: str | None = None,
+                  environ: Mapping[str, str] | None = None,
+                  timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run the command line to its end in a thread, so the emulators keep answering."""
+        return await asyncio.to_thread(
+            subprocess.run, [*CLI, *args], input=stdin, capture_output=True, text=True,
+            env=self.environ if environ is None else environ, timeout=timeout)
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """Return the single line a failure printed on stderr (asserting there is just one)."""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("plugboard"), lines[0]
+    assert "Traceback" not in result.stderr
+    return lines[0]

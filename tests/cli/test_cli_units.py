@@ -1,0 +1,59 @@
+"""The command line's small pieces, in process: option values, file names, hosts, prompts."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from plugboard.cli import parse_option
+from plugboard.cli_commands import image_paths, is_loopback, read_prompt
+from plugboard.events import Image
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("temperature=0.2", ("temperature", 0.2)),
+    ("max_tokens=12", ("max_tokens", 12)),
+    ("flag=true", ("flag", True)),
+    ("seed=null", ("seed", None)),
+    ("stop=END", ("stop", "END")),
+    ('code="12"', ("code", "12")),
+    ("x=NaN", ("x", "NaN")),
+    ("x=[1, 2]", ("x", "[1, 2]")),
+    ("expr=a=b", ("expr", "a=b")),
+    (" key = 3", ("key", 3)),
+])
+def test_option_values_are_typed_json_scalars_or_text(text: str, expected: object) -> None:
+    assert parse_option(text) == expected
+
+
+def test_image_paths_for_a_file_and_for_a_directory(tmp_path: Path) -> None:
+    png, jpeg = Image(data=b"x", mime_type="image/png"), Image(data=b"x", mime_type="image/jpeg")
+    target = str(tmp_path / "out.png")
+    assert image_paths([png, jpeg], "p", target, None) == [tmp_path / "out.png",
+                                                           tmp_path / "out-2.png"]
+    assert image_paths([jpeg], "p", str(tmp_path / "bare"), None) == [tmp_path / "bare.jpg"]
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "a-red-square.png").write_bytes(b"taken")
+    assert image_paths([png, png], "A red, square!", None, str(tmp_path / "pics")) == [
+        tmp_path / "pics" / "a-red-square-2.png", tmp_path / "pics" / "a-red-square-3.png"]
+    assert image_paths([png], "???", None, str(tmp_path / "new" / "dir")) == [
+        tmp_path / "new" / "dir" / "image.png"]
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("localhost", True),
+    ("0.0.0.0", False), ("::", False), ("192.168.1.5", False), ("example.org", False),
+    ("", False),
+])
+def test_loopback_hosts(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_prompt_from_argument_or_stdin() -> None:
+    assert read_prompt("hi", io.StringIO("ignored")) == "hi"
+    assert read_prompt(None, io.StringIO("from stdin\n\n")) == "from stdin"
+    assert read_prompt("-", io.StringIO("dash")) == "dash"
+    with pytest.raises(Exception, match="prompt is empty"):
+        read_prompt(None, io.StringIO("  \n"))
