@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -220,6 +219,8 @@ class Registry:
     def complete_sync(self, model: str, messages: Iterable[MessageInput] | str,
                       **kwargs: Any) -> Completion:
         """Blocking form of complete() for scripts; not usable inside a running event loop."""
+        import asyncio  # here, not at the top: listing models must not pay for asyncio
+
         try:
             asyncio.get_running_loop()
         except RuntimeError:
