@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         ProviderUnavailableError,
         RateLimitError,
         ResponseFormatError,
+        StalledResponseError,
         UnknownModelError,
     )
     from .events import Chunk, Event, Finish, Image, TextDelta, Usage
@@ -48,7 +49,8 @@ _LAZY = {
     "PartialResponseError": "errors", "PlugboardError": "errors", "PluginError": "errors",
     "ProviderError": "errors", "ProviderTimeoutError": "errors",
     "ProviderUnavailableError": "errors", "RateLimitError": "errors",
-    "ResponseFormatError": "errors", "UnknownModelError": "errors",
+    "ResponseFormatError": "errors", "StalledResponseError": "errors",
+    "UnknownModelError": "errors",
     "Chunk": "events", "Event": "events", "Finish": "events", "Image": "events",
     "TextDelta": "events",
     "Usage": "events",
@@ -99,6 +101,7 @@ __all__ = [
     "ResponseFormatError",
     "RetryPolicy",
     "Setting",
+    "StalledResponseError",
     "TextDelta",
     "Timeouts",
     "UnknownModelError",

@@ -20,6 +20,7 @@ from .errors import (
     ProviderTimeoutError,
     ProviderUnavailableError,
     RateLimitError,
+    StalledResponseError,
 )
 from .events import Finish, Image, TextDelta, Usage
 from .health import HealthBook
@@ -43,6 +44,8 @@ class Attempt:
 
 
 def _retry_delay(policy: RetryPolicy, error: PlugboardError, retry_number: int) -> float | None:
+    if isinstance(error, StalledResponseError):
+        return None  # a reply that stalled once will likely stall again: fall back instead
     if isinstance(error, RateLimitError):
         return policy.delay(retry_number, error.retry_after)
     if isinstance(error, ProviderUnavailableError | ProviderTimeoutError):
@@ -124,6 +127,7 @@ class Caller:
                   timeouts: Timeouts | None, proxy: str | None) -> AsyncIterator[Emitted]:
         """Yield (provider, model, event); stream=False buffers so a failed try can be redone."""
         errors: list[PlugboardError] = []
+        deadline = _Deadline(timeouts or self._transport.timeouts)
         # Providers cooling down go last: skipped while another one works, tried if none does.
         ordered = sorted(attempts, key=lambda a: self._health.is_cooling(a.request.provider))
         for attempt in ordered:
@@ -133,10 +137,11 @@ class Caller:
                 chars = images = 0
                 buffered: list[Emitted] = []
                 try:
+                    try_timeouts = deadline.for_next_try(provider)
                     # Built anew for every try, so per-request ids (AmigoChat's device uuid)
                     # are fresh; a missing credential fails here, before any I/O.
                     http_request = self.build(attempt)
-                    async for event in self._events(attempt, http_request, timeouts, proxy):
+                    async for event in self._events(attempt, http_request, try_timeouts, proxy):
                         if not stream:
                             buffered.append((provider, model, event))
                             continue
@@ -154,8 +159,13 @@ class Caller:
                             provider, str(error))
                         raise PartialResponseError(cause, delivered_chars=chars,
                                                    delivered_images=images) from error
+                    if deadline.expired():
+                        errors.append(error)
+                        break
                     retry_number += 1
                     delay = _retry_delay(self._policy, error, retry_number)
+                    if delay is not None and not deadline.allows(delay):
+                        delay = None  # waiting would use up the call's total timeout
                     if delay is None:
                         log.info("%s failed: %s", provider, error)
                         self._health.record_failure(provider, error)
@@ -164,6 +174,40 @@ class Caller:
                     log.info("%s failed (%s); retry %d in %.2f s", provider, error,
                              retry_number, delay)
                     await asyncio.sleep(delay)
+            if deadline.expired():
+                break  # the total timeout covers every provider: do not start another
         if len(errors) == 1:
             raise errors[0]
         raise AllProvidersFailedError(name, errors)
+
+
+class _Deadline:
+    """The call's total timeout, shared by every try and every provider of one call."""
+
+    def __init__(self, timeouts: Timeouts) -> None:
+        self._timeouts = timeouts
+        self._loop = asyncio.get_running_loop()
+        self._end = None if timeouts.total is None else self._loop.time() + timeouts.total
+
+    def _remaining(self) -> float | None:
+        return None if self._end is None else self._end - self._loop.time()
+
+    def for_next_try(self, provider: str) -> Timeouts:
+        """Return the timeouts for the next try; raise if the call's time is used up."""
+        remaining = self._remaining()
+        if remaining is None:
+            return self._timeouts
+        if remaining <= 0:
+            raise ProviderTimeoutError(provider, f"the call's total timeout of "
+                                          f"{self._timeouts.total:g} s ran out")
+        return attrs.evolve(self._timeouts, total=remaining)
+
+    def allows(self, delay: float) -> bool:
+        """Return True if waiting delay seconds still leaves time for another try."""
+        remaining = self._remaining()
+        return remaining is None or delay < remaining
+
+    def expired(self) -> bool:
+        """Return True once the call's total timeout is used up."""
+        remaining = self._remaining()
+        return remaining is not None and remaining <= 0

@@ -17,6 +17,7 @@ __all__ = [
     "ProviderUnavailableError",
     "RateLimitError",
     "ResponseFormatError",
+    "StalledResponseError",
     "UnknownModelError",
 ]
 
@@ -146,6 +147,13 @@ class ProviderTimeoutError(ProviderError):
     """The provider did not connect or answer within the configured timeouts."""
 
     default_advice = "Raise the timeout (timeout=...) or try again later."
+
+
+class StalledResponseError(ProviderTimeoutError):
+    """The reply started, then nothing arrived for longer than the read-idle timeout."""
+
+    default_advice = ("The provider stopped sending mid-reply; it is not retried. Raise "
+                      "Timeouts(read_idle=...) if it is just slow, or pick another model.")
 
 
 class ResponseFormatError(ProviderError):

@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import ProviderTimeoutError, ProviderUnavailableError, ResponseFormatError
+from .errors import ProviderUnavailableError, ResponseFormatError, StalledResponseError
 from .limits import Limits
 from .lines import LineSplitter, LineTooLongError
 
@@ -44,7 +44,7 @@ class HttpResponse:
             try:
                 chunk = await content.readany()
             except (TimeoutError, aiohttp.ServerTimeoutError) as error:
-                raise ProviderTimeoutError(
+                raise StalledResponseError(
                     self.provider,
                     f"the reply stalled: no data for {self._read_idle:g} s",
                 ) from error

@@ -80,8 +80,11 @@ def error_for_status(provider: str, status: int, headers: Mapping[str, str], bod
         html = said.startswith("an HTML page")
         reason = ("the provider refused access with " + said + " (a login or bot-challenge page)"
                   if html else "the provider refused our credentials")
+        # A challenge page is no verdict on our credentials: say what it is before the hint.
+        advice = (("This is a page for browsers, not an API answer: try again later or from "
+                   "another network. " + auth_hint).strip() if html else auth_hint or None)
         return AuthenticationError(provider, reason, status=status, body=None if html else said,
-                                   advice=auth_hint or None)
+                                   advice=advice)
     if status == 429:
         return RateLimitError(provider, "rate limited", status=status, body=said,
                               retry_after=parse_retry_after(headers.get("Retry-After")))

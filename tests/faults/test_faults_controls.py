@@ -14,10 +14,11 @@ import plugboard_aichats
 import plugboard_amigochat
 from plugboard import (
     Limits,
-    ProviderTimeoutError,
+    ProviderError,
     ProviderUnavailableError,
     ResponseFormatError,
     RetryPolicy,
+    StalledResponseError,
     Timeouts,
 )
 from plugboard.emulation import FAULTS_ENV, FAULTS_KEY, STATS_KEY, Faults, new_app
@@ -108,19 +109,31 @@ async def test_image_downloads_are_not_faulted(plugin: str, serve_app: Any,
     assert app[FAULTS_KEY].applied == {}
 
 
-async def test_stall_is_retried_so_the_wall_time_is_attempts_times_idle(
+async def test_a_stall_is_not_retried_so_it_surfaces_within_idle_plus_a_second(
         serve_app: Any, make_registry: Any) -> None:
     idle = 0.3
     app, registry = await aichats(serve_app, make_registry, timeouts=Timeouts(read_idle=idle),
-                                  retry=RetryPolicy(attempts=2, backoff=0.01, max_backoff=0.02))
+                                  retry=RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.02))
     app[FAULTS_KEY].set("stall_after_headers")
     stream = await registry.complete("gpt-4", "hi", stream=True)
     started = time.monotonic()
-    with pytest.raises(ProviderTimeoutError, match="stalled"):
+    with pytest.raises(StalledResponseError, match="stalled"):
         await stream.text()
     elapsed = time.monotonic() - started
-    assert 2 * idle * 0.9 <= elapsed < 2 * idle + 1, elapsed
-    assert app[STATS_KEY].requests == 2
+    assert idle * 0.9 <= elapsed < idle + 1, elapsed
+    assert app[STATS_KEY].requests == 1
+
+
+async def test_the_total_timeout_bounds_every_retry_together(
+        serve_app: Any, make_registry: Any) -> None:
+    app, registry = await aichats(serve_app, make_registry,
+                                  retry=RetryPolicy(attempts=50, backoff=0.1, max_backoff=0.1))
+    app[FAULTS_KEY].set("unavailable")
+    started = time.monotonic()
+    with pytest.raises(ProviderError):
+        await registry.complete("gpt-4", "hi", timeout=0.5)
+    assert time.monotonic() - started < 0.5 + 0.3
+    assert 2 <= app[STATS_KEY].requests < 50
 
 
 async def test_a_stall_ends_when_the_client_goes_even_without_handler_cancellation() -> None:
