@@ -4,7 +4,6 @@ and inject faults (docs/faults.md)."""
 from __future__ import annotations
 
 import asyncio
-import asyncio.base_events
 import hashlib
 import os
 import struct
@@ -295,10 +294,7 @@ async def serve_app(app: web.Application, host: str = "127.0.0.1",
     site = web.TCPSite(runner, host, port)
     await site.start()
     try:
-        # TCPSite keeps its asyncio.Server private; port=0 needs the port the OS picked.
-        server = site._server
-        assert isinstance(server, asyncio.base_events.Server)
-        bound_port = server.sockets[0].getsockname()[1]
+        bound_port = runner.addresses[0][1]  # the port the OS picked when port=0
         yield f"http://{host}:{bound_port}"
     finally:
         await runner.cleanup()
