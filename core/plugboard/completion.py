@@ -87,6 +87,16 @@ class CompletionStream:
                 return chunk
 
     @property
+    def provider(self) -> str:
+        """Return the provider serving the stream ("" until its first chunk arrived)."""
+        return self._builder.provider
+
+    @property
+    def model(self) -> str:
+        """Return the model id the stream is served by ("" until its first chunk arrived)."""
+        return self._builder.model
+
+    @property
     def completion(self) -> Completion:
         """Return the whole reply; only once the stream has been read to its end."""
         if not self._done:

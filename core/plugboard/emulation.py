@@ -291,10 +291,10 @@ async def serve_app(app: web.Application, host: str = "127.0.0.1",
     # would stop writing; leak tests rely on it.
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
     try:
+        await web.TCPSite(runner, host, port).start()
         bound_port = runner.addresses[0][1]  # the port the OS picked when port=0
-        yield f"http://{host}:{bound_port}"
+        shown = f"[{host}]" if ":" in host else host  # an IPv6 literal needs brackets in a URL
+        yield f"http://{shown}:{bound_port}"
     finally:
         await runner.cleanup()

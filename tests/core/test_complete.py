@@ -239,3 +239,31 @@ def test_complete_sync_for_scripts(mock_server: MockServer) -> None:
 async def test_complete_sync_inside_a_loop_is_refused(mock_registry: Registry) -> None:
     with pytest.raises(PlugboardError, match=r"use `await registry\.complete"):
         mock_registry.complete_sync("echo", "hi")
+
+
+async def test_stream_names_its_provider_and_model_from_the_first_chunk(
+        mock_registry: Registry) -> None:
+    async with await mock_registry.complete("parrot", "hi", stream=True) as stream:
+        assert (stream.provider, stream.model) == ("", "")
+        await stream.__anext__()
+        assert (stream.provider, stream.model) == ("mock", "echo")
+
+
+async def test_serve_app_cleans_up_when_the_port_is_taken() -> None:
+    from aiohttp import web
+
+    from plugboard.emulation import serve_app
+
+    cleaned: list[bool] = []
+
+    async def on_cleanup(app: web.Application) -> None:
+        cleaned.append(True)
+
+    async with serve_app(web.Application()) as url:
+        port = int(url.rsplit(":", 1)[1])
+        app = web.Application()
+        app.on_cleanup.append(on_cleanup)
+        with pytest.raises(OSError):
+            async with serve_app(app, port=port):
+                pass
+    assert cleaned == [True]

@@ -113,9 +113,10 @@ async def _stream_chat(request: web.Request, stream: CompletionStream,
     await response.prepare(request)
     call_id, created = completion_id(), now()
     opening = {"role": "assistant", "content": first.text if first else ""}
-    await _send(response, chunk_object(call_id, created, call.model, opening))
+    model = stream.model or call.model  # the resolved id, known once the first chunk came
+    await _send(response, chunk_object(call_id, created, model, opening))
     failure = None if first is None else await _relay(stream, response, call_id, created,
-                                                      call.model)
+                                                      model)
     if failure is not None:
         await _send(response, error_body(failure))  # the stream ends without [DONE]
         await response.write_eof()
