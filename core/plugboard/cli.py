@@ -234,6 +234,10 @@ def build_parser() -> Parser:
     emulate.add_argument("--host", default="127.0.0.1", help="address to listen on")
     emulate.add_argument("--port", type=_port, default=0, metavar="N",
                          help="first port (the next emulator gets N+1, ...); default: any free")
+    emulate.add_argument("--fault", metavar="NAME[:N]",
+                         help="inject a failure into every emulator (rate_limit, unavailable, "
+                              "drop_mid_stream, ...; :N for the next N requests only); "
+                              "see docs/faults.md")
 
     serve = command("serve", "Serve an OpenAI-compatible API over every installed provider.",
                     _run_async("serve", runs_until_stopped=True))

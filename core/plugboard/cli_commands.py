@@ -206,6 +206,14 @@ async def _listen(stack: contextlib.AsyncExitStack, app: web.Application, host: 
 async def emulate(args: argparse.Namespace) -> int:
     """Run every installed plugin's emulator; print the exports that point providers at them."""
     factories = Registry.discover().emulators()
+    if args.fault:
+        from .emulation import FAULTS_ENV, Faults
+
+        try:
+            Faults().set_from_spec(args.fault)  # check the name before starting anything
+        except ValueError as error:
+            raise CliError(str(error), EXIT_USAGE) from error
+        os.environ[FAULTS_ENV] = args.fault  # new_app() reads it, in every plugin's emulator
     if not factories:
         raise CliError("no installed plugin ships an emulator (the plugboard_emulator hook)")
     async with contextlib.AsyncExitStack() as stack:

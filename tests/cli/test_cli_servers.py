@@ -111,3 +111,12 @@ async def test_serve_on_a_busy_port_is_one_line() -> None:
     assert process.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in stderr.decode()
     assert len(stderr.decode().splitlines()) == 1
+
+
+async def test_emulate_refuses_an_unknown_fault_in_one_line() -> None:
+    process = await asyncio.create_subprocess_exec(
+        *CLI, "emulate", "--fault", "gremlins", env=clean_environ(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2 and stdout == b""
+    assert "unknown fault 'gremlins'" in stderr.decode() and "rate_limit" in stderr.decode()
