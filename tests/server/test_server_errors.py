@@ -228,3 +228,27 @@ async def test_the_raw_stream_ends_with_the_error_event_and_no_done(
     events = [line[len("data: "):] for line in text.split("\n\n") if line]
     assert json.loads(events[-1])["error"]["type"] == "provider_error"
     assert "[DONE]" not in text
+
+
+async def test_the_server_survives_abuse_and_keeps_serving(
+        strict_registry: Registry, start_server: StartServer, client: MakeClient) -> None:
+    url = await start_server(strict_registry, max_body_bytes=4096)
+    host, port = url.removeprefix("http://").split(":")
+    abuse = [
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{\"mod",
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 9999999\r\n\r\n",
+        b"GARBAGE\r\n\r\n",
+        b"",
+    ]
+    for payload in abuse:  # each connection is cut by the client after the bytes are sent
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(payload)
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+    for body in (b"{", b'{"model": [], "messages": {}}', b"x" * 10_000):
+        status, _, _ = await raw("POST", f"{url}/v1/chat/completions", data=body,
+                                 headers={"content-type": "application/json"})
+        assert status in (400, 413)
+    reply = await client(url).chat.completions.create(model="echo", messages=USER)
+    assert reply.choices[0].message.content == "You said: hi"
