@@ -241,7 +241,7 @@ async def test_the_server_survives_abuse_and_keeps_serving(
         b"",
     ]
     for payload in abuse:  # each connection is cut by the client after the bytes are sent
-        reader, writer = await asyncio.open_connection(host, int(port))
+        _, writer = await asyncio.open_connection(host, int(port))
         writer.write(payload)
         await writer.drain()
         writer.close()
