@@ -16,9 +16,10 @@ from pathlib import Path
 
 from plugboard import Registry
 from plugboard.config import env_name
-from plugboard.emulation import serve_app
+from plugboard.emulation import emulator_credentials, serve_app
 
-OUTPUT = Path(__file__).resolve().parent.parent / "demo-output"
+OUTPUT = Path(os.environ.get("PLUGBOARD_DEMO_OUTPUT")
+              or Path(__file__).resolve().parent.parent / "demo-output")
 QUESTION = "Which wire protocol do you speak?"
 
 
@@ -30,11 +31,14 @@ def say(text: str = "") -> None:
 async def start_emulators(stack: AsyncExitStack) -> dict[str, str]:
     """Run every installed plugin's emulator on loopback; return provider -> base URL."""
     urls = {}
-    for provider, factory in Registry.discover().emulators().items():
+    registry = Registry.discover()
+    for provider, factory in registry.emulators().items():
         urls[provider] = await stack.enter_async_context(serve_app(factory()))
         os.environ[env_name(provider, "base_url")] = urls[provider]
-    # The AiChats emulator, like the real site, wants a browser cookie; any value will do here.
-    os.environ.setdefault(env_name("aichats", "cookie"), "demo-session-cookie")
+        # Emulators accept any credential (AiChats' cookie, say): fill in what is not set.
+        spec = next(p for p in registry.providers() if p.name == provider)
+        for setting, value in emulator_credentials(spec).items():
+            os.environ.setdefault(env_name(provider, setting), value)
     return urls
 
 
@@ -73,7 +77,7 @@ async def make_image(registry: Registry, provider: str, model: str) -> str:
     paths = []
     for index, image in enumerate(completion.images):
         target = OUTPUT / f"{provider}-{model.replace('/', '_')}-{index}{image.extension}"
-        paths.append(str(image.save(target).relative_to(OUTPUT.parent)))
+        paths.append(str(image.save(target)))
     return f"{provider}/{model}: saved {', '.join(paths)}"
 
 

@@ -29,7 +29,6 @@ __all__ = ["chat", "emulate", "image", "image_paths", "is_loopback", "read_promp
 
 # Settings an emulator needs that a fresh shell lacks. The AiChats emulator, like the site,
 # refuses a request without a cookie, and accepts any.
-EMULATOR_SETTINGS = {"aichats": {"cookie": "emulator=1"}}
 
 
 def read_prompt(argument: str | None, stdin: TextIO | None = None) -> str:
@@ -205,7 +204,10 @@ async def _listen(stack: contextlib.AsyncExitStack, app: web.Application, host: 
 
 async def emulate(args: argparse.Namespace) -> int:
     """Run every installed plugin's emulator; print the exports that point providers at them."""
-    factories = Registry.discover().emulators()
+    from .emulation import emulator_credentials
+
+    registry = Registry.discover()
+    factories = registry.emulators()
     if args.fault:
         from .emulation import FAULTS_ENV, Faults
 
@@ -222,7 +224,8 @@ async def emulate(args: argparse.Namespace) -> int:
             port = args.port + offset if args.port else 0
             url = await _listen(stack, factory(), args.host, port)
             print(f"export {env_name(provider, 'base_url')}={shlex.quote(url)}")
-            for setting, value in EMULATOR_SETTINGS.get(provider, {}).items():
+            spec = next(p for p in registry.providers() if p.name == provider)
+            for setting, value in emulator_credentials(spec).items():
                 print(f"export {env_name(provider, setting)}={shlex.quote(value)}"
                       f"  # the {provider} emulator accepts any {setting}")
         sys.stdout.flush()

@@ -15,10 +15,27 @@ from typing import Any
 import attrs
 from aiohttp import web
 
+from .specs import ProviderSpec
+
 __all__ = [
-    "FAULTS_ENV", "FAULTS_KEY", "FAULT_KEY", "FAULT_MODES", "GENERIC_FAULTS", "PROTOCOL_FAULTS",
-    "STATS_KEY", "EmulatorStats", "Faults", "drop_connection", "faults_middleware", "new_app",
-    "png_bytes", "request_fault", "serve_app", "stats_middleware", "words_of",
+    "FAULTS_ENV",
+    "FAULTS_KEY",
+    "FAULT_KEY",
+    "FAULT_MODES",
+    "GENERIC_FAULTS",
+    "PROTOCOL_FAULTS",
+    "STATS_KEY",
+    "EmulatorStats",
+    "Faults",
+    "drop_connection",
+    "emulator_credentials",
+    "faults_middleware",
+    "new_app",
+    "png_bytes",
+    "request_fault",
+    "serve_app",
+    "stats_middleware",
+    "words_of",
 ]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -281,6 +298,19 @@ def new_app(*, fault: str | None = None, fault_endpoints: Iterable[str] = (),
         faults.set_from_spec(spec)
     app[FAULTS_KEY] = faults
     return app
+
+
+EMULATOR_CREDENTIAL = "emulator-placeholder"
+
+
+def emulator_credentials(spec: ProviderSpec) -> dict[str, str]:
+    """Return a stand-in for each secret setting of a provider, for use with its emulator.
+
+    By convention an emulator built by its factory's defaults accepts any credential, so the
+    demo and `plugboard emulate` can fill in what the real service would need.
+    """
+    return {name: EMULATOR_CREDENTIAL for name, setting in spec.settings.items()
+            if setting.secret}
 
 
 @asynccontextmanager
