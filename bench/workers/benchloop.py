@@ -1,0 +1,265 @@
+"""The command loop every benchmark client runs: plugboard, raw aiohttp and the peers alike.
+
+A worker is one interpreter (in the project's virtual environment or a peer's) holding one
+client. It reads one JSON command per line on stdin and answers one JSON line, so that
+bench/run.py can drive every contender round by round while each runs alone on its own event
+loop. Only the standard library is used here: the peers' environments have nothing else of
+ours. Library chatter on stdout is sent to stderr so it cannot corrupt the answers.
+
+Commands: {"op": "rate", "mode": "json"|"sse", "concurrency": C, "seconds": S},
+{"op": "stream", "pieces": N, "repeat": K}, {"op": "memory", "streams": N, "pieces": P},
+{"op": "profile", "command": {...}, "out": PATH} (pyinstrument, project venv only),
+{"op": "quit"}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import statistics
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any, Protocol
+
+SHORT_PROMPT = "Say hello in five words."
+EXPECTED = "Hello from the AmigoChat emulator"  # in every short reply the emulator sends
+MODEL = "gpt-4o-mini"
+PERSONA = "amigo"  # gpt-4o-mini's personaId in the AmigoChat protocol notes
+MAX_ERRORS = 50  # a contender that keeps failing stops early; its errors are reported
+
+
+class Client(Protocol):
+    """What a worker script provides."""
+
+    name: str
+
+    async def start(self, url: str) -> None:
+        """Set up against the emulator at url."""
+
+    async def one(self, mode: str) -> str:
+        """Make one short call ("json": not streamed, "sse": streamed); return its text."""
+
+    async def stream(self, prompt: str, first: Callable[[], None] | None = None) -> int:
+        """Read one streamed reply to its end; return the pieces received; call first()
+        once the first piece is in."""
+
+    async def close(self) -> None:
+        """Release everything."""
+
+    def versions(self) -> dict[str, str]:
+        """Return the versions of the packages that matter to this client."""
+
+
+def rss_kib() -> int:
+    """Return this process's resident set size in KiB (VmRSS of /proc/self/status)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+async def rate(client: Client, mode: str, concurrency: int, seconds: float) -> dict[str, Any]:
+    """Run `concurrency` loops of one() for `seconds`; return counts, rate and latencies."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    wrong = 0
+    deadline = 0.0
+
+    async def loop() -> None:
+        nonlocal wrong
+        while time.perf_counter() < deadline and len(errors) < MAX_ERRORS:
+            began = time.perf_counter()
+            try:
+                text = await client.one(mode)
+            except Exception as error:  # noqa: BLE001 - every failure is counted and shown
+                errors.append(f"{type(error).__name__}: {error}"[:300])
+                continue
+            latencies.append(time.perf_counter() - began)
+            if EXPECTED not in text:
+                wrong += 1
+
+    gc.collect()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    deadline = wall0 + seconds
+    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    elapsed, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    count = len(latencies)
+    latencies.sort()
+    return {
+        "count": count, "elapsed": elapsed, "rps": count / elapsed if elapsed else 0.0,
+        "p50": statistics.median(latencies) if latencies else None,
+        "p90": latencies[int(0.9 * (count - 1))] if latencies else None,
+        "cpu_per_req": cpu / count if count else None,
+        "errors": len(errors), "first_error": errors[0] if errors else None, "wrong": wrong,
+    }
+
+
+async def stream(client: Client, pieces: int, repeat: int) -> dict[str, Any]:
+    """Read `repeat` replies of `pieces` pieces one after the other; time each."""
+    times, cpus, counts = [], [], []
+    for _ in range(repeat):
+        gc.collect()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        counts.append(await client.stream(f"pieces:{pieces}"))
+        times.append(time.perf_counter() - wall0)
+        cpus.append(time.process_time() - cpu0)
+    return {"times": times, "cpus": cpus, "counts": counts,
+            "pieces_per_s": [pieces / t for t in times],
+            "complete": all(c == pieces for c in counts)}
+
+
+async def memory(client: Client, streams: int, pieces: int) -> dict[str, Any]:
+    """Open `streams` streams at once; sample resident memory once every one has delivered."""
+    gc.collect()
+    base = rss_kib()
+    started = 0
+    all_started = asyncio.Event()
+    errors: list[str] = []
+
+    def first() -> None:
+        nonlocal started
+        started += 1
+        if started == streams:
+            all_started.set()
+
+    async def one() -> None:
+        try:
+            await client.stream(f"pieces:{pieces}", first)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - reported, and the wait below gives up
+            errors.append(f"{type(error).__name__}: {error}"[:300])
+            all_started.set()
+
+    wall0 = time.perf_counter()
+    tasks = [asyncio.create_task(one()) for _ in range(streams)]
+    try:
+        await asyncio.wait_for(all_started.wait(), 120)
+        open_after = time.perf_counter() - wall0
+        samples = []
+        for _ in range(10):  # one second of samples while the streams keep delivering
+            samples.append(rss_kib())
+            await asyncio.sleep(0.1)
+        still_open = sum(not t.done() for t in tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.sleep(0.2)
+    gc.collect()
+    return {"base_kib": base, "open_kib": max(samples), "streams": streams, "started": started,
+            "still_open": still_open, "open_seconds": open_after, "after_close_kib": rss_kib(),
+            "errors": len(errors), "first_error": errors[0] if errors else None}
+
+
+# Where a sample's own time is charged, by the path of the file its function is in.
+AREAS = (
+    ("/plugboard_amigochat/", "amigochat plugin"), ("/plugboard/", "plugboard core"),
+    ("/aiohttp/", "aiohttp"), ("/yarl/", "yarl / multidict"), ("/multidict/", "yarl / multidict"),
+    ("/pluggy/", "pluggy"), ("/attr/", "attrs"), ("/asyncio/", "asyncio event loop"),
+    ("/json/", "json"), ("/uuid.py", "uuid"), ("/selectors.py", "asyncio event loop"),
+    ("/workers/", "benchmark harness"),
+)
+
+
+def _area(frame: Any, parent_area: str) -> str:
+    if frame.function.endswith("epoll.poll") or frame.function.endswith("select.select"):
+        return "waiting for I/O (epoll)"
+    path = frame.file_path or ""
+    if path.startswith("<"):  # a built-in: charged to the code that called it
+        return parent_area
+    return next((area for key, area in AREAS if key in path), "other")
+
+
+def summarize(root: Any, top: int = 15) -> dict[str, Any]:
+    """Return each area's and the top functions' shares of the samples' own time."""
+    areas: dict[str, float] = {}
+    functions: dict[str, float] = {}
+    total = root.time or 1.0
+    stack = [(root, "other")]
+    while stack:
+        frame, parent_area = stack.pop()
+        if frame.is_synthetic:
+            continue  # a [self] or [await] leaf: its time is its parent's own time
+        area = _area(frame, parent_area)
+        own = frame.time - sum(c.time for c in frame.children if not c.is_synthetic)
+        areas[area] = areas.get(area, 0.0) + own
+        where = f"{frame.function} ({frame.file_path_short}:{frame.line_no})"
+        functions[where] = functions.get(where, 0.0) + own
+        stack.extend((child, area) for child in frame.children)
+    return {
+        "seconds": root.time,
+        "areas": sorted(([k, v / total] for k, v in areas.items()), key=lambda r: -r[1]),
+        "functions": sorted(([k, v / total] for k, v in functions.items()),
+                            key=lambda r: -r[1])[:top],
+    }
+
+
+async def profile(client: Client, command: dict[str, Any], out: str) -> dict[str, Any]:
+    """Run command under pyinstrument; write its text and HTML reports next to out."""
+    from pyinstrument import Profiler
+
+    # async_mode disabled: the samples show the one thread as it is, waiting included.
+    profiler = Profiler(interval=0.0005, async_mode="disabled")
+    profiler.start()
+    result = await dispatch(client, command)
+    session = profiler.stop()
+    with open(out, "w") as file:
+        file.write(profiler.output_text(unicode=False, color=False, show_all=False))
+    with open(out.removesuffix(".txt") + ".html", "w") as file:
+        file.write(profiler.output_html())
+    return {"result": result, "out": out, "summary": summarize(session.root_frame())}
+
+
+async def dispatch(client: Client, command: dict[str, Any]) -> dict[str, Any]:
+    op = command["op"]
+    if op == "rate":
+        return await rate(client, command["mode"], command["concurrency"], command["seconds"])
+    if op == "stream":
+        return await stream(client, command["pieces"], command.get("repeat", 1))
+    if op == "memory":
+        return await memory(client, command["streams"], command["pieces"])
+    if op == "profile":
+        return await profile(client, command["command"], command["out"])
+    raise ValueError(f"unknown op {op!r}")
+
+
+async def _serve(client: Client, url: str, answer: Callable[[dict[str, Any]], None]) -> None:
+    await client.start(url)
+    answer({"ready": True, "name": client.name, "versions": client.versions(),
+            "rss_kib": rss_kib()})
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            if not line or not line.strip():
+                break
+            command = json.loads(line)
+            if command["op"] == "quit":
+                break
+            try:
+                answer(await dispatch(client, command))
+            except Exception as error:  # noqa: BLE001 - the driver shows it and carries on
+                traceback.print_exc()
+                answer({"failed": f"{type(error).__name__}: {error}"[:500]})
+    finally:
+        await client.close()
+
+
+def run(client: Client) -> None:
+    """Serve commands for client against the emulator URL given as the first argument."""
+    # Answers go to the original stdout; anything the libraries print goes to stderr.
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def answer(data: dict[str, Any]) -> None:
+        answers.write(json.dumps(data) + "\n")
+        answers.flush()
+
+    asyncio.run(_serve(client, sys.argv[1], answer))
