@@ -71,9 +71,31 @@ def data_payload(line: str) -> str | None:
     return line[6:] if line.startswith("data: ") else line[5:]
 
 
-async def sse_data(lines: AsyncIterable[str]) -> AsyncIterator[str]:
+def sse_data(lines: AsyncIterable[str]) -> AsyncIterator[str]:
     """Yield the payload of every `data:` line as it arrives; other lines are skipped."""
-    async for line in lines:
-        payload = data_payload(line)
-        if payload is not None:
-            yield payload
+    return _SseData(lines)
+
+
+class _SseData(AsyncIterator[str]):
+    """sse_data's iterator: an object, not an async generator, so that a parser leaving it at
+    [DONE] does not make asyncio schedule a task to finalize it."""
+
+    def __init__(self, lines: AsyncIterable[str]) -> None:
+        self._lines = lines.__aiter__()
+        self._done = False
+
+    async def __anext__(self) -> str:
+        if self._done:
+            raise StopAsyncIteration
+        try:
+            while True:
+                payload = data_payload(await self._lines.__anext__())
+                if payload is not None:
+                    return payload
+        except BaseException:
+            self._done = True
+            raise
+
+    async def aclose(self) -> None:
+        """Stop: iteration ends here."""
+        self._done = True
