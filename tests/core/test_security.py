@@ -14,8 +14,10 @@ from mockprovider import MockProvider, MockServer
 from plugboard import PlugboardError, RetryPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
-# Names of the cookies the upstream client hard-coded (captured September 2024).
-CAPTURED = re.compile(r"muVyak|_csrf-front=|ai-chat-front=", re.IGNORECASE)
+# Names of the cookies the upstream client hard-coded (captured September 2024), spelled in
+# pieces so that this file does not itself match the scan it performs.
+CAPTURED = re.compile("|".join(["muV" + "yak", "_csrf" + "-front=", "ai-chat" + "-front="]),
+                      re.IGNORECASE)
 
 
 def tracked_source_files() -> list[Path]:
@@ -28,8 +30,6 @@ def tracked_source_files() -> list[Path]:
 def test_no_captured_cookie_in_the_source() -> None:
     offenders = []
     for path in tracked_source_files():
-        if path == Path(__file__).resolve():
-            continue  # this file names the pattern it looks for
         text = path.read_text(errors="replace")
         if CAPTURED.search(text):
             offenders.append(str(path.relative_to(ROOT)))
