@@ -1,0 +1,128 @@
+"""Where plugboard's per-call CPU goes: the same short call measured layer by layer.
+
+Starts the AmigoChat emulator in its own process (bench/emulator_server.py), then measures
+client CPU per call at concurrency 64 for each layer, interleaved round by round:
+raw aiohttp on plugboard's own session, the transport alone, + the plugin's parser,
++ request building, the core's event pipe (_events), the retrying loop (Caller.run), and
+Registry.complete(). Each row minus the one above is that layer's cost. It reaches into
+private names on purpose: it is a diagnostic, not an API. Usage: python bench/layers.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+
+from plugboard import Registry
+from plugboard.transport import ProviderTransport
+from plugboard_amigochat.parsing import parse_response
+
+MESSAGES = [{"role": "user", "content": "hello there how are you"}]
+CALLS, CONCURRENCY, ROUNDS = 3000, 64, 7
+
+
+async def cpu_per_call(call: Callable[[], Awaitable[None]]) -> float:
+    """Return the client's CPU microseconds per call for CALLS calls at CONCURRENCY."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one() -> None:
+        async with gate:
+            await call()
+
+    started = time.process_time()
+    await asyncio.gather(*(one() for _ in range(CALLS)))
+    return (time.process_time() - started) / CALLS * 1e6
+
+
+async def measure(url: str) -> dict[str, float]:
+    """Return the median CPU per call of every layer."""
+    registry = Registry.discover(config={"amigochat": {"base_url": url}}, environ={})
+    caller = registry._get_caller()
+    transport = registry._transport
+    assert transport is not None
+    attempt = registry._prepare("gpt-4o-mini", MESSAGES, False, {})[0]
+    built = caller.build(attempt)
+    follow_up = ProviderTransport(transport, "amigochat", None, None)
+
+    async def raw() -> None:
+        session = transport._get_session()
+        async with session.request("POST", built.url, headers=dict(built.headers),
+                                   json=built.json) as response:
+            await response.json()
+
+    async def transport_only() -> None:
+        response = await transport.send("amigochat", built)
+        await response.json()
+        response.release()
+
+    async def with_parser(request_built: bool = False) -> None:
+        request = caller.build(attempt) if request_built else built
+        response = await transport.send("amigochat", request)
+        async for _ in parse_response(attempt.request, response, follow_up):
+            pass
+        response.release()
+
+    async def with_build() -> None:
+        await with_parser(request_built=True)
+
+    async def events() -> None:
+        async for _ in caller._events(attempt, caller.build(attempt), None, None):
+            pass
+
+    async def run() -> None:
+        async for _ in caller.run("gpt-4o-mini", [attempt], stream=False, timeouts=None,
+                                  proxy=None):
+            pass
+
+    async def complete() -> None:
+        await registry.complete("gpt-4o-mini", MESSAGES)
+
+    layers = {"raw aiohttp": raw, "transport.send + json": transport_only,
+              "+ plugin parser": with_parser, "+ request building": with_build,
+              "core event pipe (_events)": events, "Caller.run (retries, deadline)": run,
+              "Registry.complete": complete}
+    samples: dict[str, list[float]] = {name: [] for name in layers}
+    try:
+        for call in layers.values():
+            await call()  # warm every path before measuring
+        for round_number in range(ROUNDS):
+            names = list(layers)
+            names = names[round_number % len(names):] + names[:round_number % len(names)]
+            for name in names:
+                samples[name].append(await cpu_per_call(layers[name]))
+    finally:
+        await registry.aclose()
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def main() -> None:
+    """Start the emulator, measure, print the table."""
+    server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("emulator_server.py"))],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        url = json.loads(server.stdout.readline())["url"]
+        results = asyncio.run(measure(url))
+    finally:
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(10)
+    print(f"client CPU per call, median of {ROUNDS} rounds of {CALLS} calls at c={CONCURRENCY}")
+    previous = None
+    for name, value in results.items():
+        step = "" if previous is None else f"  ({value - previous:+.0f} us)"
+        print(f"  {name:32} {value:6.0f} us{step}")
+        previous = value
+    print(f"  aiohttp {aiohttp.__version__}, Python {sys.version.split()[0]}")
+
+
+if __name__ == "__main__":
+    main()
