@@ -6,4 +6,8 @@ venv=${PLUGBOARD_VENV:-.venv}
 bash scripts/setup.sh "$venv"
 "$venv/bin/ruff" check core plugins tests scripts
 "$venv/bin/mypy"  # strict on core/, configured in pyproject.toml
+# Each provider distribution is type-checked on its own (separate packages, same bar).
+for src in plugins/*/src tests/example_plugin/src; do
+  "$venv/bin/mypy" --strict "$src"
+done
 "$venv/bin/python" -m pytest "$@"
