@@ -135,12 +135,14 @@ class Caller:
             retry_number = 0
             while True:
                 chars = images = 0
+                sent = False  # a failure before sending is our setup's, not the provider's
                 buffered: list[Emitted] = []
                 try:
                     try_timeouts = deadline.for_next_try(provider)
                     # Built anew for every try, so per-request ids (AmigoChat's device uuid)
                     # are fresh; a missing credential fails here, before any I/O.
                     http_request = self.build(attempt)
+                    sent = True
                     async for event in self._events(attempt, http_request, try_timeouts, proxy):
                         if not stream:
                             buffered.append((provider, model, event))
@@ -168,7 +170,8 @@ class Caller:
                         delay = None  # waiting would use up the call's total timeout
                     if delay is None:
                         log.info("%s failed: %s", provider, error)
-                        self._health.record_failure(provider, error)
+                        if sent:  # a missing credential must not put the provider on cooldown
+                            self._health.record_failure(provider, error)
                         errors.append(error)
                         break
                     log.info("%s failed (%s); retry %d in %.2f s", provider, error,

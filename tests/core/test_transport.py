@@ -312,3 +312,21 @@ async def test_each_retry_builds_a_fresh_request(mock_registry: Registry,
     mock_server.fail.append((500, {}, "{}"))
     await mock_registry.complete("echo", "hi")
     assert len(builds) == 2 == len(mock_server.seen)
+
+
+async def test_a_missing_credential_is_not_held_against_the_provider(
+        serve_app: Any, make_registry: Any) -> None:
+    from plugboard import CooldownPolicy, hookimpl
+
+    class NeedsToken(MockProvider):
+        @hookimpl
+        def plugboard_build_request(self, request: Any, config: Any) -> Any:
+            config.require("token")
+            return super().plugboard_build_request(request, config)
+
+    registry = make_registry([NeedsToken()], base_urls={"mock": await serve_app(
+        MockServer().app)}, cooldown=CooldownPolicy(failures=1))
+    with pytest.raises(AuthenticationError, match="token"):
+        await registry.complete("echo", "hi")
+    health = registry.health()["mock"]
+    assert health.failures == 0 and not health.cooling_down
