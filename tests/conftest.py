@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from unittest import mock
 
+import aiohttp
 import aioresponses.core
+import pytest
+
+from mockprovider import MockProvider, MockServer
+from plugboard.limits import Limits, RetryPolicy, Timeouts
+from plugboard.transport import Transport
 
 # Compat shim: aioresponses 0.7.9 builds ClientResponse without the `stream_writer` argument
 # that aiohttp 3.14 made required (pnuckowski/aioresponses#289). We must not downgrade aiohttp
@@ -20,16 +27,6 @@ class _CompatClientResponse(aioresponses.core.ClientResponse):  # type: ignore[m
 
 
 aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
-
-
-from collections.abc import AsyncIterator  # noqa: E402
-
-import aiohttp  # noqa: E402
-import pytest  # noqa: E402
-
-from mockprovider import MockProvider, MockServer  # noqa: E402
-from plugboard.limits import Limits, Timeouts  # noqa: E402
-from plugboard.transport import Transport  # noqa: E402
 
 
 @pytest.fixture
@@ -59,7 +56,6 @@ def mock_server() -> MockServer:
 async def mock_registry(mock_server: MockServer, serve_app: Any, make_registry: Any) -> Any:
     """A registry with only the mock provider, pointed at a running mock service."""
     url = await serve_app(mock_server.app)
-    from plugboard import RetryPolicy
 
     return make_registry([MockProvider()], base_urls={"mock": url},
                          retry=RetryPolicy(backoff=0.01, max_backoff=0.05))
