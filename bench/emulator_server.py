@@ -24,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from plugboard_amigochat.emulator import create_app
+from jackfield_amigochat.emulator import create_app
 
 
 def pace_event_streams(seconds: float) -> None:
@@ -67,7 +67,7 @@ async def main() -> None:
     args = parser.parse_args()
     if args.pace > 0:
         pace_event_streams(args.pace)
-    # As plugboard.emulation.serve_app runs it, but with a backlog deep enough for 1,000
+    # As jackfield.testing.serve_app runs it, but with a backlog deep enough for 1,000
     # connections opened at once (aiohttp's default of 128 would drop SYNs and add seconds).
     runner = web.AppRunner(counted_app(), handler_cancellation=True, access_log=None)
     await runner.setup()

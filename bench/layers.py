@@ -1,8 +1,8 @@
-"""Where plugboard's per-call CPU goes: the same short call measured layer by layer.
+"""Where jackfield's per-call CPU goes: the same short call measured layer by layer.
 
 Starts the AmigoChat emulator in its own process (bench/emulator_server.py), then measures
 client CPU per call at concurrency 64 for each layer, interleaved round by round:
-raw aiohttp on plugboard's own session, the transport alone, + the plugin's parser,
+raw aiohttp on jackfield's own session, the transport alone, + the plugin's parser,
 + request building, the core's event pipe (_events), the retrying loop (Caller.run), and
 Registry.complete(). Each row minus the one above is that layer's cost. It reaches into
 private names on purpose: it is a diagnostic, not an API. Usage: python bench/layers.py
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import aiohttp
 
-from plugboard import Registry
-from plugboard.transport import ProviderTransport
-from plugboard_amigochat.parsing import parse_response
+from jackfield import Registry
+from jackfield._http.transport import ProviderTransport
+from jackfield_amigochat.parsing import parse_response
 
 MESSAGES = [{"role": "user", "content": "hello there how are you"}]
 CALLS, CONCURRENCY, ROUNDS = 3000, 64, 7

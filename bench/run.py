@@ -1,4 +1,4 @@
-"""plugboard's benchmarks, in one run on loopback; writes BENCHMARKS.md. Run `bash bench/run.sh`.
+"""jackfield's benchmarks, in one run on loopback; writes BENCHMARKS.md. Run `bash bench/run.sh`.
 
 Every contender is a worker process of its own (bench/workers/, bench/peers/) that this driver
 commands over a pipe, one measurement at a time, so no two contenders ever share the CPU.
@@ -9,7 +9,7 @@ median over the rounds, and each ratio is the median of the per-round ratios (ea
 contenders ran seconds apart).
 
 Measured: 1. per-request overhead against a hand-written aiohttp client (the limit) at
-concurrency 1 and 64; 2. streaming pieces per second; 3. `plugboard serve` against calling
+concurrency 1 and 64; 2. streaming pieces per second; 3. `jackfield serve` against calling
 the emulator directly; 4. start-up wall time; 5. resident memory with 1,000 open streams;
 6. the peers (g4f 6.5.0's AmigoChat provider and LiteLLM, each in bench/.venvs/) against the
 same emulator. Targets are recorded, never asserted; a missed target gets a pyinstrument
@@ -46,7 +46,7 @@ REPORT = ROOT / "BENCHMARKS.md"
 PYTHON = Path(sys.executable)  # the project venv's interpreter: run.sh starts us with it
 BIN = PYTHON.parent
 
-# The peers, each in its own virtual environment, never a dependency of plugboard.
+# The peers, each in its own virtual environment, never a dependency of jackfield.
 # LiteLLM is pinned so that runs compare like with like; raise the pin deliberately.
 PEERS = {"g4f": "g4f==6.5.0", "litellm": "litellm==1.106.2"}
 PEER_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"}
@@ -57,11 +57,11 @@ MEMORY_PACE = 0.1  # seconds between two SSE writes of the paced emulator
 SERVE_KEY = "bench-key"
 
 TARGETS = {
-    "latency": 1.10,  # plugboard / raw time per call at concurrency 1, at most
-    "throughput": 0.90,  # plugboard / raw req/s at concurrency 64, at least
-    "streaming": 0.80,  # plugboard / raw pieces/s, at least
-    "models_ms": 150.0,  # `plugboard models` wall time, at most
-    "peers": 5.0,  # plugboard / peer req/s at concurrency 64, at least
+    "latency": 1.10,  # jackfield / raw time per call at concurrency 1, at most
+    "throughput": 0.90,  # jackfield / raw req/s at concurrency 64, at least
+    "streaming": 0.80,  # jackfield / raw pieces/s, at least
+    "models_ms": 150.0,  # `jackfield models` wall time, at most
+    "peers": 5.0,  # jackfield / peer req/s at concurrency 64, at least
 }
 
 
@@ -201,9 +201,9 @@ def ensure_pyinstrument() -> bool:
 
 def have_serve() -> bool:
     """Return whether this checkout's CLI has a `serve` command."""
-    if not (BIN / "plugboard").exists():
+    if not (BIN / "jackfield").exists():
         return False
-    probe = subprocess.run([str(BIN / "plugboard"), "serve", "--help"], capture_output=True,
+    probe = subprocess.run([str(BIN / "jackfield"), "serve", "--help"], capture_output=True,
                            text=True, check=False, timeout=60)
     return probe.returncode == 0
 
@@ -218,7 +218,7 @@ def rotated(items: Sequence[Any], by: int) -> list[Any]:
 def per_request(workers: dict[str, Proc], url: str, rounds: int, seconds: float,
                 results: dict[str, Any]) -> None:
     """Short non-streamed (json) and streamed (sse) calls, every contender in every round."""
-    contenders = [("raw", "json"), ("plugboard", "json"), ("raw", "sse"), ("plugboard", "sse"),
+    contenders = [("raw", "json"), ("jackfield", "json"), ("raw", "sse"), ("jackfield", "sse"),
                   ("g4f", "sse"), ("litellm", "json")]
     contenders = [(w, m) for w, m in contenders if w in workers]
     say("warming up ...")
@@ -227,7 +227,7 @@ def per_request(workers: dict[str, Proc], url: str, rounds: int, seconds: float,
             warm = workers[worker].ask({"op": "rate", "mode": mode, "concurrency": concurrency,
                                         "seconds": 0.3})
             if warm["errors"] or warm["wrong"] or not warm["count"]:
-                if worker in ("raw", "plugboard"):
+                if worker in ("raw", "jackfield"):
                     raise SystemExit(f"{worker} ({mode}) fails against the emulator: {warm}")
                 say(f"  {worker} fails against the emulator and is left out: {warm}")
                 results.setdefault("left_out", []).append(
@@ -255,8 +255,8 @@ def per_request(workers: dict[str, Proc], url: str, rounds: int, seconds: float,
 # -- 2: streaming ----------------------------------------------------------------------------
 
 def streaming(workers: dict[str, Proc], rounds: int, results: dict[str, Any]) -> None:
-    """One 10,000-piece reply read to its end; the limit and plugboard 3 times a round."""
-    repeats = {"raw": 3, "plugboard": 3, "g4f": 1, "litellm": 1}
+    """One 10,000-piece reply read to its end; the limit and jackfield 3 times a round."""
+    repeats = {"raw": 3, "jackfield": 3, "g4f": 1, "litellm": 1}
     names = [name for name in repeats if name in workers]
     table: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}
@@ -322,12 +322,12 @@ def wrk_load(wrk: str, url: str, body: dict[str, Any], headers: dict[str, str],
 
 @contextmanager
 def serving(url: str) -> Iterator[tuple[str, int]]:
-    """Run `plugboard serve` on loopback, its AmigoChat pointed at the emulator."""
+    """Run `jackfield serve` on loopback, its AmigoChat pointed at the emulator."""
     port = free_port()
-    env = os.environ.copy() | {"PLUGBOARD_AMIGOCHAT_BASE_URL": url,
-                               "PLUGBOARD_API_KEY": SERVE_KEY}
+    env = os.environ.copy() | {"JACKFIELD_AMIGOCHAT_BASE_URL": url,
+                               "JACKFIELD_API_KEY": SERVE_KEY}
     log = (OUT / "serve.log").open("w")
-    serve = subprocess.Popen([str(BIN / "plugboard"), "serve", "--host", "127.0.0.1",
+    serve = subprocess.Popen([str(BIN / "jackfield"), "serve", "--host", "127.0.0.1",
                               "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
                              env=env, cwd=ROOT)
     serve_url = f"http://127.0.0.1:{port}"
@@ -340,7 +340,7 @@ def serving(url: str) -> Iterator[tuple[str, int]]:
             except OSError:
                 if serve.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(
-                        "plugboard serve did not start: see bench/out/serve.log") from None
+                        "jackfield serve did not start: see bench/out/serve.log") from None
                 time.sleep(0.2)
         yield serve_url, serve.pid
     finally:
@@ -361,10 +361,10 @@ def cpu_seconds(pid: int) -> float:
 
 def server(url: str, emulator_pid: int, rounds: int, seconds: float,
            results: dict[str, Any]) -> None:
-    """Load through `plugboard serve` against load on the emulator directly."""
+    """Load through `jackfield serve` against load on the emulator directly."""
     if not have_serve():
-        results["server"] = {"skipped": "`plugboard serve` is not in this checkout yet"}
-        say("  server: skipped (no `plugboard serve`)")
+        results["server"] = {"skipped": "`jackfield serve` is not in this checkout yet"}
+        say("  server: skipped (no `jackfield serve`)")
         return
     wrk = ensure_wrk()
     sys.path.insert(0, str(BENCH / "workers"))
@@ -434,10 +434,10 @@ def startup(peers: Sequence[str], runs: int, results: dict[str, Any]) -> None:
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # byte-code caches are written and then used
     commands: dict[str, list[str]] = {
         "python -c pass": [str(PYTHON), "-c", "pass"],
-        "python -c 'import plugboard'": [str(PYTHON), "-c", "import plugboard"],
+        "python -c 'import jackfield'": [str(PYTHON), "-c", "import jackfield"],
     }
-    if (BIN / "plugboard").exists():
-        commands["plugboard models"] = [str(BIN / "plugboard"), "models"]
+    if (BIN / "jackfield").exists():
+        commands["jackfield models"] = [str(BIN / "jackfield"), "models"]
     for peer, module in (("g4f", "g4f"), ("litellm", "litellm")):
         if peer in peers:
             commands[f"python -c 'import {module}' ({peer} venv)"] = [
@@ -464,13 +464,13 @@ def startup(peers: Sequence[str], runs: int, results: dict[str, Any]) -> None:
 # -- 5: memory -------------------------------------------------------------------------------
 
 def memory(results: dict[str, Any]) -> None:
-    """RSS of a fresh client process holding 1,000 open streams, plugboard and the limit."""
+    """RSS of a fresh client process holding 1,000 open streams, jackfield and the limit."""
     pieces = 1000  # at MEMORY_PACE each stream would last 100 s; they are closed long before
     table = {}
     with emulator(MEMORY_PACE) as (url, _):
         for name, python, script, extra in (
             ("raw", PYTHON, BENCH / "workers" / "raw_worker.py", ()),
-            ("plugboard", PYTHON, BENCH / "workers" / "plugboard_worker.py",
+            ("jackfield", PYTHON, BENCH / "workers" / "jackfield_worker.py",
              (str(MEMORY_STREAMS + 100),)),
         ):
             proc = start_worker(f"memory-{name}", python, script, url, *extra)
@@ -501,11 +501,11 @@ PROFILES = {  # name: (what is profiled, the worker command)
 
 
 def profiles(url: str, misses: Sequence[str], results: dict[str, Any]) -> None:
-    """Profile plugboard's side of every missed target; keep the summaries for the report."""
+    """Profile jackfield's side of every missed target; keep the summaries for the report."""
     wanted = [m for m in dict.fromkeys(misses) if m in PROFILES]
     found: dict[str, Any] = {}
     if wanted and ensure_pyinstrument():
-        proc = start_worker("profile-plugboard", PYTHON, BENCH / "workers" / "plugboard_worker.py",
+        proc = start_worker("profile-jackfield", PYTHON, BENCH / "workers" / "jackfield_worker.py",
                             url)
         try:
             proc.ask(PROFILES[wanted[0]][1] | {"seconds": 0.5, "repeat": 1})  # warm-up
@@ -522,13 +522,13 @@ def profiles(url: str, misses: Sequence[str], results: dict[str, Any]) -> None:
         env = os.environ.copy()
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         subprocess.run([str(PYTHON), "-m", "pyinstrument", "-i", "0.0002", "-r", "text",
-                        "-o", str(out), str(BIN / "plugboard"), "models"],
+                        "-o", str(out), str(BIN / "jackfield"), "models"],
                        capture_output=True, env=env, check=False)
-        imports = subprocess.run([str(PYTHON), "-X", "importtime", str(BIN / "plugboard"),
+        imports = subprocess.run([str(PYTHON), "-X", "importtime", str(BIN / "jackfield"),
                                   "models"], capture_output=True, text=True, env=env, check=False)
         found["models_ms"] = {"importtime": top_imports(imports.stderr),
-                              "what": "`plugboard models`"}
-        say(f"  profile of plugboard models: {out.relative_to(ROOT)}")
+                              "what": "`jackfield models`"}
+        say(f"  profile of jackfield models: {out.relative_to(ROOT)}")
     results["profiles"] = found
 
 
@@ -593,34 +593,34 @@ def evaluate(results: dict[str, Any]) -> tuple[list[list[str]], dict[str, list[s
             misses.setdefault(name, []).append(measure)
 
     if table:
-        ours, raw = runs("plugboard/json/1", "p50"), runs("raw/json/1", "p50")
+        ours, raw = runs("jackfield/json/1", "p50"), runs("raw/json/1", "p50")
         r = ratio_of(ours, raw)
         add("1. latency, c=1, p50 (non-streamed)", f"{median(ours) * 1e3:.3f} ms",
             f"raw aiohttp {median(raw) * 1e3:.3f} ms", r, f"≤ {TARGETS['latency']:.2f}{TIMES}",
             judge(r, TARGETS["latency"], True), "latency")
-        ours, raw = runs("plugboard/json/64", "rps"), runs("raw/json/64", "rps")
+        ours, raw = runs("jackfield/json/64", "rps"), runs("raw/json/64", "rps")
         r = ratio_of(ours, raw)
         add("1. throughput, c=64 (non-streamed)", f"{median(ours):,.0f} req/s",
             f"raw aiohttp {median(raw):,.0f} req/s", r, f"≥ {TARGETS['throughput']:.2f}{TIMES}",
             judge(r, TARGETS["throughput"], False), "throughput")
-        ours, raw = runs("plugboard/sse/64", "rps"), runs("raw/sse/64", "rps")
+        ours, raw = runs("jackfield/sse/64", "rps"), runs("raw/sse/64", "rps")
         if ours and raw:
             r = ratio_of(ours, raw)
             add("1. throughput, c=64 (short reply, streamed)", f"{median(ours):,.0f} req/s",
                 f"raw aiohttp {median(raw):,.0f} req/s", r, DASH, DASH)
     stream = results.get("streaming", {})
-    if "plugboard" in stream and "raw" in stream:
-        r = ratio_of(stream["plugboard"], stream["raw"])
+    if "jackfield" in stream and "raw" in stream:
+        r = ratio_of(stream["jackfield"], stream["raw"])
         add(f"2. streaming, {SHORT_PIECES:,} pieces",
-            f"{median(stream['plugboard']):,.0f} pieces/s",
+            f"{median(stream['jackfield']):,.0f} pieces/s",
             f"raw aiohttp {median(stream['raw']):,.0f} pieces/s", r,
             f"≥ {TARGETS['streaming']:.2f}{TIMES}", judge(r, TARGETS["streaming"], False),
             "streaming")
         cpu = results.get("streaming_cpu", {})
-        if "plugboard" in cpu and "raw" in cpu:
-            add("2. streaming, client CPU per piece", f"{median(cpu['plugboard']) * 1e6:.1f} µs",
+        if "jackfield" in cpu and "raw" in cpu:
+            add("2. streaming, client CPU per piece", f"{median(cpu['jackfield']) * 1e6:.1f} µs",
                 f"raw aiohttp {median(cpu['raw']) * 1e6:.1f} µs",
-                ratio_of(cpu["plugboard"], cpu["raw"]), DASH, DASH)
+                ratio_of(cpu["jackfield"], cpu["raw"]), DASH, DASH)
     serve = results.get("server", {})
     if "serve/64" in serve:
         ours = [x["rps"] for x in serve["serve/64"]]
@@ -636,34 +636,34 @@ def evaluate(results: dict[str, Any]) -> tuple[list[list[str]], dict[str, list[s
     elif serve.get("skipped"):
         add("3. server", serve["skipped"], DASH, None, DASH, "not run")
     start = results.get("startup", {}).get("ms", {})
-    if "plugboard models" in start:
-        value = median(start["plugboard models"])
-        add("4. `plugboard models`, wall", f"{value:.0f} ms", DASH, None,
+    if "jackfield models" in start:
+        value = median(start["jackfield models"])
+        add("4. `jackfield models`, wall", f"{value:.0f} ms", DASH, None,
             f"≤ {TARGETS['models_ms']:.0f} ms", judge(value, TARGETS["models_ms"], True),
             "models_ms")
-    label = "python -c 'import plugboard'"
+    label = "python -c 'import jackfield'"
     if label in start:
-        add("4. `import plugboard`, wall", f"{median(start[label]):.0f} ms",
+        add("4. `import jackfield`, wall", f"{median(start[label]):.0f} ms",
             f"bare interpreter {median(start['python -c pass']):.0f} ms", None, DASH, DASH)
     mem = results.get("memory", {})
-    if "plugboard" in mem:
-        ours, raw = mem["plugboard"], mem["raw"]
+    if "jackfield" in mem:
+        ours, raw = mem["jackfield"], mem["raw"]
         grown = (ours["open_kib"] - ours["base_kib"]) / 1024
         raw_grown = (raw["open_kib"] - raw["base_kib"]) / 1024
         add(f"5. memory, {MEMORY_STREAMS:,} open streams (RSS growth)",
             f"{grown:.1f} MiB ({ours['open_kib'] / 1024:.0f} MiB total)",
             f"raw aiohttp {raw_grown:.1f} MiB ({raw['open_kib'] / 1024:.0f} MiB total)",
             grown / raw_grown if raw_grown > 0 else None, DASH, DASH)
-    # Each peer in the mode in which it returns a short reply, against plugboard non-streamed
-    # (the call of measure 1); g4f works only streamed, so it is also set against plugboard
+    # Each peer in the mode in which it returns a short reply, against jackfield non-streamed
+    # (the call of measure 1); g4f works only streamed, so it is also set against jackfield
     # streamed, like for like. Every row is judged; none is left out.
     for peer, mode, ours_mode, label, profile in (
-        ("g4f", "sse", "json", "g4f 6.5.0 AmigoChat (streamed; plugboard non-streamed)",
+        ("g4f", "sse", "json", "g4f 6.5.0 AmigoChat (streamed; jackfield non-streamed)",
          "throughput"),
         ("g4f", "sse", "sse", "g4f 6.5.0 AmigoChat, both streamed", "sse-64"),
         ("litellm", "json", "json", "LiteLLM acompletion, both non-streamed", "throughput"),
     ):
-        ours = [r["rps"] for r in table.get(f"plugboard/{ours_mode}/64", [])]
+        ours = [r["rps"] for r in table.get(f"jackfield/{ours_mode}/64", [])]
         theirs = [r["rps"] for r in table.get(f"{peer}/{mode}/64", [])]
         if ours and theirs:
             r = ratio_of(ours, theirs)
@@ -693,7 +693,7 @@ def write_report(results: dict[str, Any], argv: list[str]) -> None:
         "",
         "Generated by `bash bench/run.sh` (bench/run.py); regenerated on every run, never edited "
         "by hand. Every number is a median over the rounds; every ratio is the median of the "
-        "per-round ratios (plugboard ÷ the other). Targets are recorded, not asserted.",
+        "per-round ratios (jackfield ÷ the other). Targets are recorded, not asserted.",
         "",
         f"- command: `bash bench/run.sh{(' ' + ' '.join(argv)) if argv else ''}`",
         f"- date: {results['date']}",
@@ -709,13 +709,13 @@ def write_report(results: dict[str, Any], argv: list[str]) -> None:
         "",
         "## Summary",
         "",
-        *markdown_table(["measure", "plugboard", "limit / peer", "ratio", "target", "result"],
+        *markdown_table(["measure", "jackfield", "limit / peer", "ratio", "target", "result"],
                         rows),
         "",
     ]
     table = results.get("per_request", {})
     if table:
-        names = {"raw": "raw aiohttp (the limit)", "plugboard": "plugboard Registry.complete()",
+        names = {"raw": "raw aiohttp (the limit)", "jackfield": "jackfield Registry.complete()",
                  "g4f": "g4f 6.5.0 AmigoChat", "litellm": "LiteLLM acompletion"}
         detail = []
         seen = dict.fromkeys(k.rsplit("/", 1)[0] for k in table)
@@ -749,7 +749,7 @@ def write_report(results: dict[str, Any], argv: list[str]) -> None:
         ]
     stream = results.get("streaming", {})
     if stream:
-        names = {"raw": "raw aiohttp line reading", "plugboard": "plugboard stream=True",
+        names = {"raw": "raw aiohttp line reading", "jackfield": "jackfield stream=True",
                  "g4f": "g4f 6.5.0 AmigoChat", "litellm": "LiteLLM acompletion(stream=True)"}
         cpu = results.get("streaming_cpu", {})
         out += [
@@ -770,7 +770,7 @@ def write_report(results: dict[str, Any], argv: list[str]) -> None:
             target, concurrency = key.split("/")
             via = target == "serve"
             rows3.append([
-                "plugboard serve" if via else "emulator directly", concurrency,
+                "jackfield serve" if via else "emulator directly", concurrency,
                 spread([r["rps"] for r in runs], lambda x: f"{x:,.0f}"),
                 spread([r["p50"] * 1e3 for r in runs], lambda x: f"{x:.3f} ms"),
                 spread([r["serve_cpu_per_req"] * 1e6 for r in runs], lambda x: f"{x:.0f} µs")
@@ -781,7 +781,7 @@ def write_report(results: dict[str, Any], argv: list[str]) -> None:
                 f"Load generator: {results.get('loadgen', '')}. CPU per request is read from "
                 "/proc/PID/stat of the server processes (10 ms ticks).", "",
                 *markdown_table(["through", "concurrency", "req/s", "p50",
-                                 "plugboard serve CPU/req", "emulator CPU/req"], rows3), ""]
+                                 "jackfield serve CPU/req", "emulator CPU/req"], rows3), ""]
     start = results.get("startup", {})
     if start.get("ms"):
         out += ["## 4. Start-up (wall time of a fresh process, warm caches)", "",
@@ -804,7 +804,7 @@ def write_report(results: dict[str, Any], argv: list[str]) -> None:
     found = results.get("profiles", {})
     if found:
         out += ["## Profiles of the missed targets", "",
-                "pyinstrument, sampling plugboard's worker process while it repeats the missed "
+                "pyinstrument, sampling jackfield's worker process while it repeats the missed "
                 "measurement (full trees in bench/out/). Self time by area of the code, then the "
                 "functions with the most self time:", ""]
         for miss, summary in found.items():
@@ -834,10 +834,10 @@ NOTES = [
     "- **Interleaving.** Every round runs every contender once per concurrency, in an order "
     "rotated each round; ratios are the median of per-round ratios.",
     "- **The limit.** bench/workers/raw_worker.py: one shared aiohttp session, the same "
-    "headers and JSON body plugboard sends (fresh chatId and device uuid per call), "
+    "headers and JSON body jackfield sends (fresh chatId and device uuid per call), "
     "`json.loads` of the body; streams read with aiohttp's line reader and each `data:` "
     "payload parsed.",
-    "- **plugboard.** `Registry.discover(config={'amigochat': {'base_url': ...}})` (every "
+    "- **jackfield.** `Registry.discover(config={'amigochat': {'base_url': ...}})` (every "
     "plugin of the project venv: aichats, amigochat and the tests' example plugin), then "
     "`await registry.complete('gpt-4o-mini', messages)` (or `stream=True`), defaults otherwise.",
     "- **g4f 6.5.0.** `pip install g4f==6.5.0` into bench/.venvs/g4f (no extras: no "
@@ -855,7 +855,7 @@ NOTES = [
     "AmigoChat protocol needs fields OpenAI's request lacks, so they go in `extra_body` "
     "(chatId, personaId, stream) and `extra_headers` (the device headers), and the protocol's "
     "sampling defaults are passed as ordinary arguments.",
-    "- **Server.** `plugboard serve` in its own process, the emulator in another, and the load "
+    "- **Server.** `jackfield serve` in its own process, the emulator in another, and the load "
     "generator in a third; direct load goes to the emulator with the AmigoChat body, load "
     "through the server goes to its OpenAI-shaped `/v1/chat/completions`.",
     "- **Start-up.** Wall time of fresh processes with PYTHONDONTWRITEBYTECODE unset, after a "
@@ -900,8 +900,8 @@ def main() -> None:
         workers: dict[str, Proc] = {}
         try:
             workers["raw"] = start_worker("raw", PYTHON, BENCH / "workers" / "raw_worker.py", url)
-            workers["plugboard"] = start_worker("plugboard", PYTHON,
-                                                BENCH / "workers" / "plugboard_worker.py", url)
+            workers["jackfield"] = start_worker("jackfield", PYTHON,
+                                                BENCH / "workers" / "jackfield_worker.py", url)
             for peer in peers:
                 workers[peer] = start_worker(peer, peer_python(peer),
                                              BENCH / "peers" / f"{peer}_worker.py", url)
@@ -930,7 +930,7 @@ def main() -> None:
         "load_before": " ".join(load_before),
         "load_after": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
         "packages": {name: versions.get(name) or package_version(name)
-                     for name in ("plugboard", "aiohttp", "pluggy", "attrs", "g4f", "litellm")},
+                     for name in ("jackfield", "aiohttp", "pluggy", "attrs", "g4f", "litellm")},
     }
     results["elapsed_s"] = time.monotonic() - began
     (OUT / "results.json").write_text(json.dumps(results, indent=1))

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs plugboard's benchmarks on loopback and rewrites BENCHMARKS.md (see bench/run.py).
+# Runs jackfield's benchmarks on loopback and rewrites BENCHMARKS.md (see bench/run.py).
 # Sets up the project venv as scripts/setup.sh does; the peers (g4f, LiteLLM) get their own
 # venvs under bench/.venvs/, created by bench/run.py. Arguments go to bench/run.py
 # (--rounds N, --seconds S, --no-peers, --report).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=${PLUGBOARD_VENV:-.venv}
+venv=${JACKFIELD_VENV:-.venv}
 bash scripts/setup.sh "$venv"
 exec "$venv/bin/python" bench/run.py "$@"

@@ -1,4 +1,4 @@
-"""Start-up time of the command line: `plugboard models` against `python -c "import plugboard"`.
+"""Start-up time of the command line: `jackfield models` against `python -c "import jackfield"`.
 
 Each command runs once to warm the bytecode caches and the OS page cache, then --runs times;
 the table shows the median, fastest and slowest wall time. PYTHONDONTWRITEBYTECODE is unset
@@ -18,19 +18,19 @@ import sys
 import time
 from pathlib import Path
 
-TARGET_MS = 150.0  # issue 4: `plugboard models` should answer within this
+TARGET_MS = 150.0  # issue 4: `jackfield models` should answer within this
 
 
 def commands() -> dict[str, list[str]]:
     """Return the commands to time, by label."""
-    script = Path(sys.executable).with_name("plugboard")
-    plugboard = [str(script)] if script.exists() else [shutil.which("plugboard") or "plugboard"]
+    script = Path(sys.executable).with_name("jackfield")
+    jackfield = [str(script)] if script.exists() else [shutil.which("jackfield") or "jackfield"]
     return {
         "python -c 'pass' (interpreter alone)": [sys.executable, "-c", "pass"],
-        "python -c 'import plugboard'": [sys.executable, "-c", "import plugboard"],
-        "plugboard models": [*plugboard, "models"],
-        "plugboard models --json": [*plugboard, "models", "--json"],
-        "plugboard plugins": [*plugboard, "plugins"],
+        "python -c 'import jackfield'": [sys.executable, "-c", "import jackfield"],
+        "jackfield models": [*jackfield, "models"],
+        "jackfield models --json": [*jackfield, "models", "--json"],
+        "jackfield plugins": [*jackfield, "plugins"],
     }
 
 
@@ -43,7 +43,7 @@ def time_once(command: list[str], environ: dict[str, str]) -> float:
 
 
 def main() -> int:
-    """Time every command and print the table; exit 1 if `plugboard models` is over target."""
+    """Time every command and print the table; exit 1 if `jackfield models` is over target."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="timed runs per command")
     args = parser.parse_args()
@@ -51,7 +51,7 @@ def main() -> int:
     environ.pop("PYTHONDONTWRITEBYTECODE", None)
     print(f"date {datetime.date.today()}, {platform.python_implementation()} "
           f"{platform.python_version()}, {os.cpu_count()} CPUs ({platform.machine()}), "
-          f"PLUGBOARD_LOAD_PLUGINS={environ.get('PLUGBOARD_LOAD_PLUGINS', '(unset: all)')}, "
+          f"JACKFIELD_LOAD_PLUGINS={environ.get('JACKFIELD_LOAD_PLUGINS', '(unset: all)')}, "
           f"median of {args.runs} runs after one warm-up")
     width = max(map(len, commands()))
     print(f"{'command':<{width}}  {'median':>8}  {'min':>8}  {'max':>8}")
@@ -62,9 +62,9 @@ def main() -> int:
         medians[label] = statistics.median(samples)
         print(f"{label:<{width}}  {medians[label]:>6.1f}ms  {min(samples):>6.1f}ms  "
               f"{max(samples):>6.1f}ms")
-    models = medians["plugboard models"]
+    models = medians["jackfield models"]
     verdict = "within" if models <= TARGET_MS else "OVER"
-    print(f"plugboard models: {models:.1f} ms, {verdict} the {TARGET_MS:.0f} ms target")
+    print(f"jackfield models: {models:.1f} ms, {verdict} the {TARGET_MS:.0f} ms target")
     return 0 if models <= TARGET_MS else 1
 
 

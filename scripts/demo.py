@@ -1,7 +1,7 @@
 """The offline demo: every installed provider against its emulator on loopback.
 
 Starts each plugin's protocol emulator on 127.0.0.1, points the provider at it through
-PLUGBOARD_<PROVIDER>_BASE_URL, lists the models, streams a chat reply from each provider as
+JACKFIELD_<PROVIDER>_BASE_URL, lists the models, streams a chat reply from each provider as
 it arrives, generates an image from each and saves the PNG files.
 """
 
@@ -14,11 +14,11 @@ import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from plugboard import Registry
-from plugboard.config import env_name
-from plugboard.emulation import emulator_credentials, serve_app
+from jackfield import Registry
+from jackfield._settings.config import env_name
+from jackfield.testing import emulator_credentials, serve_app
 
-OUTPUT = Path(os.environ.get("PLUGBOARD_DEMO_OUTPUT")
+OUTPUT = Path(os.environ.get("JACKFIELD_DEMO_OUTPUT")
               or Path(__file__).resolve().parent.parent / "demo-output")
 QUESTION = "Which wire protocol do you speak?"
 

@@ -2,6 +2,6 @@
 # Sets up the virtual environment, then runs the offline demo against loopback emulators.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=${PLUGBOARD_VENV:-.venv}
+venv=${JACKFIELD_VENV:-.venv}
 bash scripts/setup.sh "$venv"
 exec "$venv/bin/python" scripts/demo.py

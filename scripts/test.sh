@@ -2,12 +2,12 @@
 # Sets up the virtual environment, then runs the linters and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=${PLUGBOARD_VENV:-.venv}
+venv=${JACKFIELD_VENV:-.venv}
 bash scripts/setup.sh "$venv"
-"$venv/bin/ruff" check core plugins tests scripts
+"$venv/bin/ruff" check core plugins examples tests scripts bench
 "$venv/bin/mypy"  # strict on core/, configured in pyproject.toml
 # Each provider distribution is type-checked on its own (separate packages, same bar).
-for src in plugins/*/src tests/example_plugin/src; do
+for src in plugins/*/src examples/echoapi/src; do
   "$venv/bin/mypy" --strict "$src"
 done
 "$venv/bin/python" -m pytest "$@"

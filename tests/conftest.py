@@ -10,9 +10,9 @@ import aiohttp
 import aioresponses.core
 import pytest
 
+from jackfield._http.transport import Transport
+from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
 from mockprovider import MockProvider, MockServer
-from plugboard.limits import Limits, RetryPolicy, Timeouts
-from plugboard.transport import Transport
 
 # Compat shim: aioresponses 0.7.9 builds ClientResponse without the `stream_writer` argument
 # that aiohttp 3.14 made required (pnuckowski/aioresponses#289). We must not downgrade aiohttp

@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 from aiohttp import web
 
-from plugboard.emulation import STATS_KEY, EmulatorStats
+from jackfield.testing import STATS_KEY, EmulatorStats
 
 
 @attrs.define

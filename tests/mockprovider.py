@@ -9,24 +9,21 @@ from typing import Any
 
 from aiohttp import web
 
-from plugboard import (
+from jackfield import Finish, Image, ResponseFormatError, TextDelta
+from jackfield._http.lines import sse_data
+from jackfield.provider import (
     CompletionRequest,
-    Finish,
     HttpRequest,
     HttpResponse,
-    Image,
     ModelSpec,
     Option,
     ProviderConfig,
     ProviderSpec,
     ProviderTransport,
-    ResponseFormatError,
     Setting,
-    TextDelta,
     hookimpl,
 )
-from plugboard.emulation import new_app, png_bytes, words_of
-from plugboard.lines import sse_data
+from jackfield.testing import new_app, png_bytes, words_of
 
 
 class MockProvider:
@@ -39,7 +36,7 @@ class MockProvider:
         self.__name__ = name
 
     @hookimpl
-    def plugboard_provider(self) -> ProviderSpec:
+    def jackfield_provider(self) -> ProviderSpec:
         return ProviderSpec(
             name=self.name,
             base_url="http://127.0.0.1:9",  # discard port: tests must point it somewhere real
@@ -49,11 +46,11 @@ class MockProvider:
             aliases={"parrot": "echo"},
             options={"temperature": Option(float, 0.7, kinds=("chat",))},
             settings={"token": Setting()},
-            auth_hint="Set PLUGBOARD_MOCK_TOKEN.",
+            auth_hint="Set JACKFIELD_MOCK_TOKEN.",
         )
 
     @hookimpl
-    def plugboard_build_request(self, request: CompletionRequest,
+    def jackfield_build_request(self, request: CompletionRequest,
                                 config: ProviderConfig) -> HttpRequest:
         headers = {"content-type": "application/json"}
         if config.get("token"):
@@ -65,7 +62,7 @@ class MockProvider:
         })
 
     @hookimpl
-    def plugboard_parse_response(self, request: CompletionRequest, response: HttpResponse,
+    def jackfield_parse_response(self, request: CompletionRequest, response: HttpResponse,
                                  transport: ProviderTransport) -> AsyncIterator[Any]:
         return _parse(request, response, transport)
 

@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_demo_streams_from_each_provider_and_saves_images(tmp_path: Path) -> None:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("PLUGBOARD_")}
-    environ["PLUGBOARD_DEMO_OUTPUT"] = str(tmp_path)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("JACKFIELD_")}
+    environ["JACKFIELD_DEMO_OUTPUT"] = str(tmp_path)
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py")], env=environ,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -5,7 +5,7 @@ than OpenAI's request has, and the emulator refuses a request without it, so Lit
 it the way LiteLLM documents for provider-specific fields: `extra_body` (chatId, personaId,
 stream) and `extra_headers` (the device headers), plus the protocol's default sampling
 options as ordinary arguments. The device uuid and chatId are fresh on every call, as
-plugboard's are. LITELLM_LOCAL_MODEL_COST_MAP=True keeps LiteLLM from fetching its price list.
+jackfield's are. LITELLM_LOCAL_MODEL_COST_MAP=True keeps LiteLLM from fetching its price list.
 Run in bench/.venvs/litellm. Usage: litellm_worker.py EMULATOR_URL
 """
 

@@ -1,4 +1,4 @@
-"""The command loop every benchmark client runs: plugboard, raw aiohttp and the peers alike.
+"""The command loop every benchmark client runs: jackfield, raw aiohttp and the peers alike.
 
 A worker is one interpreter (in the project's virtual environment or a peer's) holding one
 client. It reads one JSON command per line on stdin and answers one JSON line, so that
@@ -163,7 +163,7 @@ async def memory(client: Client, streams: int, pieces: int) -> dict[str, Any]:
 
 # Where a sample's own time is charged, by the path of the file its function is in.
 AREAS = (
-    ("/plugboard_amigochat/", "amigochat plugin"), ("/plugboard/", "plugboard core"),
+    ("/jackfield_amigochat/", "amigochat plugin"), ("/jackfield/", "jackfield core"),
     ("/aiohttp/", "aiohttp"), ("/yarl/", "yarl / multidict"), ("/multidict/", "yarl / multidict"),
     ("/pluggy/", "pluggy"), ("/attr/", "attrs"), ("/asyncio/", "asyncio event loop"),
     ("/json/", "json"), ("/uuid.py", "uuid"), ("/selectors.py", "asyncio event loop"),

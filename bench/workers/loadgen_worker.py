@@ -1,7 +1,7 @@
 """The Python load generator of the server benchmark, used only when wrk is not available.
 
 Mode "direct" is the raw aiohttp client's call to the emulator; mode "serve" posts the same
-question, OpenAI-shaped, to `plugboard serve`. Usage: loadgen_worker.py EMULATOR_URL SERVE_URL KEY
+question, OpenAI-shaped, to `jackfield serve`. Usage: loadgen_worker.py EMULATOR_URL SERVE_URL KEY
 """
 
 from __future__ import annotations

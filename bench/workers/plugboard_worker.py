@@ -1,7 +1,7 @@
-"""plugboard as a benchmark contender: every call through one Registry.complete().
+"""jackfield as a benchmark contender: every call through one Registry.complete().
 
 The registry is discovered as a user would (every installed plugin), with AmigoChat's base URL
-pointed at the emulator. Usage: plugboard_worker.py EMULATOR_URL [MAX_CONNECTIONS]
+pointed at the emulator. Usage: jackfield_worker.py EMULATOR_URL [MAX_CONNECTIONS]
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from importlib.metadata import version
 
 import benchloop
 
-from plugboard import Limits, Registry
+from jackfield import Limits, Registry
 
 
-class PlugboardClient:
-    name = "plugboard"
+class JackfieldClient:
+    name = "jackfield"
 
     def __init__(self, max_connections: int) -> None:
         self.max_connections = max_connections
@@ -57,8 +57,8 @@ class PlugboardClient:
             await self.registry.aclose()
 
     def versions(self) -> dict[str, str]:
-        return {name: version(name) for name in ("plugboard", "aiohttp", "pluggy", "attrs")}
+        return {name: version(name) for name in ("jackfield", "aiohttp", "pluggy", "attrs")}
 
 
 if __name__ == "__main__":
-    benchloop.run(PlugboardClient(int(sys.argv[2]) if len(sys.argv) > 2 else 100))
+    benchloop.run(JackfieldClient(int(sys.argv[2]) if len(sys.argv) > 2 else 100))

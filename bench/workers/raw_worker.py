@@ -1,6 +1,6 @@
 """The limit: a hand-written aiohttp client of the AmigoChat protocol, one shared session.
 
-It sends what plugboard sends (the same headers and body, fresh chatId and device uuid per
+It sends what jackfield sends (the same headers and body, fresh chatId and device uuid per
 call) and does the least a correct client must: read the body, parse the JSON, take the text.
 Streams are read line by line with aiohttp's own reader, each `data:` payload parsed as JSON,
 to the end of the body (the emulator closes it right after [DONE]) so the connection is reused.

@@ -1,4 +1,4 @@
-"""Running `plugboard` in a subprocess against emulators served by the test's event loop."""
+"""Running `jackfield` in a subprocess against emulators served by the test's event loop."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ from collections.abc import Mapping
 import attrs
 from aiohttp import web
 
-CLI = [sys.executable, "-m", "plugboard.cli"]
+CLI = [sys.executable, "-m", "jackfield._cli.main"]
 COOKIE = "session=abc"
 # Only the two real plugins, whatever else a developer has installed.
-PLUGINS = "plugboard-aichats,plugboard-amigochat"
+PLUGINS = "jackfield-aichats,jackfield-amigochat"
 
 
 def clean_environ(extra: Mapping[str, str] = ()) -> dict[str, str]:
-    """Return the environment without the caller's PLUGBOARD_* settings, plus extra."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("PLUGBOARD_")}
-    environ.update({"PLUGBOARD_LOAD_PLUGINS": PLUGINS, "PYTHONUNBUFFERED": "1"})
+    """Return the environment without the caller's JACKFIELD_* settings, plus extra."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("JACKFIELD_")}
+    environ.update({"JACKFIELD_LOAD_PLUGINS": PLUGINS, "PYTHONUNBUFFERED": "1"})
     environ.update(extra)
     return environ
 
@@ -46,6 +46,6 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     """Return the single line a failure printed on stderr (asserting there is just one)."""
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("plugboard"), lines[0]
+    assert lines[0].startswith("jackfield"), lines[0]
     assert "Traceback" not in result.stderr
     return lines[0]

@@ -7,18 +7,18 @@ from typing import Any
 import pytest
 from cli_helpers import COOKIE, Emulators, clean_environ
 
-import plugboard_aichats.emulator
-import plugboard_amigochat.emulator
+import jackfield_aichats.emulator
+import jackfield_amigochat.emulator
 
 
 @pytest.fixture
 async def emulators(serve_app: Any) -> Emulators:
     """Serve both emulators; the environment of a CLI run points the providers at them."""
-    aichats = plugboard_aichats.emulator.create_app(cookie=COOKIE)
-    amigochat = plugboard_amigochat.emulator.create_app()
+    aichats = jackfield_aichats.emulator.create_app(cookie=COOKIE)
+    amigochat = jackfield_amigochat.emulator.create_app()
     environ = clean_environ({
-        "PLUGBOARD_AICHATS_BASE_URL": await serve_app(aichats),
-        "PLUGBOARD_AICHATS_COOKIE": COOKIE,
-        "PLUGBOARD_AMIGOCHAT_BASE_URL": await serve_app(amigochat),
+        "JACKFIELD_AICHATS_BASE_URL": await serve_app(aichats),
+        "JACKFIELD_AICHATS_COOKIE": COOKIE,
+        "JACKFIELD_AMIGOCHAT_BASE_URL": await serve_app(amigochat),
     })
     return Emulators(aichats, amigochat, environ)

@@ -1,4 +1,4 @@
-"""`plugboard chat` and `plugboard image` in subprocesses, against the emulators."""
+"""`jackfield chat` and `jackfield image` in subprocesses, against the emulators."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 from cli_helpers import CLI, Emulators, one_error_line
 
-from plugboard.emulation import STATS_KEY
-from plugboard_aichats.emulator import CONTROLS_KEY
+from jackfield.testing import STATS_KEY
+from jackfield_aichats.emulator import CONTROLS_KEY
 
 
 async def test_chat_streams_the_reply_for_a_prompt_from_stdin(emulators: Emulators) -> None:
@@ -53,10 +53,10 @@ async def test_an_unknown_model_is_one_line(emulators: Emulators) -> None:
 
 async def test_a_provider_failure_is_one_line_and_debug_shows_the_traceback(
         emulators: Emulators) -> None:
-    environ = {k: v for k, v in emulators.environ.items() if k != "PLUGBOARD_AICHATS_COOKIE"}
+    environ = {k: v for k, v in emulators.environ.items() if k != "JACKFIELD_AICHATS_COOKIE"}
     result = await emulators.run("chat", "-m", "aichats/gpt-4", "hi", environ=environ)
     assert result.returncode == 1
-    assert "PLUGBOARD_AICHATS_COOKIE" in one_error_line(result)
+    assert "JACKFIELD_AICHATS_COOKIE" in one_error_line(result)
     debug = await emulators.run("--debug", "chat", "-m", "aichats/gpt-4", "hi",
                                 environ=environ)
     assert debug.returncode == 1 and "Traceback" in debug.stderr
@@ -81,7 +81,7 @@ async def test_ctrl_c_stops_a_stream_and_closes_the_connection(emulators: Emulat
     process.send_signal(signal.SIGINT)
     stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 130
-    assert stdout == b"\n" and stderr.decode().strip() == "plugboard: interrupted"
+    assert stdout == b"\n" and stderr.decode().strip() == "jackfield: interrupted"
     for _ in range(200):
         if stats.in_flight == 0:
             break
@@ -109,6 +109,6 @@ async def test_image_to_a_file(emulators: Emulators, tmp_path: Path) -> None:
 
 async def test_image_and_chat_refuse_models_of_the_other_kind(emulators: Emulators) -> None:
     image = await emulators.run("image", "-m", "gpt-4o", "x")
-    assert image.returncode == 2 and "use `plugboard chat`" in one_error_line(image)
+    assert image.returncode == 2 and "use `jackfield chat`" in one_error_line(image)
     chat = await emulators.run("chat", "-m", "dalle", "x")
-    assert chat.returncode == 2 and "use `plugboard image`" in one_error_line(chat)
+    assert chat.returncode == 2 and "use `jackfield image`" in one_error_line(chat)

@@ -1,4 +1,4 @@
-"""`plugboard models` and `plugboard plugins`: tables, JSON, and no HTTP stack loaded."""
+"""`jackfield models` and `jackfield plugins`: tables, JSON, and no HTTP stack loaded."""
 
 from __future__ import annotations
 
@@ -46,18 +46,18 @@ def test_plugins_table_and_json() -> None:
     header, *rows = table.stdout.splitlines()
     assert header.split() == ["PLUGIN", "VERSION", "PROVIDER", "MODELS", "HOOKS", "STATE"]
     cells = {row.split()[0]: row.split() for row in rows}
-    assert cells["aichats"][1:4] == ["0.1.0", "aichats", "2"]
+    assert cells["aichats"][1:4] == ["0.2.0", "aichats", "2"]
     assert "emulator" in cells["amigochat"][4] and cells["amigochat"][5] == "ok"
     records = json.loads(run("plugins", "--json").stdout)
     amigochat = next(r for r in records if r["name"] == "amigochat")
-    assert amigochat["distribution"] == "plugboard-amigochat" and amigochat["error"] is None
-    assert "plugboard_parse_response" in amigochat["hooks"]
+    assert amigochat["distribution"] == "jackfield-amigochat" and amigochat["error"] is None
+    assert "jackfield_parse_response" in amigochat["hooks"]
     assert amigochat["health"]["failures"] == 0 and amigochat["health"]["cooling_down"] is False
 
 
 @pytest.mark.parametrize("command", ["models", "plugins"])
 def test_listing_imports_no_http_stack(command: str) -> None:
-    code = ("import sys; from plugboard.cli import main; status = main(sys.argv[1:]); "
+    code = ("import sys; from jackfield._cli.main import main; status = main(sys.argv[1:]); "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'aiohttp', 'yarl', "
             "'multidict'}), file=sys.stderr); sys.exit(status)")
     result = subprocess.run([sys.executable, "-c", code, command], capture_output=True,
@@ -69,13 +69,13 @@ def test_listing_imports_no_http_stack(command: str) -> None:
 def test_help_on_every_command() -> None:
     for command in ("models", "plugins", "chat", "image", "emulate", "serve"):
         result = run(command, "--help")
-        assert result.returncode == 0 and f"usage: plugboard {command}" in result.stdout
+        assert result.returncode == 0 and f"usage: jackfield {command}" in result.stdout
 
 
-def test_python_dash_m_plugboard() -> None:
-    result = subprocess.run([sys.executable, "-m", "plugboard", "--version"],
+def test_python_dash_m_jackfield() -> None:
+    result = subprocess.run([sys.executable, "-m", "jackfield", "--version"],
                             capture_output=True, text=True, env=clean_environ(), timeout=60)
-    assert result.returncode == 0 and result.stdout.startswith("plugboard ")
+    assert result.returncode == 0 and result.stdout.startswith("jackfield ")
 
 
 def test_usage_errors_are_one_line() -> None:

@@ -1,4 +1,4 @@
-"""`plugboard emulate` and `plugboard serve` as real processes, stopped with Ctrl-C."""
+"""`jackfield emulate` and `jackfield serve` as real processes, stopped with Ctrl-C."""
 
 from __future__ import annotations
 
@@ -50,15 +50,15 @@ async def interrupt(process: asyncio.subprocess.Process) -> str:
 async def test_emulate_prints_exports_that_work(
         spawn: list[asyncio.subprocess.Process]) -> None:
     process = await start(spawn, "emulate", environ=clean_environ())
-    assert (await read_line(process)).startswith("# plugboard emulators")
+    assert (await read_line(process)).startswith("# jackfield emulators")
     exports = {}
     while len(exports) < 3:
         line = await read_line(process)
         name, _, value = line.removeprefix("export ").partition("=")
         exports[name] = shlex.split(value, comments=True)[0]
-    assert set(exports) == {"PLUGBOARD_AICHATS_BASE_URL", "PLUGBOARD_AICHATS_COOKIE",
-                            "PLUGBOARD_AMIGOCHAT_BASE_URL"}
-    assert exports["PLUGBOARD_AICHATS_BASE_URL"].startswith("http://127.0.0.1:")
+    assert set(exports) == {"JACKFIELD_AICHATS_BASE_URL", "JACKFIELD_AICHATS_COOKIE",
+                            "JACKFIELD_AMIGOCHAT_BASE_URL"}
+    assert exports["JACKFIELD_AICHATS_BASE_URL"].startswith("http://127.0.0.1:")
     chat = await asyncio.create_subprocess_exec(
         *CLI, "chat", "-m", "aichats/gpt-4", "ping", env=clean_environ(exports),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -70,7 +70,7 @@ async def test_emulate_prints_exports_that_work(
 
 async def test_serve_answers_the_openai_client(
         emulators: Emulators, spawn: list[asyncio.subprocess.Process]) -> None:
-    environ = emulators.environ | {"PLUGBOARD_API_KEY": "k" * 32}
+    environ = emulators.environ | {"JACKFIELD_API_KEY": "k" * 32}
     process = await start(spawn, "serve", "--port", "0", environ=environ)
     banner = await read_line(process)
     match = re.search(r"(http://127\.0\.0\.1:\d+/v1) \(API key required\)", banner)
@@ -96,7 +96,7 @@ async def test_serve_refuses_a_public_address_without_a_key(host: str) -> None:
     line = stderr.decode().strip()
     assert "\n" not in line and "Traceback" not in line
     assert f"refusing to serve on {host} without an API key" in line
-    assert "PLUGBOARD_API_KEY" in line
+    assert "JACKFIELD_API_KEY" in line
 
 
 async def test_serve_on_a_busy_port_is_one_line() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from plugboard.cli import parse_option
-from plugboard.cli_commands import image_paths, is_loopback, read_prompt
-from plugboard.events import Image
+from jackfield._cli.commands import image_paths, is_loopback, read_prompt
+from jackfield._cli.main import parse_option
+from jackfield._types.events import Image
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -7,18 +7,18 @@ from typing import Any
 
 import pytest
 
-from mockprovider import MockProvider, MockServer
-from plugboard import (
+from jackfield import (
     AuthenticationError,
     Chunk,
     InvalidRequestError,
-    PlugboardError,
+    JackfieldError,
     ProviderError,
     Registry,
     UnknownModelError,
-    hookimpl,
 )
-from plugboard.emulation import STATS_KEY
+from jackfield.provider import hookimpl
+from jackfield.testing import STATS_KEY
+from mockprovider import MockProvider, MockServer
 
 MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "one two"}]
 
@@ -65,7 +65,7 @@ async def test_completion_is_refused_before_the_stream_ends(mock_registry: Regis
     async with await mock_registry.complete("echo", "hi", stream=True) as stream:
         first = await stream.__anext__()
         assert first == Chunk(text="You")
-        with pytest.raises(PlugboardError, match="not finished"):
+        with pytest.raises(JackfieldError, match="not finished"):
             _ = stream.completion
 
 
@@ -146,7 +146,7 @@ async def test_wrapper_plugin_adds_a_header_for_every_provider(
         mock_server: MockServer, serve_app: Any, make_registry: Any) -> None:
     class AddHeader:
         @hookimpl(wrapper=True)
-        def plugboard_build_request(self, request: Any, config: Any) -> Any:
+        def jackfield_build_request(self, request: Any, config: Any) -> Any:
             built = yield
             return type(built)(built.method, built.url,
                                headers={**built.headers, "x-trace": request.provider},
@@ -174,7 +174,7 @@ async def test_credentials_come_from_config_and_never_show(
 
 async def test_base_url_from_environment(mock_server: MockServer, serve_app: Any) -> None:
     url = await serve_app(mock_server.app)
-    async with Registry([MockProvider()], environ={"PLUGBOARD_MOCK_BASE_URL": url}) as registry:
+    async with Registry([MockProvider()], environ={"JACKFIELD_MOCK_BASE_URL": url}) as registry:
         assert (await registry.complete("echo", "hi")).text == "You said: hi"
 
 
@@ -182,7 +182,7 @@ async def test_explicit_config_beats_environment(mock_server: MockServer,
                                                   serve_app: Any) -> None:
     url = await serve_app(mock_server.app)
     async with Registry([MockProvider()], config={"mock": {"base_url": url}},
-                        environ={"PLUGBOARD_MOCK_BASE_URL": "http://127.0.0.1:9"}) as registry:
+                        environ={"JACKFIELD_MOCK_BASE_URL": "http://127.0.0.1:9"}) as registry:
         assert (await registry.complete("echo", "hi")).text == "You said: hi"
 
 
@@ -199,7 +199,7 @@ async def test_error_body_is_raised_never_returned_as_text(
     stream = await mock_registry.complete("echo", "hi", stream=True)
     with pytest.raises(AuthenticationError) as caught:
         await stream.__anext__()
-    assert "Set PLUGBOARD_MOCK_TOKEN" in str(caught.value)
+    assert "Set JACKFIELD_MOCK_TOKEN" in str(caught.value)
     assert caught.value.status == 403 and caught.value.body_excerpt == "Forbidden"
 
 
@@ -214,7 +214,7 @@ def test_complete_sync_for_scripts(mock_server: MockServer) -> None:
     import concurrent.futures
     import threading
 
-    from plugboard.emulation import serve_app
+    from jackfield.testing import serve_app
 
     started: concurrent.futures.Future[str] = concurrent.futures.Future()
     stop = threading.Event()
@@ -237,7 +237,7 @@ def test_complete_sync_for_scripts(mock_server: MockServer) -> None:
 
 
 async def test_complete_sync_inside_a_loop_is_refused(mock_registry: Registry) -> None:
-    with pytest.raises(PlugboardError, match=r"use `await registry\.complete"):
+    with pytest.raises(JackfieldError, match=r"use `await registry\.complete"):
         mock_registry.complete_sync("echo", "hi")
 
 
@@ -252,7 +252,7 @@ async def test_stream_names_its_provider_and_model_from_the_first_chunk(
 async def test_serve_app_cleans_up_when_the_port_is_taken() -> None:
     from aiohttp import web
 
-    from plugboard.emulation import serve_app
+    from jackfield.testing import serve_app
 
     cleaned: list[bool] = []
 

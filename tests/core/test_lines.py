@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugboard.lines import LineSplitter, LineTooLongError, data_payload
+from jackfield._http.lines import LineSplitter, LineTooLongError, data_payload
 
 
 def split_all(chunks: list[bytes], limit: int = 1 << 20) -> list[bytes]:

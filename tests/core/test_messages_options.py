@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from plugboard import InvalidRequestError, Message, Option
-from plugboard.messages import normalize_messages
-from plugboard.options import validate_options
+from jackfield import InvalidRequestError, Message
+from jackfield._engine.options import validate_options
+from jackfield._types.messages import normalize_messages
+from jackfield.provider import Option
 
 
 def test_openai_dicts_and_message_objects_normalize_alike() -> None:

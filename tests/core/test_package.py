@@ -7,33 +7,40 @@ import pathlib
 import subprocess
 import sys
 
-import plugboard
-from plugboard import hookspecs
+import jackfield
+import jackfield.provider
+import jackfield.testing
+from jackfield import hookspecs
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def test_import_pulls_in_no_http_stack() -> None:
-    code = ("import sys, plugboard; plugboard.Registry; plugboard.ProviderSpec; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'yarl')))")
+    code = ("import sys, jackfield, jackfield.provider as p, jackfield.testing; "
+            "jackfield.Registry; p.ProviderSpec; p.CompletionRequest; p.ProviderConfig; "
+            "p.TextDelta; p.sse_data; p.error_for_status; p.ResponseFormatError; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('aiohttp', 'yarl', 'pytest')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_every_public_name_resolves() -> None:
-    for name in plugboard.__all__:
-        assert getattr(plugboard, name) is not None
+    for module in (jackfield, jackfield.provider, jackfield.testing):
+        assert sorted(module.__all__) == sorted(dir(module))
+        for name in module.__all__:
+            assert getattr(module, name) is not None, (module.__name__, name)
 
 
-def test_every_error_is_importable_from_plugboard() -> None:
-    from plugboard import errors
+def test_every_error_is_importable_from_jackfield() -> None:
+    from jackfield import _errors
 
-    for name in errors.__all__:
-        assert getattr(plugboard, name) is getattr(errors, name)
+    for name in _errors.__all__:
+        assert getattr(jackfield, name) is getattr(_errors, name)
 
 
 HOOKS = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
-         if name.startswith("plugboard_")]
+         if name.startswith("jackfield_")]
 
 
 def test_every_hook_has_a_docstring_and_is_documented_and_tested() -> None:
@@ -47,4 +54,4 @@ def test_every_hook_has_a_docstring_and_is_documented_and_tested() -> None:
 
 
 def test_py_typed_is_shipped() -> None:
-    assert (ROOT / "core" / "plugboard" / "py.typed").exists()
+    assert (ROOT / "core" / "jackfield" / "py.typed").exists()

@@ -9,16 +9,17 @@ from typing import Any
 
 import pytest
 
-import plugboard.plugins
+import jackfield._engine.discovery
+from jackfield import PluginError, Registry
+from jackfield.provider import ModelSpec, ProviderSpec, hookimpl
 from mockprovider import MockProvider
-from plugboard import ModelSpec, PluginError, ProviderSpec, Registry, hookimpl
 
 
 class RaisesOnListing:
     __name__ = "raises_on_listing"
 
     @hookimpl
-    def plugboard_provider(self) -> ProviderSpec:
+    def jackfield_provider(self) -> ProviderSpec:
         raise RuntimeError("boom")
 
 
@@ -26,7 +27,7 @@ class WrongType:
     __name__ = "wrong_type"
 
     @hookimpl
-    def plugboard_provider(self) -> Any:
+    def jackfield_provider(self) -> Any:
         return {"name": "wrong"}
 
 
@@ -34,7 +35,7 @@ class BadSignature:
     __name__ = "bad_signature"
 
     @hookimpl
-    def plugboard_build_request(self, request: Any, config: Any, surprise: Any) -> Any:
+    def jackfield_build_request(self, request: Any, config: Any, surprise: Any) -> Any:
         return None
 
 
@@ -45,7 +46,7 @@ def test_broken_plugins_are_recorded_and_the_rest_keep_working() -> None:
                          MockProvider()], environ={})
     records = {r.name: r for r in registry.plugins()}
     assert "boom" in (records["raises_on_listing"].error or "")
-    assert "expected plugboard.ProviderSpec" in (records["wrong_type"].error or "")
+    assert "expected jackfield.ProviderSpec" in (records["wrong_type"].error or "")
     assert "surprise" in (records["bad_signature"].error or "")
     mocks = [r for r in registry.plugins() if r.name == "mock"]
     assert mocks[0].error is None and mocks[0].model_count == 3
@@ -56,37 +57,38 @@ def test_broken_plugins_are_recorded_and_the_rest_keep_working() -> None:
 
 
 def _fake_entry_points(monkeypatch: pytest.MonkeyPatch, *pairs: tuple[str, str]) -> None:
-    points = [importlib.metadata.EntryPoint(name=name, value=value, group="plugboard")
+    points = [importlib.metadata.EntryPoint(name=name, value=value, group="jackfield")
               for name, value in pairs]
 
     def entry_points(*, group: str) -> list[importlib.metadata.EntryPoint]:
-        return points if group == "plugboard" else []
+        return points if group == "jackfield" else []
 
-    monkeypatch.setattr(plugboard.plugins.importlib.metadata, "entry_points", entry_points)
+    monkeypatch.setattr(jackfield._engine.discovery.importlib.metadata, "entry_points",
+                        entry_points)
 
 
 @pytest.fixture
 def good_module(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    module = types.ModuleType("plugboard_goodmock")
+    module = types.ModuleType("jackfield_goodmock")
 
     @hookimpl
-    def plugboard_provider() -> ProviderSpec:
+    def jackfield_provider() -> ProviderSpec:
         return ProviderSpec(name="good", base_url="http://127.0.0.1:9", models=(ModelSpec("m"),))
 
-    module.plugboard_provider = plugboard_provider  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "plugboard_goodmock", module)
+    module.jackfield_provider = jackfield_provider  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "jackfield_goodmock", module)
     return module
 
 
 def test_entry_point_that_fails_to_import_is_isolated(
         monkeypatch: pytest.MonkeyPatch, good_module: types.ModuleType) -> None:
-    _fake_entry_points(monkeypatch, ("broken", "plugboard_no_such_module_xyz"),
-                       ("good", "plugboard_goodmock"))
+    _fake_entry_points(monkeypatch, ("broken", "jackfield_no_such_module_xyz"),
+                       ("good", "jackfield_goodmock"))
     registry = Registry.discover(environ={})
     records = {r.name: r for r in registry.plugins()}
     assert "failed to import" in (records["broken"].error or "")
     assert records["good"].error is None
-    assert records["good"].hooks == ("plugboard_provider",)
+    assert records["good"].hooks == ("jackfield_provider",)
     assert [m.id for m in registry.models()] == ["m"]
 
 
@@ -94,8 +96,8 @@ def test_entry_point_that_fails_to_import_is_isolated(
     ("", []), ("good", ["good"]), ("good, other", ["good"]), (None, ["good"])])
 def test_load_plugins_allow_list(monkeypatch: pytest.MonkeyPatch, good_module: types.ModuleType,
                                  allow: str | None, expected: list[str]) -> None:
-    _fake_entry_points(monkeypatch, ("good", "plugboard_goodmock"))
-    environ = {} if allow is None else {"PLUGBOARD_LOAD_PLUGINS": allow}
+    _fake_entry_points(monkeypatch, ("good", "jackfield_goodmock"))
+    environ = {} if allow is None else {"JACKFIELD_LOAD_PLUGINS": allow}
     assert [r.name for r in Registry.discover(environ=environ).plugins()] == expected
 
 
@@ -103,7 +105,7 @@ def test_real_entry_point_discovery_of_installed_distributions() -> None:
     """The seed plugins are installed distributions: discovery finds them by entry point."""
     registry = Registry.discover(environ={})
     found = {r.distribution: r for r in registry.plugins()}
-    for dist in ("plugboard-aichats", "plugboard-amigochat"):
+    for dist in ("jackfield-aichats", "jackfield-amigochat"):
         if dist not in found:
             pytest.fail(f"{dist} is not installed: run `pip install -e plugins/...`")
         assert found[dist].error is None
@@ -113,18 +115,18 @@ def test_real_entry_point_discovery_of_installed_distributions() -> None:
 async def test_hook_that_raises_is_named_in_a_plugin_error(mock_registry: Registry) -> None:
     class Exploding:
         @hookimpl(tryfirst=True)
-        def plugboard_build_request(self, request: Any, config: Any) -> Any:
+        def jackfield_build_request(self, request: Any, config: Any) -> Any:
             raise KeyError("oops")
 
     mock_registry.plugin_manager.register(Exploding())
-    with pytest.raises(PluginError, match="plugboard_build_request: KeyError"):
+    with pytest.raises(PluginError, match="jackfield_build_request: KeyError"):
         await mock_registry.complete("echo", "hi")
 
 
 async def test_parser_yielding_wrong_type_is_a_plugin_error(mock_registry: Registry) -> None:
     class Wrapper:
         @hookimpl(wrapper=True)
-        def plugboard_parse_response(self, request: Any, response: Any, transport: Any) -> Any:
+        def jackfield_parse_response(self, request: Any, response: Any, transport: Any) -> Any:
             inner = yield
 
             async def junk() -> Any:
@@ -143,11 +145,11 @@ async def test_build_and_parse_reach_only_the_owning_plugin(
     class Strict(MockProvider):
         """Fails loudly if the core ever hands it another provider's call."""
 
-        def plugboard_build_request(self, request: Any, config: Any) -> Any:
+        def jackfield_build_request(self, request: Any, config: Any) -> Any:
             assert request.provider == self.name, f"{self.name} got {request.provider}'s call"
-            return super().plugboard_build_request(request, config)
+            return super().jackfield_build_request(request, config)
 
-        plugboard_build_request = hookimpl(plugboard_build_request)  # type: ignore[assignment]
+        jackfield_build_request = hookimpl(jackfield_build_request)  # type: ignore[assignment]
 
     url = await serve_app(mock_server.app)
     async with Registry([Strict("alpha"), Strict("beta")], environ={},
@@ -160,14 +162,14 @@ def test_a_broken_emulator_hook_hides_only_its_own_emulator(
         caplog: pytest.LogCaptureFixture) -> None:
     class BrokenEmulator(MockProvider):
         @hookimpl
-        def plugboard_emulator(self) -> Any:
+        def jackfield_emulator(self) -> Any:
             raise OSError("no port")
 
     class GoodEmulator(MockProvider):
         @hookimpl
-        def plugboard_emulator(self) -> Any:
+        def jackfield_emulator(self) -> Any:
             return dict
 
     registry = Registry([BrokenEmulator("alpha"), GoodEmulator("beta")], environ={})
     assert registry.emulators() == {"beta": dict}
-    assert "'alpha' failed in plugboard_emulator: OSError: no port" in caplog.text
+    assert "'alpha' failed in jackfield_emulator: OSError: no port" in caplog.text

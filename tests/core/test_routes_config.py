@@ -1,4 +1,4 @@
-"""Route groups, the TOML config file and PLUGBOARD_ROUTES."""
+"""Route groups, the TOML config file and JACKFIELD_ROUTES."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from mockprovider import MockProvider, MockServer
-from plugboard import (
+from jackfield import (
     CooldownPolicy,
     InvalidRequestError,
     ModelUnavailableError,
@@ -17,7 +16,8 @@ from plugboard import (
     RetryPolicy,
     Timeouts,
 )
-from plugboard.configfile import load_config_file, settings_from_env
+from jackfield._settings.configfile import load_config_file, settings_from_env
+from mockprovider import MockProvider, MockServer
 
 FAST = RetryPolicy(backoff=0.01, max_backoff=0.02)
 
@@ -49,7 +49,7 @@ def test_route_of_only_unavailable_models_says_so() -> None:
 
 
 def test_config_file_sets_everything(tmp_path: Path) -> None:
-    path = tmp_path / "plugboard.toml"
+    path = tmp_path / "jackfield.toml"
     path.write_text("""
 provider_order = ["beta"]
 [providers.alpha]
@@ -90,8 +90,8 @@ def test_bad_config_files_are_explained(tmp_path: Path, text: str, fragment: str
 def test_routes_and_config_from_environment(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text("[routes]\nfirst = ['echo']\n")
-    environ = {"PLUGBOARD_CONFIG": str(path),
-               "PLUGBOARD_ROUTES": json.dumps({"second": ["mock/echo"]})}
+    environ = {"JACKFIELD_CONFIG": str(path),
+               "JACKFIELD_ROUTES": json.dumps({"second": ["mock/echo"]})}
     assert settings_from_env(environ)["routes"] == {"first": ["echo"], "second": ["mock/echo"]}
     with pytest.raises(InvalidRequestError, match="not valid JSON"):
-        settings_from_env({"PLUGBOARD_ROUTES": "{"})
+        settings_from_env({"JACKFIELD_ROUTES": "{"})

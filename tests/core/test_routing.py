@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from plugboard import ModelSpec, ModelUnavailableError, ProviderSpec, UnknownModelError
-from plugboard.routing import Router
+from jackfield import ModelUnavailableError, UnknownModelError
+from jackfield._engine.routing import Router
+from jackfield.provider import ModelSpec, ProviderSpec
 
 
 def spec(name: str, *models: ModelSpec, aliases: dict[str, str] | None = None,
@@ -62,7 +63,7 @@ def test_unknown_name_suggests_close_matches() -> None:
     with pytest.raises(UnknownModelError) as caught:
         router(AMIGO, CHATS).resolve("gpt-4o-mni")
     assert "gpt-4o" in caught.value.suggestions
-    assert "plugboard models" in str(caught.value)
+    assert "jackfield models" in str(caught.value)
 
 
 def test_unknown_model_under_a_pin_suggests_pinned_names() -> None:

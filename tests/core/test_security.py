@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from jackfield import JackfieldError, RetryPolicy
 from mockprovider import MockProvider, MockServer
-from plugboard import PlugboardError, RetryPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
 # Names of the cookies the upstream client hard-coded (captured September 2024), spelled in
@@ -48,7 +48,7 @@ async def test_secret_stays_out_of_reprs_logs_and_errors(
     registry = make_registry([MockProvider()], config={"mock": {"base_url": url,
                                                                 "token": SECRET}},
                              retry=RetryPolicy(backoff=0.01, max_backoff=0.02))
-    with pytest.raises(PlugboardError) as caught:
+    with pytest.raises(JackfieldError) as caught:
         await registry.complete("echo", "hi")
     assert mock_server.headers[-1]["authorization"] == f"Bearer {SECRET}"  # it was sent
     shown = [str(caught.value), repr(caught.value), caplog.text, repr(registry),

@@ -10,11 +10,9 @@ import pytest
 from aiohttp import web
 from aioresponses import aioresponses
 
-from mockprovider import MockProvider, MockServer
-from plugboard import (
+from jackfield import (
     AllProvidersFailedError,
     AuthenticationError,
-    HttpRequest,
     Limits,
     PartialResponseError,
     ProviderError,
@@ -26,8 +24,11 @@ from plugboard import (
     RetryPolicy,
     Timeouts,
 )
-from plugboard.limits import RetryPolicy as Policy
-from plugboard.transport import Transport, parse_retry_after
+from jackfield._http.statuses import parse_retry_after
+from jackfield._http.transport import Transport
+from jackfield._settings.limits import RetryPolicy as Policy
+from jackfield.provider import HttpRequest
+from mockprovider import MockProvider, MockServer
 
 FAST = RetryPolicy(backoff=0.01, max_backoff=0.02)
 
@@ -272,7 +273,7 @@ async def test_status_mapping_with_aioresponses() -> None:
 
 async def test_cooldown_skips_a_failing_provider_unless_it_is_the_only_choice(
         serve_app: Any, make_registry: Any) -> None:
-    from plugboard import CooldownPolicy
+    from jackfield import CooldownPolicy
 
     down, up = MockServer(), MockServer()
     down.fail += [(503, {}, "{}")] * 100
@@ -297,13 +298,13 @@ async def test_cooldown_skips_a_failing_provider_unless_it_is_the_only_choice(
 
 async def test_each_retry_builds_a_fresh_request(mock_registry: Registry,
                                                  mock_server: MockServer) -> None:
-    from plugboard import hookimpl
+    from jackfield.provider import hookimpl
 
     builds: list[str] = []
 
     class CountBuilds:
         @hookimpl(wrapper=True)
-        def plugboard_build_request(self, request: Any, config: Any) -> Any:
+        def jackfield_build_request(self, request: Any, config: Any) -> Any:
             built = yield
             builds.append(built.url)
             return built
@@ -316,13 +317,14 @@ async def test_each_retry_builds_a_fresh_request(mock_registry: Registry,
 
 async def test_a_missing_credential_is_not_held_against_the_provider(
         serve_app: Any, make_registry: Any) -> None:
-    from plugboard import CooldownPolicy, hookimpl
+    from jackfield import CooldownPolicy
+    from jackfield.provider import hookimpl
 
     class NeedsToken(MockProvider):
         @hookimpl
-        def plugboard_build_request(self, request: Any, config: Any) -> Any:
+        def jackfield_build_request(self, request: Any, config: Any) -> Any:
             config.require("token")
-            return super().plugboard_build_request(request, config)
+            return super().jackfield_build_request(request, config)
 
     registry = make_registry([NeedsToken()], base_urls={"mock": await serve_app(
         MockServer().app)}, cooldown=CooldownPolicy(failures=1))

@@ -12,9 +12,9 @@ import pytest
 
 SCRIPT = """
 import asyncio, sys
-from plugboard import Registry, UnknownModelError
-from plugboard.emulation import serve_app
-from plugboard_amigochat.emulator import create_app
+from jackfield import Registry, UnknownModelError
+from jackfield.testing._emulation import serve_app
+from jackfield_amigochat.emulator import create_app
 
 async def main():
     async with serve_app(create_app()) as url:
@@ -31,23 +31,23 @@ asyncio.run(main())
 
 
 def test_the_other_plugin_works_once_aichats_is_uninstalled(tmp_path: Path) -> None:
-    """Rebuild site-packages without plugboard-aichats's metadata and .pth: as pip uninstall."""
+    """Rebuild site-packages without jackfield-aichats's metadata and .pth: as pip uninstall."""
     site_packages = Path(next(p for p in site.getsitepackages() if "site-packages" in p))
-    if not any(site_packages.glob("plugboard_aichats-*.dist-info")):
-        pytest.skip("plugboard-aichats is not installed in this environment")
+    if not any(site_packages.glob("jackfield_aichats-*.dist-info")):
+        pytest.skip("jackfield-aichats is not installed in this environment")
     fake = tmp_path / "site-packages"
     fake.mkdir()
     for entry in site_packages.iterdir():
-        if entry.name.startswith(("plugboard_aichats", "_plugboard_aichats")):
-            continue  # what `pip uninstall plugboard-aichats` removes
+        if entry.name.startswith(("jackfield_aichats", "_jackfield_aichats")):
+            continue  # what `pip uninstall jackfield-aichats` removes
         (fake / entry.name).symlink_to(entry)
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("PLUGBOARD_")}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("JACKFIELD_")}
     bootstrap = (f"import site, sys; sys.path.remove({str(site_packages)!r}); "
                  f"site.addsitedir({str(fake)!r}); exec({SCRIPT!r})")
     result = subprocess.run([sys.executable, "-c", bootstrap], capture_output=True, text=True,
                             env=environ, timeout=60)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert "plugboard-aichats" not in lines[0] and "plugboard-amigochat" in lines[0]
+    assert "jackfield-aichats" not in lines[0] and "jackfield-amigochat" in lines[0]
     assert lines[1].endswith("You said: still here?")
     assert lines[2] == "gpt-4: UnknownModelError"

@@ -18,9 +18,9 @@ import attrs
 import pytest
 from aiohttp import web
 
-import plugboard_aichats
-import plugboard_amigochat
-from plugboard import (
+import jackfield_aichats
+import jackfield_amigochat
+from jackfield import (
     AuthenticationError,
     Completion,
     PartialResponseError,
@@ -31,9 +31,9 @@ from plugboard import (
     RetryPolicy,
     Timeouts,
 )
-from plugboard.emulation import FAULT_MODES, FAULTS_KEY, STATS_KEY
-from plugboard_aichats.emulator import create_app as aichats_app
-from plugboard_amigochat.emulator import create_app as amigochat_app
+from jackfield.testing import FAULT_MODES, FAULTS_KEY, STATS_KEY
+from jackfield_aichats.emulator import create_app as aichats_app
+from jackfield_amigochat.emulator import create_app as amigochat_app
 
 READ_IDLE = 0.5
 SLOW_START = 0.25  # well within READ_IDLE
@@ -59,15 +59,15 @@ class Provider:
 
 PROVIDERS = {
     "aichats": Provider(
-        "aichats", plugboard_aichats, aichats_app, "/chat/send2/", "/chat/send2/", "gpt-4",
+        "aichats", jackfield_aichats, aichats_app, "/chat/send2/", "/chat/send2/", "gpt-4",
         "dalle", "Hello from the AiChats emulator. You said: hi",
-        {"cookie": "session=fault-matrix"}, "PLUGBOARD_AICHATS_COOKIE",
+        {"cookie": "session=fault-matrix"}, "JACKFIELD_AICHATS_COOKIE",
     ),
     "amigochat": Provider(
-        "amigochat", plugboard_amigochat, amigochat_app, "/v1/chat/completions",
+        "amigochat", jackfield_amigochat, amigochat_app, "/v1/chat/completions",
         "/v1/images/generations", "gpt-4o-mini", "flux-realism",
         "Hello from the AmigoChat emulator (gpt-4o-mini). You said: hi", {},
-        "PLUGBOARD_AMIGOCHAT_TOKEN",
+        "JACKFIELD_AMIGOCHAT_TOKEN",
     ),
 }
 

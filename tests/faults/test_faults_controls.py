@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-import plugboard_aichats
-import plugboard_amigochat
-from plugboard import (
+import jackfield_aichats
+import jackfield_amigochat
+from jackfield import (
     Limits,
     ProviderError,
     ProviderUnavailableError,
@@ -21,9 +21,9 @@ from plugboard import (
     StalledResponseError,
     Timeouts,
 )
-from plugboard.emulation import FAULTS_ENV, FAULTS_KEY, STATS_KEY, Faults, new_app
-from plugboard_aichats.emulator import create_app as aichats_app
-from plugboard_amigochat.emulator import create_app as amigochat_app
+from jackfield.testing import FAULTS_ENV, FAULTS_KEY, STATS_KEY, Faults, new_app
+from jackfield_aichats.emulator import create_app as aichats_app
+from jackfield_amigochat.emulator import create_app as amigochat_app
 
 COOKIE = {"cookie": "session=fault-controls"}
 FAST = RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.02)
@@ -34,7 +34,7 @@ async def aichats(serve_app: Any, make_registry: Any, app: web.Application | Non
     app = app if app is not None else aichats_app()
     url = await serve_app(app)
     kwargs.setdefault("retry", FAST)
-    registry = make_registry([plugboard_aichats], base_urls={"aichats": url},
+    registry = make_registry([jackfield_aichats], base_urls={"aichats": url},
                              config={"aichats": COOKIE}, **kwargs)
     return app, registry
 
@@ -44,7 +44,7 @@ async def amigochat(serve_app: Any, make_registry: Any,
     app = amigochat_app()
     url = await serve_app(app)
     kwargs.setdefault("retry", FAST)
-    return app, make_registry([plugboard_amigochat], base_urls={"amigochat": url}, **kwargs)
+    return app, make_registry([jackfield_amigochat], base_urls={"amigochat": url}, **kwargs)
 
 
 async def test_times_limits_a_fault_to_the_next_requests(serve_app: Any,

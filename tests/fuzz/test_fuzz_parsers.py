@@ -10,11 +10,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plugboard import CompletionRequest, Limits, Message, ModelSpec, PlugboardError
-from plugboard.errors import ResponseFormatError
-from plugboard.response import HttpResponse
-from plugboard_aichats.parse import parse_response as aichats_parse
-from plugboard_amigochat.parsing import parse_response as amigochat_parse
+from jackfield import JackfieldError, Limits, Message
+from jackfield._errors import ResponseFormatError
+from jackfield._http.response import HttpResponse
+from jackfield.provider import CompletionRequest, ModelSpec
+from jackfield_aichats.parse import parse_response as aichats_parse
+from jackfield_amigochat.parsing import parse_response as amigochat_parse
 
 
 class _Content:
@@ -114,7 +115,7 @@ def test_arbitrary_bytes_give_events_or_a_format_error(provider: str, body: byte
     content_type = "text/event-stream" if stream else "application/json"
     try:
         result = run(provider, split(body, cuts), stream=stream, content_type=content_type)
-    except PlugboardError as error:  # a JSON error object inside the reply is a typed error too
+    except JackfieldError as error:  # a JSON error object inside the reply is a typed error too
         assert not isinstance(error, ResponseFormatError)
         return
     assert result is ResponseFormatError or isinstance(result, list)
@@ -129,7 +130,7 @@ def test_protocol_shaped_noise_never_escapes_as_another_error(provider: str,
                                                               body: bytes) -> None:
     try:
         result = run(provider, [body])
-    except PlugboardError as error:
-        assert type(error).__module__.startswith("plugboard")
+    except JackfieldError as error:
+        assert type(error).__module__.startswith("jackfield")
         return
     assert result is ResponseFormatError or isinstance(result, list)

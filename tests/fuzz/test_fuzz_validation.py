@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from jackfield import InvalidRequestError, Registry, UnknownModelError
 from mockprovider import MockProvider, MockServer
-from plugboard import InvalidRequestError, Registry, UnknownModelError
 
 JSONISH = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=5),

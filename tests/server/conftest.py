@@ -10,9 +10,9 @@ import openai
 import pytest
 from server_helpers import MakeClient, StartServer
 
+from jackfield import Registry, RetryPolicy, Timeouts
+from jackfield._server import create_app
 from mockprovider import MockProvider, MockServer
-from plugboard import Registry, RetryPolicy, Timeouts
-from plugboard.server import create_app
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ import openai
 import pytest
 from server_helpers import MakeClient, StartServer, raw
 
+from jackfield import Registry, RetryPolicy
+from jackfield.provider import hookimpl
 from mockprovider import MockProvider, MockServer
-from plugboard import Registry, RetryPolicy, hookimpl
 
 USER = [{"role": "user", "content": "hi"}]
 
@@ -176,7 +177,7 @@ async def test_502_for_a_broken_plugin(serve_app: Any, make_registry: Any,
                                        mock_server: MockServer) -> None:
     class Broken(MockProvider):
         @hookimpl
-        def plugboard_build_request(self, request: Any, config: Any) -> Any:
+        def jackfield_build_request(self, request: Any, config: Any) -> Any:
             raise KeyError("oops")
 
     url = await serve_app(mock_server.app)

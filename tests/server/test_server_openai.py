@@ -9,14 +9,14 @@ import openai
 import pytest
 from server_helpers import MakeClient, StartServer, raw
 
+from jackfield import Registry
+from jackfield.testing import STATS_KEY
 from mockprovider import MockServer
-from plugboard import Registry
-from plugboard.emulation import STATS_KEY
 
 USER = [{"role": "user", "content": "one two"}]
 
 
-async def test_models_list_has_openai_shape_and_plugboard_fields(
+async def test_models_list_has_openai_shape_and_jackfield_fields(
         mock_api: openai.AsyncOpenAI) -> None:
     page = await mock_api.models.list()
     models = {m.id: m.to_dict() for m in page.data}

@@ -9,10 +9,10 @@ import openai
 import pytest
 from server_helpers import MakeClient, StartServer
 
-import plugboard_aichats
-import plugboard_aichats.emulator
-import plugboard_amigochat
-import plugboard_amigochat.emulator
+import jackfield_aichats
+import jackfield_aichats.emulator
+import jackfield_amigochat
+import jackfield_amigochat.emulator
 
 COOKIE = "session=abc"
 
@@ -21,9 +21,9 @@ COOKIE = "session=abc"
 async def api(serve_app: Any, make_registry: Any, start_server: StartServer,
               client: MakeClient) -> openai.AsyncOpenAI:
     """An OpenAI client for a server over both real plugins, each pointed at its emulator."""
-    aichats = await serve_app(plugboard_aichats.emulator.create_app(cookie=COOKIE))
-    amigochat = await serve_app(plugboard_amigochat.emulator.create_app())
-    registry = make_registry([plugboard_aichats, plugboard_amigochat],
+    aichats = await serve_app(jackfield_aichats.emulator.create_app(cookie=COOKIE))
+    amigochat = await serve_app(jackfield_amigochat.emulator.create_app())
+    registry = make_registry([jackfield_aichats, jackfield_amigochat],
                              base_urls={"aichats": aichats, "amigochat": amigochat},
                              config={"aichats": {"cookie": COOKIE}})
     return client(await start_server(registry, api_key="k"), api_key="k")

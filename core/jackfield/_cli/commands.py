@@ -1,0 +1,255 @@
+"""The commands of `jackfield` that call providers or run servers (imported only to run them)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import os
+import re
+import shlex
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from jackfield._cli.main import EXIT_USAGE, PROG, CliError
+from jackfield._engine.registry import Registry
+from jackfield._errors import ResponseFormatError
+from jackfield._settings.config import env_name
+from jackfield._types.events import Image
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+__all__ = ["chat", "emulate", "image", "image_paths", "is_loopback", "read_prompt", "serve"]
+
+# Settings an emulator needs that a fresh shell lacks. The AiChats emulator, like the site,
+# refuses a request without a cookie, and accepts any.
+
+
+def read_prompt(argument: str | None, stdin: TextIO | None = None) -> str:
+    """Return the prompt: the argument, or standard input for none or '-'."""
+    if argument is not None and argument != "-":
+        text = argument
+    else:
+        stdin = stdin if stdin is not None else sys.stdin
+        if stdin is None:
+            raise CliError("no prompt: pass it as an argument or on standard input", EXIT_USAGE)
+        if stdin.isatty():
+            print("(reading the prompt from standard input; end it with Ctrl-D)",
+                  file=sys.stderr)
+        text = stdin.read().rstrip("\n")
+    if not text.strip():
+        raise CliError("the prompt is empty: pass it as an argument or on standard input",
+                       EXIT_USAGE)
+    return text
+
+
+def _check_kind(registry: Registry, model: str, kind: str) -> None:
+    """Refuse a model of the other kind before any I/O, naming the command that serves it."""
+    routes = registry.resolve(model)
+    if all(route.model.kind != kind for route in routes):
+        other = routes[0].model.kind
+        raise CliError(f"{model!r} is an {other} model: use `{PROG} {other}`", EXIT_USAGE)
+
+
+async def chat(args: argparse.Namespace) -> int:
+    """Send the prompt; stream the reply to stdout as it arrives (or print it whole)."""
+    prompt = read_prompt(args.prompt)
+    messages = [{"role": "system", "content": args.system}] if args.system else []
+    messages.append({"role": "user", "content": prompt})
+    options = dict(args.options)
+    for reserved in ("stream", "timeout", "proxy"):
+        if reserved in options:
+            raise CliError(f"-o {reserved}=... is not a provider option"
+                           + (": use --timeout" if reserved == "timeout" else ""), EXIT_USAGE)
+    async with Registry.discover() as registry:
+        _check_kind(registry, args.model, "chat")
+        if args.no_stream:
+            completion = await registry.complete(args.model, messages, timeout=args.timeout,
+                                                 **options)
+            print(completion.text, flush=True)
+            return 0
+        stream = await registry.complete(args.model, messages, stream=True,
+                                         timeout=args.timeout, **options)
+        out = sys.stdout
+        last = "\n"
+        try:
+            async with stream:  # closes the connection however the loop ends (Ctrl-C too)
+                async for chunk in stream:
+                    if chunk.text:
+                        out.write(chunk.text)
+                        out.flush()
+                        last = chunk.text[-1]
+        finally:
+            if last != "\n":
+                out.write("\n")  # keep the shell prompt off the reply's last line
+                out.flush()
+    return 0
+
+
+def _slug(prompt: str) -> str:
+    words = re.findall(r"[a-z0-9]+", prompt.lower())
+    return "-".join(words)[:40].strip("-") or "image"
+
+
+def _free(directory: Path, stem: str, suffix: str, taken: set[Path]) -> Path:
+    """Return directory/stem+suffix, or stem-2, stem-3, ... if that name is in use already."""
+    candidate = directory / f"{stem}{suffix}"
+    number = 2
+    while candidate.exists() or candidate in taken:
+        candidate = directory / f"{stem}-{number}{suffix}"
+        number += 1
+    taken.add(candidate)
+    return candidate
+
+
+def image_paths(images: Sequence[Image], prompt: str, output: str | None,
+                directory: str | None) -> list[Path]:
+    """Return where each image goes: FILE, FILE-2, ... or new names in the directory."""
+    if output is not None:
+        first = Path(output)
+        paths = []
+        for index, image in enumerate(images):
+            suffix = first.suffix or image.extension
+            stem = first.stem if index == 0 else f"{first.stem}-{index + 1}"
+            paths.append(first.with_name(stem + suffix))
+        return paths
+    folder = Path(directory) if directory is not None else Path.cwd()
+    folder.mkdir(parents=True, exist_ok=True)
+    taken: set[Path] = set()
+    return [_free(folder, _slug(prompt), image.extension, taken) for image in images]
+
+
+@contextlib.asynccontextmanager
+async def _progress(what: str) -> AsyncIterator[None]:
+    """Show on stderr that we are waiting: a ticking counter on a terminal, else one line."""
+    started = time.monotonic()
+    err = sys.stderr
+    if not err.isatty():
+        print(f"{PROG}: {what}...", file=err, flush=True)
+        yield
+        return
+
+    async def tick() -> None:
+        while True:
+            err.write(f"\r{what}... {time.monotonic() - started:.1f}s")
+            err.flush()
+            await asyncio.sleep(0.1)
+
+    ticker = asyncio.create_task(tick())
+    try:
+        yield
+    finally:
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
+        err.write("\r\033[K")  # clear the counter line
+        err.flush()
+
+
+async def image(args: argparse.Namespace) -> int:
+    """Generate images; save each and print its path (or its URL when no bytes came)."""
+    async with Registry.discover() as registry:
+        _check_kind(registry, args.model, "image")
+        async with _progress(f"generating with {args.model}"):
+            completion = await registry.complete(args.model, args.prompt, timeout=args.timeout)
+    if not completion.images:
+        raise ResponseFormatError(completion.provider, "the reply held no image")
+    with_bytes = [i for i in completion.images if i.data is not None]
+    for path, picture in zip(image_paths(with_bytes, args.prompt, args.output, args.dir),
+                             with_bytes, strict=True):
+        print(picture.save(path), flush=True)
+    for picture in completion.images:
+        if picture.data is None:
+            print(f"{PROG}: the provider sent only a URL for an image", file=sys.stderr)
+            print(picture.url, flush=True)
+    return 0
+
+
+async def _wait_until_stopped() -> None:
+    """Return on SIGTERM; Ctrl-C cancels the wait through asyncio.run as usual."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # Without signal handlers (Windows, or not the main thread) Ctrl-C still stops us.
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+
+
+def is_loopback(host: str) -> bool:
+    """Return True if host only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name may resolve anywhere: treat it as reachable
+
+
+async def _listen(stack: contextlib.AsyncExitStack, app: web.Application, host: str,
+                  port: int) -> str:
+    """Serve app on host:port until the stack closes; return its URL."""
+    from jackfield.testing._emulation import serve_app
+
+    try:
+        return await stack.enter_async_context(serve_app(app, host, port))
+    except OSError as error:
+        raise CliError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
+
+
+async def emulate(args: argparse.Namespace) -> int:
+    """Run every installed plugin's emulator; print the exports that point providers at them."""
+    from jackfield.testing._emulation import emulator_credentials
+
+    registry = Registry.discover()
+    factories = registry.emulators()
+    if args.fault:
+        from jackfield.testing._emulation import FAULTS_ENV, Faults
+
+        try:
+            Faults().set_from_spec(args.fault)  # check the name before starting anything
+        except ValueError as error:
+            raise CliError(str(error), EXIT_USAGE) from error
+        os.environ[FAULTS_ENV] = args.fault  # new_app() reads it, in every plugin's emulator
+    if not factories:
+        raise CliError("no installed plugin ships an emulator (the jackfield_emulator hook)")
+    async with contextlib.AsyncExitStack() as stack:
+        print("# jackfield emulators; paste these lines into another shell. Stop with Ctrl-C.")
+        for offset, (provider, factory) in enumerate(sorted(factories.items())):
+            port = args.port + offset if args.port else 0
+            url = await _listen(stack, factory(), args.host, port)
+            print(f"export {env_name(provider, 'base_url')}={shlex.quote(url)}")
+            spec = next(p for p in registry.providers() if p.name == provider)
+            for setting, value in emulator_credentials(spec).items():
+                print(f"export {env_name(provider, setting)}={shlex.quote(value)}"
+                      f"  # the {provider} emulator accepts any {setting}")
+        sys.stdout.flush()
+        await _wait_until_stopped()
+    return 0
+
+
+async def serve(args: argparse.Namespace) -> int:
+    """Serve the OpenAI-compatible API until Ctrl-C or SIGTERM."""
+    api_key = args.api_key or os.environ.get("JACKFIELD_API_KEY") or None
+    if api_key is None and not is_loopback(args.host):
+        raise CliError(
+            f"refusing to serve on {args.host} without an API key: anyone who can reach it "
+            "could use your providers. Set JACKFIELD_API_KEY=<a long random secret> (or pass "
+            "--api-key), or listen on 127.0.0.1.", EXIT_USAGE)
+    if args.max_body_bytes < 1:
+        raise CliError("--max-body-bytes must be positive", EXIT_USAGE)
+    from jackfield._server import create_app
+
+    app = create_app(api_key=api_key, max_body_bytes=args.max_body_bytes)
+    async with contextlib.AsyncExitStack() as stack:
+        url = await _listen(stack, app, args.host, args.port)
+        guard = "API key required" if api_key else "no API key, loopback only"
+        print(f"{PROG}: serving the OpenAI API at {url}/v1 ({guard}); stop with Ctrl-C",
+              flush=True)
+        await _wait_until_stopped()
+    return 0

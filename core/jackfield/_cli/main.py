@@ -1,0 +1,310 @@
+"""The `jackfield` command line: list models and plugins, chat, make images, emulate, serve.
+
+Imports stay minimal so that `jackfield models` and `jackfield plugins` start fast and load
+no HTTP stack; the commands that call providers import what they need when they run
+(jackfield._cli.commands, jackfield._server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from jackfield import __version__
+from jackfield._errors import InvalidRequestError, JackfieldError, UnknownModelError
+
+if TYPE_CHECKING:
+    from jackfield._engine.registry import Registry
+
+__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_USAGE", "CliError", "main", "parse_option"]
+
+PROG = "jackfield"
+EXIT_FAILURE = 1  # a provider or the system failed
+EXIT_USAGE = 2  # the command line or the request is wrong (argparse's own status)
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
+KINDS = ("chat", "image")
+
+
+class CliError(Exception):
+    """A failure reported as one line on standard error, with the exit status to use."""
+
+    def __init__(self, message: str, status: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on standard error."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the problem and where to find help, then exit with status 2."""
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def parse_option(text: str) -> tuple[str, Any]:
+    """Parse `key=value`; the value is a JSON scalar (int, float, bool, null) or else a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    import json
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(name)  # NaN and Infinity stay strings: no API takes them
+
+    try:
+        parsed = json.loads(value, parse_constant=no_constants)
+    except ValueError:
+        return key.strip(), value
+    if isinstance(parsed, list | dict):
+        return key.strip(), value  # options are scalars: the provider rejects the text if wrong
+    return key.strip(), parsed
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return int(text)
+
+
+def _discover() -> Registry:
+    from jackfield._engine.registry import Registry
+
+    return Registry.discover()
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths,
+                                                                        strict=True)).rstrip()
+                     for row in (headers, *rows))
+
+
+def _print_json(value: Any) -> None:
+    import json
+
+    print(json.dumps(value, indent=2))
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """List the models of every installed provider (a table, or JSON)."""
+    registry = _discover()
+    names = [spec.name for spec in registry.providers()]
+    if args.provider is not None and args.provider not in names:
+        raise CliError(f"no installed provider is named {args.provider!r}; installed: "
+                       f"{', '.join(names) or 'none'}", EXIT_USAGE)
+    models = registry.models(kind=args.kind, provider=args.provider)
+    if args.json:
+        _print_json([model.to_dict() for model in models])
+        return 0
+    if not models:
+        print("no models: no installed plugin serves one (see `jackfield plugins`)",
+              file=sys.stderr)
+        return 0
+    rows = [(m.id, m.provider, m.kind, ", ".join(m.aliases), "yes" if m.available else "no",
+             "yes" if m.default else "") for m in models]
+    print(_table(("ID", "PROVIDER", "KIND", "ALIASES", "AVAILABLE", "DEFAULT"), rows))
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    """List the installed plugins, their hooks, model counts, load errors and health."""
+    registry = _discover()
+    records = registry.plugins()
+    health = registry.health()
+    if args.json:
+        _print_json([record.to_dict() | {"health": health[record.provider].to_dict()
+                                         if record.provider in health else None}
+                     for record in records])
+        return 0
+    if not records:
+        print("no plugins installed (entry-point group `jackfield`; see JACKFIELD_LOAD_PLUGINS)",
+              file=sys.stderr)
+        return 0
+    rows = []
+    for record in records:
+        entry = health.get(record.provider or "")
+        if record.error:
+            state = "failed to load"
+        elif entry is None:
+            state = "-"  # a plugin that only wraps the hooks of others
+        elif entry.cooling_down:
+            state = f"cooling down {entry.cooldown_remaining:.0f}s"
+        else:
+            state = f"ok ({entry.failures} failures)" if entry.failures else "ok"
+        hooks = ",".join(hook.removeprefix("jackfield_") for hook in record.hooks)
+        rows.append((record.name, record.version or "-", record.provider or "-",
+                     str(record.model_count), hooks or "-", state))
+    print(_table(("PLUGIN", "VERSION", "PROVIDER", "MODELS", "HOOKS", "STATE"), rows))
+    for record in records:
+        if record.error:
+            print(f"{record.name}: {record.error}")
+    return 0
+
+
+def _run_async(name: str, *, runs_until_stopped: bool = False,
+               ) -> Callable[[argparse.Namespace], int]:
+    """Return a runner for an async command of jackfield._cli.commands (imported lazily)."""
+    def run(args: argparse.Namespace) -> int:
+        import asyncio
+
+        from jackfield._cli import commands as cli_commands
+
+        try:
+            result: int = asyncio.run(getattr(cli_commands, name)(args))
+        except KeyboardInterrupt:
+            if not runs_until_stopped:
+                raise
+            # Ctrl-C is how a server is meant to stop: by then everything has shut down.
+            print(f"{PROG}: stopped", file=sys.stderr)
+            return 0
+        return result
+
+    return run
+
+
+def build_parser() -> Parser:
+    """Return the parser of every command."""
+    common = Parser(add_help=False)
+    # SUPPRESS: a subcommand's default must not undo `jackfield --debug <command>`.
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the traceback of a failure")
+    parser = Parser(prog=PROG, parents=[common],
+                    description="One command line over every installed chat and image "
+                                "provider plugin.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True,
+                                     parser_class=Parser)
+
+    def command(name: str, help_text: str, run: Callable[[argparse.Namespace], int]) -> Parser:
+        sub: Parser = commands.add_parser(name, help=help_text, description=help_text,
+                                          parents=[common])
+        sub.set_defaults(run=run)
+        return sub
+
+    models = command("models", "List the models of every installed provider.", cmd_models)
+    models.add_argument("--provider", metavar="P", help="only this provider's models")
+    models.add_argument("--kind", choices=KINDS, help="only chat or only image models")
+    models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    plugins = command("plugins", "List the installed plugins, their hooks and load errors.",
+                      cmd_plugins)
+    plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    chat = command("chat", "Send a prompt to a chat model; the reply streams to stdout.",
+                   _run_async("chat"))
+    chat.add_argument("-m", "--model", required=True, help="model name, alias or provider/model")
+    chat.add_argument("-s", "--system", help="a system message sent before the prompt")
+    chat.add_argument("-o", "--option", dest="options", action="append", default=[],
+                      type=parse_option, metavar="KEY=VALUE",
+                      help="a provider option, e.g. -o temperature=0.2 (repeatable; values are "
+                           "JSON numbers, true/false/null, or text)")
+    chat.add_argument("--no-stream", action="store_true", help="print the reply once it is whole")
+    chat.add_argument("--timeout", type=_positive, metavar="SECONDS",
+                      help="give up after this many seconds")
+    chat.add_argument("prompt", nargs="?", metavar="PROMPT",
+                      help="the prompt (default, or '-': read standard input)")
+
+    image = command("image", "Generate images from a prompt and save them.", _run_async("image"))
+    image.add_argument("-m", "--model", required=True, help="image model name or provider/model")
+    target = image.add_mutually_exclusive_group()
+    target.add_argument("-o", "--output", metavar="FILE",
+                        help="save to FILE (more images: FILE-2, FILE-3, ...)")
+    target.add_argument("--dir", metavar="DIR",
+                        help="save into DIR, named after the prompt (default: current directory)")
+    image.add_argument("--timeout", type=_positive, metavar="SECONDS",
+                       help="give up after this many seconds")
+    image.add_argument("prompt", metavar="PROMPT", help="what to draw")
+
+    emulate = command("emulate", "Run every installed plugin's protocol emulator on loopback "
+                      "and print the settings that point the providers at them.",
+                      _run_async("emulate", runs_until_stopped=True))
+    emulate.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    emulate.add_argument("--port", type=_port, default=0, metavar="N",
+                         help="first port (the next emulator gets N+1, ...); default: any free")
+    emulate.add_argument("--fault", metavar="NAME[:N]",
+                         help="inject a failure into every emulator (rate_limit, unavailable, "
+                              "drop_mid_stream, ...; :N for the next N requests only); "
+                              "see docs/faults.md")
+
+    serve = command("serve", "Serve an OpenAI-compatible API over every installed provider.",
+                    _run_async("serve", runs_until_stopped=True))
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (other than loopback needs an API key)")
+    serve.add_argument("--port", type=_port, default=8080, help="port to listen on")
+    serve.add_argument("--api-key", metavar="KEY",
+                       help="require `Authorization: Bearer KEY` (default: $JACKFIELD_API_KEY; "
+                            "the variable keeps the key out of the process list)")
+    serve.add_argument("--max-body-bytes", type=int, default=1024 * 1024, metavar="N",
+                       help="largest request body accepted (default 1 MiB)")
+    return parser
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _exit_status(error: JackfieldError) -> int:
+    # Only the caller can fix these: a wrong name, option or prompt.
+    if isinstance(error, InvalidRequestError | UnknownModelError):
+        return EXIT_USAGE
+    return EXIT_FAILURE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null after a closed pipe, so the exit flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    debug = getattr(args, "debug", False)
+    try:
+        status: int = args.run(args)
+        sys.stdout.flush()  # surface a closed pipe here rather than at interpreter exit
+        return status
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()  # `jackfield models | head`: the reader has all it wanted
+        return EXIT_FAILURE
+    except (CliError, JackfieldError, OSError) as error:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        status = error.status if isinstance(error, CliError) else (
+            _exit_status(error) if isinstance(error, JackfieldError) else EXIT_FAILURE)
+        print(f"{PROG}: {_one_line(error)}", file=sys.stderr)
+        return status
+    # Deliberately broad: a bug must still end in one line and a non-zero status; --debug
+    # shows its traceback.
+    except Exception as error:
+        if debug:
+            raise
+        print(f"{PROG}: unexpected {type(error).__name__}: {_one_line(error)} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    # `python -m jackfield._cli.main` runs this file as __main__; run the jackfield._cli.main module
+    # instead, so that CliError here is the class jackfield._cli.commands raises.
+    from jackfield._cli.main import main as module_main
+
+    sys.exit(module_main())

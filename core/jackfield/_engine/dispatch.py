@@ -1,0 +1,217 @@
+"""Running one call: build, send, parse; retry and fall back only before content is delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import attrs
+import pluggy
+
+from jackfield._engine.health import HealthBook
+from jackfield._errors import (
+    AllProvidersFailedError,
+    JackfieldError,
+    PartialResponseError,
+    PluginError,
+    ProviderError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
+    RateLimitError,
+    StalledResponseError,
+)
+from jackfield._http.transport import ProviderTransport, Transport
+from jackfield._settings.config import ProviderConfig
+from jackfield._settings.limits import RetryPolicy, Timeouts
+from jackfield._types.events import Finish, Image, TextDelta, Usage
+from jackfield._types.requests import CompletionRequest, HttpRequest
+
+__all__ = ["Attempt", "Caller", "Emitted"]
+
+log = logging.getLogger("jackfield")
+EVENT_TYPES = (TextDelta, Image, Usage, Finish)
+Emitted = tuple[str, str, Any]  # (provider, model id, event)
+
+
+@attrs.frozen
+class Attempt:
+    """One provider's share of a call: its validated request and its configuration."""
+
+    request: CompletionRequest
+    config: ProviderConfig
+
+
+def _retry_delay(policy: RetryPolicy, error: JackfieldError, retry_number: int) -> float | None:
+    if isinstance(error, StalledResponseError):
+        return None  # a reply that stalled once will likely stall again: fall back instead
+    if isinstance(error, RateLimitError):
+        return policy.delay(retry_number, error.retry_after)
+    if isinstance(error, ProviderUnavailableError | ProviderTimeoutError):
+        return policy.delay(retry_number)
+    return None  # 400/401/403/404/422, format errors and plugin bugs never succeed on retry
+
+
+class Caller:
+    """Calls the owning plugin's hooks (plus any wrappers) for one provider at a time."""
+
+    def __init__(self, manager: pluggy.PluginManager, owners: dict[str, object],
+                 transport: Transport, policy: RetryPolicy, health: HealthBook) -> None:
+        self._manager = manager
+        self._owners = owners
+        self._transport = transport
+        self._policy = policy
+        self._health = health
+        self._callers: dict[tuple[str, str], Any] = {}
+
+    def _hook(self, name: str, provider: str) -> Any:
+        """Return a hook caller that reaches only this provider's plugin (and wrappers)."""
+        key = (name, provider)
+        if key not in self._callers:
+            others = [p for n, p in self._owners.items() if n != provider]
+            self._callers[key] = self._manager.subset_hook_caller(name, remove_plugins=others)
+        return self._callers[key]
+
+    def build(self, attempt: Attempt) -> HttpRequest:
+        """Ask the provider's plugin for the HTTP request (no I/O)."""
+        provider = attempt.request.provider
+        try:
+            built = self._hook("jackfield_build_request", provider)(
+                request=attempt.request, config=attempt.config)
+        except JackfieldError:
+            raise
+        # Any other exception is a plugin bug: name the plugin instead of a bare traceback.
+        except Exception as error:
+            raise PluginError(provider, "jackfield_build_request",
+                              f"{type(error).__name__}: {error}") from error
+        if not isinstance(built, HttpRequest):
+            raise PluginError(provider, "jackfield_build_request",
+                              f"returned {type(built).__name__}, expected jackfield.HttpRequest")
+        return built
+
+    async def _events(self, attempt: Attempt, http_request: HttpRequest,
+                      timeouts: Timeouts | None, proxy: str | None) -> AsyncIterator[Any]:
+        provider = attempt.request.provider
+        response = await self._transport.send(provider, http_request, timeouts=timeouts,
+                                              proxy=proxy, auth_hint=attempt.config.auth_hint)
+        events: Any = None
+        try:
+            events = self._hook("jackfield_parse_response", provider)(
+                request=attempt.request, response=response,
+                transport=ProviderTransport(self._transport, provider, timeouts, proxy))
+            if not hasattr(events, "__anext__"):
+                raise PluginError(provider, "jackfield_parse_response",
+                                  f"returned {type(events).__name__}, expected an async iterator")
+            while True:
+                try:
+                    event = await events.__anext__()
+                except StopAsyncIteration:
+                    return
+                if not isinstance(event, EVENT_TYPES):
+                    raise PluginError(provider, "jackfield_parse_response",
+                                      f"yielded {type(event).__name__}, expected a jackfield event")
+                yield event
+        except JackfieldError:
+            raise
+        # Any other exception escaping the parser is a plugin bug, named as such.
+        except Exception as error:
+            raise PluginError(provider, "jackfield_parse_response",
+                              f"{type(error).__name__}: {error}") from error
+        finally:
+            if events is not None and hasattr(events, "aclose"):
+                await events.aclose()
+            response.release()
+
+    async def run(self, name: str, attempts: Sequence[Attempt], *, stream: bool,
+                  timeouts: Timeouts | None, proxy: str | None) -> AsyncIterator[Emitted]:
+        """Yield (provider, model, event); stream=False buffers so a failed try can be redone."""
+        errors: list[JackfieldError] = []
+        deadline = _Deadline(timeouts or self._transport.timeouts)
+        # Providers cooling down go last: skipped while another one works, tried if none does.
+        ordered = sorted(attempts, key=lambda a: self._health.is_cooling(a.request.provider))
+        for attempt in ordered:
+            provider, model = attempt.request.provider, attempt.request.model.id
+            retry_number = 0
+            while True:
+                chars = images = 0
+                sent = False  # a failure before sending is our setup's, not the provider's
+                buffered: list[Emitted] = []
+                try:
+                    try_timeouts = deadline.for_next_try(provider)
+                    # Built anew for every try, so per-request ids (AmigoChat's device uuid)
+                    # are fresh; a missing credential fails here, before any I/O.
+                    http_request = self.build(attempt)
+                    sent = True
+                    async for event in self._events(attempt, http_request, try_timeouts, proxy):
+                        if not stream:
+                            buffered.append((provider, model, event))
+                            continue
+                        chars += len(event.text) if isinstance(event, TextDelta) else 0
+                        images += isinstance(event, Image)
+                        yield provider, model, event
+                    self._health.record_success(provider)
+                    for item in buffered:
+                        yield item
+                    return
+                except (ProviderError, PluginError) as error:
+                    if chars or images:
+                        self._health.record_failure(provider, error)
+                        cause = error if isinstance(error, ProviderError) else ProviderError(
+                            provider, str(error))
+                        raise PartialResponseError(cause, delivered_chars=chars,
+                                                   delivered_images=images) from error
+                    if deadline.expired():
+                        errors.append(error)
+                        break
+                    retry_number += 1
+                    delay = _retry_delay(self._policy, error, retry_number)
+                    if delay is not None and not deadline.allows(delay):
+                        delay = None  # waiting would use up the call's total timeout
+                    if delay is None:
+                        log.info("%s failed: %s", provider, error)
+                        if sent:  # a missing credential must not put the provider on cooldown
+                            self._health.record_failure(provider, error)
+                        errors.append(error)
+                        break
+                    log.info("%s failed (%s); retry %d in %.2f s", provider, error,
+                             retry_number, delay)
+                    await asyncio.sleep(delay)
+            if deadline.expired():
+                break  # the total timeout covers every provider: do not start another
+        if len(errors) == 1:
+            raise errors[0]
+        raise AllProvidersFailedError(name, errors)
+
+
+class _Deadline:
+    """The call's total timeout, shared by every try and every provider of one call."""
+
+    def __init__(self, timeouts: Timeouts) -> None:
+        self._timeouts = timeouts
+        self._loop = asyncio.get_running_loop()
+        self._end = None if timeouts.total is None else self._loop.time() + timeouts.total
+
+    def _remaining(self) -> float | None:
+        return None if self._end is None else self._end - self._loop.time()
+
+    def for_next_try(self, provider: str) -> Timeouts:
+        """Return the timeouts for the next try; raise if the call's time is used up."""
+        remaining = self._remaining()
+        if remaining is None:
+            return self._timeouts
+        if remaining <= 0:
+            raise ProviderTimeoutError(provider, f"the call's total timeout of "
+                                          f"{self._timeouts.total:g} s ran out")
+        # Built directly: attrs.evolve costs several microseconds on every call.
+        return Timeouts(self._timeouts.connect, self._timeouts.read_idle, remaining)
+
+    def allows(self, delay: float) -> bool:
+        """Return True if waiting delay seconds still leaves time for another try."""
+        remaining = self._remaining()
+        return remaining is None or delay < remaining
+
+    def expired(self) -> bool:
+        """Return True once the call's total timeout is used up."""
+        remaining = self._remaining()
+        return remaining is not None and remaining <= 0

@@ -1,0 +1,267 @@
+"""The Registry: discovers plugins, lists models, routes calls and owns the HTTP transport."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from jackfield._engine.completion import Completion, CompletionBuilder, CompletionStream
+from jackfield._engine.discovery import PluginRecord, load_plugins
+from jackfield._engine.health import CooldownPolicy, HealthBook, ProviderHealth
+from jackfield._engine.options import validate_options
+from jackfield._engine.routing import Route, Router
+from jackfield._errors import InvalidRequestError, JackfieldError, PluginError
+from jackfield._settings.config import ProviderConfig, resolve_config
+from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
+from jackfield._types.messages import MessageInput, normalize_messages
+from jackfield._types.requests import CompletionRequest
+from jackfield._types.specs import Kind, ModelInfo, ProviderSpec
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from jackfield._engine.dispatch import Attempt, Caller, Emitted
+    from jackfield._http.transport import Transport
+
+__all__ = ["Registry"]
+
+log = logging.getLogger("jackfield")
+
+
+class Registry:
+    """Every installed provider behind one call: `await registry.complete(model, messages)`."""
+
+    def __init__(
+        self,
+        plugins: Iterable[object] | None = (),
+        *,
+        config: Mapping[str, Mapping[str, Any]] | None = None,
+        environ: Mapping[str, str] | None = None,
+        timeouts: Timeouts | None = None,
+        limits: Limits | None = None,
+        retry: RetryPolicy | None = None,
+        proxy: str | None = None,
+        provider_order: Iterable[str] = (),
+        cooldown: CooldownPolicy | None = None,
+        routes: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Build a registry from explicit plugin objects or modules (None: entry points)."""
+        self._environ = os.environ if environ is None else environ
+        self._plugins = load_plugins(None if plugins is None else list(plugins), self._environ)
+        self._router = Router(self._plugins.providers, provider_order, routes)
+        config = dict(config or {})
+        unknown = sorted(set(config) - set(self._plugins.providers))
+        if unknown:
+            raise InvalidRequestError(
+                f"config names unknown provider(s) {', '.join(unknown)}; installed providers: "
+                f"{', '.join(sorted(self._plugins.providers)) or 'none'}."
+            )
+        self._configs = {
+            name: resolve_config(spec, config.get(name), self._environ)
+            for name, spec in self._plugins.providers.items()
+        }
+        self.timeouts = timeouts or Timeouts()
+        self.limits = limits or Limits()
+        self.retry = retry or RetryPolicy()
+        self.proxy = proxy
+        self._health = HealthBook(cooldown)
+        self._transport: Transport | None = None
+        self._caller: Caller | None = None
+
+    @classmethod
+    def discover(cls, **kwargs: Any) -> Registry:
+        """Build a registry from every installed plugin (see JACKFIELD_LOAD_PLUGINS).
+
+        Settings come from the JACKFIELD_CONFIG file and JACKFIELD_ROUTES, then kwargs.
+        """
+        from jackfield._settings.configfile import settings_from_env
+
+        environ = os.environ if kwargs.get("environ") is None else kwargs["environ"]
+        return cls(None, **{**settings_from_env(environ), **kwargs})
+
+    @classmethod
+    def from_config_file(cls, path: str | os.PathLike[str], **kwargs: Any) -> Registry:
+        """Build a registry of every installed plugin with settings from a TOML file."""
+        from jackfield._settings.configfile import load_config_file
+
+        return cls(None, **{**load_config_file(path), **kwargs})
+
+    # -- listing -----------------------------------------------------------------------------
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager:
+        """Return the pluggy PluginManager (to register hook wrappers, say)."""
+        return self._plugins.manager
+
+    def plugins(self) -> list[PluginRecord]:
+        """Return every plugin found: name, version, hooks, model count and load error."""
+        return list(self._plugins.records)
+
+    def providers(self) -> list[ProviderSpec]:
+        """Return the providers in routing order."""
+        return self._router.providers
+
+    def routes(self) -> dict[str, tuple[str, ...]]:
+        """Return the configured route groups (name -> model names tried in turn)."""
+        return self._router.groups
+
+    def config(self, provider: str) -> ProviderConfig:
+        """Return a provider's resolved configuration (secrets redacted in its repr)."""
+        return self._configs[provider]
+
+    def models(self, *, kind: Kind | None = None, provider: str | None = None) -> list[ModelInfo]:
+        """Return every model, optionally only of one kind or provider."""
+        return [m for m in self._router.models()
+                if kind in (None, m.kind) and provider in (None, m.provider)]
+
+    def resolve(self, model: str) -> list[Route]:
+        """Return the providers that would serve model, in the order they would be tried."""
+        if not isinstance(model, str) or not model:
+            raise InvalidRequestError(f"model must be a non-empty string, got {model!r}.")
+        return self._router.resolve(model)
+
+    def health(self) -> dict[str, ProviderHealth]:
+        """Return each provider's recent successes, failures, last error and cooldown."""
+        return self._health.snapshot([spec.name for spec in self.providers()])
+
+    def emulators(self) -> dict[str, Any]:
+        """Return provider name -> emulator app factory, for plugins that ship one."""
+        result: dict[str, Any] = {}
+        impls = self._plugins.manager.hook.jackfield_emulator.get_hookimpls()
+        for name, owner in self._plugins.owners.items():
+            for impl in impls:
+                if impl.plugin is not owner:
+                    continue
+                try:
+                    result[name] = impl.function()
+                # A broken emulator hook must not hide the other plugins' emulators.
+                except Exception as error:  # noqa: BLE001
+                    log.warning("%s", PluginError(name, "jackfield_emulator",
+                                                  f"{type(error).__name__}: {error}"))
+        return result
+
+    # -- calling -----------------------------------------------------------------------------
+
+    def _prepare(self, model: str, messages: Any, stream: bool,
+                 options: Mapping[str, Any]) -> list[Attempt]:
+        """Validate everything before any I/O; return one attempt per candidate provider."""
+        from jackfield._engine.dispatch import Attempt
+
+        routes = self.resolve(model)
+        normalized = normalize_messages(messages)
+        attempts: list[Attempt] = []
+        first_error: InvalidRequestError | None = None
+        for route in routes:
+            try:
+                sent = validate_options(route.provider.name, route.model.kind,
+                                        route.provider.options, options)
+            except InvalidRequestError as error:
+                first_error = first_error or error
+                continue
+            request = CompletionRequest(provider=route.provider.name, model=route.model,
+                                        messages=normalized, options=sent, stream=stream,
+                                        requested=model)
+            attempts.append(Attempt(request, self._configs[route.provider.name]))
+        if not attempts:
+            assert first_error is not None
+            raise first_error
+        return attempts
+
+    def _call_timeouts(self, timeout: float | Timeouts | None) -> Timeouts | None:
+        if timeout is None or isinstance(timeout, Timeouts):
+            return timeout
+        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+            raise InvalidRequestError(
+                f"timeout must be a positive number of seconds, got {timeout!r}.")
+        base = self.timeouts
+        return Timeouts(connect=min(base.connect, timeout), read_idle=min(base.read_idle, timeout),
+                        total=float(timeout))
+
+    def _get_caller(self) -> Caller:
+        if self._caller is None:
+            from jackfield._engine.dispatch import Caller
+            from jackfield._http.transport import Transport
+
+            self._transport = Transport(timeouts=self.timeouts, limits=self.limits,
+                                        proxy=self.proxy)
+            self._caller = Caller(self._plugins.manager, self._plugins.owners,
+                                  self._transport, self.retry, self._health)
+        return self._caller
+
+    @overload
+    async def complete(self, model: str, messages: Any, *, stream: Literal[False] = False,
+                       timeout: float | Timeouts | None = None, proxy: str | None = None,
+                       **options: Any) -> Completion: ...
+
+    @overload
+    async def complete(self, model: str, messages: Any, *, stream: Literal[True],
+                       timeout: float | Timeouts | None = None, proxy: str | None = None,
+                       **options: Any) -> CompletionStream: ...
+
+    async def complete(self, model: str, messages: Any, *, stream: bool = False,
+                       timeout: float | Timeouts | None = None, proxy: str | None = None,
+                       **options: Any) -> Completion | CompletionStream:
+        """Run one chat or image call; stream=True returns chunks as they arrive."""
+        if not isinstance(stream, bool):
+            raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")
+        attempts = self._prepare(model, messages, stream, options)
+        timeouts = self._call_timeouts(timeout)
+        caller = self._get_caller()
+        events = caller.run(model, attempts, stream=stream, timeouts=timeouts, proxy=proxy)
+        if stream:
+            return CompletionStream(events)
+        completion: Completion = await _collect(events)
+        return completion
+
+    def complete_sync(self, model: str, messages: Iterable[MessageInput] | str,
+                      **kwargs: Any) -> Completion:
+        """Blocking form of complete() for scripts; not usable inside a running event loop."""
+        import asyncio  # here, not at the top: listing models must not pay for asyncio
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass  # no loop running: the one case in which blocking is allowed
+        else:
+            raise JackfieldError(
+                "complete_sync() cannot run inside a running event loop; "
+                "use `await registry.complete(...)` instead."
+            )
+        if kwargs.pop("stream", False):
+            raise InvalidRequestError("complete_sync() does not stream; use complete(stream=True).")
+
+        async def once() -> Completion:
+            try:
+                return await self.complete(model, messages, stream=False, **kwargs)
+            finally:
+                await self.aclose()  # the session belongs to this short-lived loop
+
+        return asyncio.run(once())
+
+    async def aclose(self) -> None:
+        """Close the HTTP session; the registry opens a new one if used again."""
+        if self._transport is not None:
+            await self._transport.aclose()
+        self._transport = None
+        self._caller = None
+
+    async def __aenter__(self) -> Registry:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<Registry providers={[p.name for p in self.providers()]}>"
+
+
+async def _collect(events: AsyncIterator[Emitted]) -> Completion:
+    builder = CompletionBuilder()
+    async for provider, model, event in events:
+        builder.provider, builder.model = provider, model
+        builder.add(event)
+    return builder.build()

@@ -1,0 +1,130 @@
+"""Model names to providers: aliases, ids, `provider/model` pins and the candidate order."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from jackfield._errors import InvalidRequestError, ModelUnavailableError, UnknownModelError
+from jackfield._types.specs import ModelInfo, ModelSpec, ProviderSpec
+
+__all__ = ["Route", "Router"]
+
+
+@attrs.frozen
+class Route:
+    """One provider that can serve a call, with the model id it will be sent as."""
+
+    provider: ProviderSpec
+    model: ModelSpec
+
+
+class Router:
+    """Resolves names. Providers are tried in `order` (given, else alphabetical).
+
+    `groups` are user-defined route names: each maps to model names tried in turn.
+    """
+
+    def __init__(self, providers: Mapping[str, ProviderSpec], order: Iterable[str] = (),
+                 groups: Mapping[str, Sequence[str]] | None = None) -> None:
+        preferred = [name for name in order if name in providers]
+        rest = sorted(name for name in providers if name not in preferred)
+        self._providers = [providers[name] for name in (*preferred, *rest)]
+        self._by_name = {spec.name: spec for spec in self._providers}
+        self._groups = {name: tuple(members) for name, members in (groups or {}).items()}
+        self._cache: dict[str, tuple[Route, ...]] = {}
+        for name, members in self._groups.items():
+            for member in members:
+                if member in self._groups:
+                    raise InvalidRequestError(f"route {name!r}: {member!r} is itself a route; "
+                                              "list model names only.")
+                try:
+                    self._resolve_model(member)
+                except ModelUnavailableError:
+                    continue  # listed but flagged: allowed in a route, skipped when resolving
+                except UnknownModelError as error:
+                    raise InvalidRequestError(f"route {name!r}: {error}") from error
+
+    @property
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """Return the configured route groups."""
+        return dict(self._groups)
+
+    @property
+    def providers(self) -> list[ProviderSpec]:
+        """Return the providers in routing order."""
+        return list(self._providers)
+
+    def models(self) -> list[ModelInfo]:
+        """Return every model of every provider, in routing order."""
+        return [
+            ModelInfo(id=m.id, provider=spec.name, kind=m.kind, aliases=spec.aliases_of(m.id),
+                      available=m.available, default=m.id == spec.default_model)
+            for spec in self._providers for m in spec.models
+        ]
+
+    @staticmethod
+    def _within(spec: ProviderSpec, name: str) -> ModelSpec | None:
+        # Aliases first, as upstream resolved them: AmigoChat's alias gpt-4o beats its id.
+        target = spec.aliases.get(name, name)
+        for model in spec.models:
+            if model.id == target:
+                return model
+        return None
+
+    def resolve(self, name: str) -> list[Route]:
+        """Return the routes for name, best first; raise UnknownModelError if there are none."""
+        # The tables never change after construction, so a name resolves the same way every
+        # call: remember it (per-call resolution cost ~10 us over 40 models, see BENCHMARKS.md).
+        cached = self._cache.get(name)
+        if cached is None:
+            cached = self._cache[name] = tuple(self._resolve_uncached(name))
+        return list(cached)
+
+    def _resolve_uncached(self, name: str) -> list[Route]:
+        members = self._groups.get(name)
+        if members is None:
+            return self._resolve_model(name)
+        routes: list[Route] = []
+        for member in members:
+            try:
+                found = self._resolve_model(member)
+            except ModelUnavailableError:
+                continue  # an unpinned unavailable member is skipped, as everywhere else
+            routes += [r for r in found if r not in routes]
+        if not routes:
+            raise ModelUnavailableError(name, [])
+        return routes
+
+    def _resolve_model(self, name: str) -> list[Route]:
+        provider_name, _, rest = name.partition("/")
+        pinned = self._by_name.get(provider_name) if rest else None
+        if pinned is not None:
+            model = self._within(pinned, rest)
+            if model is None:
+                raise UnknownModelError(name, self._suggest(rest, [pinned], qualify=True))
+            return [Route(pinned, model)]  # a pin routes even to a model flagged unavailable
+        if name in self._by_name and not any(self._within(p, name) for p in self._providers):
+            spec = self._by_name[name]
+            if spec.default_model is not None:
+                return [Route(spec, spec.model(spec.default_model))]
+        routes = [Route(spec, model) for spec in self._providers
+                  if (model := self._within(spec, name)) is not None]
+        usable = [route for route in routes if route.model.available]
+        if usable:
+            return usable
+        if routes:
+            raise ModelUnavailableError(name, [route.provider.name for route in routes])
+        raise UnknownModelError(name, self._suggest(name, self._providers, qualify=False))
+
+    @staticmethod
+    def _suggest(name: str, providers: list[ProviderSpec], *, qualify: bool) -> list[str]:
+        names: list[str] = []
+        for spec in providers:
+            for candidate in (*spec.aliases, *(m.id for m in spec.models)):
+                names.append(f"{spec.name}/{candidate}" if qualify else candidate)
+        lookup = {n.lower(): n for n in names}
+        key = (providers[0].name + "/" + name if qualify and providers else name).lower()
+        return [lookup[m] for m in difflib.get_close_matches(key, lookup, n=3, cutoff=0.6)]

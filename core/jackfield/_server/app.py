@@ -1,0 +1,213 @@
+"""The OpenAI-compatible aiohttp application: models, chat completions, images and health."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from jackfield._engine.completion import CompletionStream
+from jackfield._engine.registry import Registry
+from jackfield._errors import InvalidRequestError, JackfieldError, ResponseFormatError
+from jackfield._server.auth import auth_middleware
+from jackfield._server.errors import MAX_BODY_KEY, ApiError, classify, error_body, error_middleware
+from jackfield._server.openai_shapes import (
+    ChatCall,
+    chunk_object,
+    completion_id,
+    completion_object,
+    image_object,
+    model_object,
+    now,
+    parse_chat_call,
+    parse_image_call,
+)
+from jackfield._types.events import Chunk
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "REGISTRY_KEY", "create_app"]
+
+log = logging.getLogger("jackfield._server")
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+REGISTRY_KEY = web.AppKey("jackfield_registry", Registry)
+ENDPOINTS = {"chat": "/v1/chat/completions", "image": "/v1/images/generations"}
+SSE_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",  # a reverse proxy must pass each event on at once
+}
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """Return the request body as a JSON object; 400 when it is not one, 413 when too large."""
+    raw = await request.read()  # aiohttp enforces client_max_size here (413)
+    try:
+        body = json.loads(raw, parse_constant=_refuse_constant)
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
+        raise InvalidRequestError(f"The body is not valid JSON: {error}.") from error
+    if not isinstance(body, dict):
+        raise InvalidRequestError("The body must be a JSON object.")
+    return body
+
+
+def _check_kind(registry: Registry, model: str, kind: str) -> None:
+    """Refuse a model of the other kind, naming the endpoint that serves it."""
+    routes = registry.resolve(model)
+    if all(route.model.kind != kind for route in routes):
+        other = routes[0].model.kind
+        raise InvalidRequestError(f"{model!r} is an {other} model; use POST {ENDPOINTS[other]}.")
+
+
+async def list_models(request: web.Request) -> web.Response:
+    """GET /v1/models: every model of every provider, in OpenAI's list shape."""
+    models = request.app[REGISTRY_KEY].models()
+    return web.json_response({"object": "list", "data": [model_object(m) for m in models]})
+
+
+async def get_model(request: web.Request) -> web.Response:
+    """GET /v1/models/{model}: the model a name resolves to (404 if none)."""
+    registry = request.app[REGISTRY_KEY]
+    route = registry.resolve(request.match_info["model"])[0]
+    [info] = [m for m in registry.models(provider=route.provider.name) if m.id == route.model.id]
+    return web.json_response(model_object(info))
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    """POST /v1/chat/completions: one `chat.completion`, or SSE chunks when stream is true."""
+    registry = request.app[REGISTRY_KEY]
+    call = parse_chat_call(await read_json(request))
+    _check_kind(registry, call.model, "chat")
+    if call.stream:
+        stream = await registry.complete(call.model, call.messages, stream=True, **call.options)
+        try:
+            return await _stream_chat(request, stream, call)
+        finally:
+            # Also reached when the client disconnects (the handler is cancelled): closing
+            # the stream drops the upstream connection at once.
+            await stream.aclose()
+    completion = await registry.complete(call.model, call.messages, **call.options)
+    return web.json_response(completion_object(completion, completion_id(), now()))
+
+
+async def _send(response: web.StreamResponse, payload: dict[str, Any]) -> None:
+    await response.write(b"data: " + json.dumps(payload).encode() + b"\n\n")
+
+
+async def _stream_chat(request: web.Request, stream: CompletionStream,
+                       call: ChatCall) -> web.StreamResponse:
+    """Relay a stream as SSE; an upstream failure after the headers becomes an error event."""
+    # The first chunk comes before the 200 and its headers, so that a failure up to here
+    # still reaches the client as an HTTP error with the right status.
+    first: Chunk | None
+    try:
+        first = await stream.__anext__()
+    except StopAsyncIteration:
+        first = None
+    response = web.StreamResponse(headers=SSE_HEADERS)
+    await response.prepare(request)
+    call_id, created = completion_id(), now()
+    opening = {"role": "assistant", "content": first.text if first else ""}
+    model = stream.model or call.model  # the resolved id, known once the first chunk came
+    await _send(response, chunk_object(call_id, created, model, opening))
+    failure = None if first is None else await _relay(stream, response, call_id, created,
+                                                      model)
+    if failure is not None:
+        await _send(response, error_body(failure))  # the stream ends without [DONE]
+        await response.write_eof()
+        return response
+    completion = stream.completion
+    last = chunk_object(call_id, created, completion.model, {},
+                        completion.finish_reason or "stop")
+    await _send(response, last | {"provider": completion.provider})
+    if call.include_usage:
+        usage = completion_object(completion, call_id, created).get("usage")
+        await _send(response, chunk_object(call_id, created, completion.model, {})
+                    | {"choices": [], "usage": usage})
+    await response.write(b"data: [DONE]\n\n")
+    await response.write_eof()
+    return response
+
+
+async def _relay(stream: CompletionStream, response: web.StreamResponse, call_id: str,
+                 created: int, model: str) -> ApiError | None:
+    """Send each text chunk as it arrives; return the error that ended the stream, if any."""
+    while True:
+        try:
+            chunk = await stream.__anext__()
+        except StopAsyncIteration:
+            return None
+        except JackfieldError as error:
+            return classify(error)
+        # Deliberately broad: the status line is already sent, so an unforeseen bug can only
+        # be reported as an error event; it is logged with its traceback here.
+        except Exception:
+            log.exception("unexpected error relaying a stream of %s", model)
+            return ApiError(500, "server_error", "internal_error",
+                            "Internal server error; the server log has the details.")
+        if chunk.text:  # images have no place in a chat completion chunk
+            await _send(response, chunk_object(call_id, created, model,
+                                               {"content": chunk.text}))
+
+
+async def generate_images(request: web.Request) -> web.Response:
+    """POST /v1/images/generations: n images as URLs or base64 (one provider call per image)."""
+    registry = request.app[REGISTRY_KEY]
+    call = parse_image_call(await read_json(request))
+    _check_kind(registry, call.model, "image")
+    data: list[dict[str, str]] = []
+    while len(data) < call.n:
+        completion = await registry.complete(call.model, call.prompt, **call.options)
+        if not completion.images:
+            raise ResponseFormatError(completion.provider, "the reply held no image")
+        for image in completion.images:
+            if call.response_format == "b64_json" and image.data is None:
+                raise ResponseFormatError(completion.provider,
+                                          "the reply gave an image URL but not its bytes",
+                                          advice="Ask for response_format 'url' instead.")
+            data.append(image_object(image, call.response_format))
+    return web.json_response({"created": now(), "data": data[:call.n]})
+
+
+async def health(request: web.Request) -> web.Response:
+    """GET /health: plugins, their load errors and each provider's recent failures."""
+    registry = request.app[REGISTRY_KEY]
+    plugins = [record.to_dict() for record in registry.plugins()]
+    providers = {name: entry.to_dict() | {"cooldown_remaining": round(entry.cooldown_remaining, 1)}
+                 for name, entry in registry.health().items()}
+    troubled = (any(p["error"] for p in plugins)
+                or any(p["cooling_down"] for p in providers.values()))
+    return web.json_response({"status": "degraded" if troubled else "ok",
+                              "plugins": plugins, "providers": providers})
+
+
+def create_app(registry: Registry | None = None, *, api_key: str | None = None,
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> web.Application:
+    """Return the server app over registry (None: discover plugins and close it at cleanup)."""
+    if max_body_bytes < 1:
+        raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes}")
+    middlewares: list[Middleware] = [error_middleware]
+    if api_key:
+        middlewares.append(auth_middleware(api_key))  # inside: its 401s pass through as they are
+    app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
+    app[MAX_BODY_KEY] = max_body_bytes
+    if registry is None:
+        owned = Registry.discover()
+
+        async def close_registry(_app: web.Application) -> None:
+            await owned.aclose()
+
+        app.on_cleanup.append(close_registry)
+        registry = owned
+    app[REGISTRY_KEY] = registry
+    app.router.add_get("/v1/models", list_models)
+    app.router.add_get("/v1/models/{model:.+}", get_model)
+    app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_post("/v1/images/generations", generate_images)
+    app.router.add_get("/health", health)
+    return app

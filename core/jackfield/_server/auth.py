@@ -1,0 +1,42 @@
+"""Bearer-token check for every route but /health, compared in constant time."""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from jackfield._server.errors import ApiError, Handler, error_response
+
+__all__ = ["API_KEY_ENV", "OPEN_PATHS", "auth_middleware"]
+
+API_KEY_ENV = "JACKFIELD_API_KEY"
+OPEN_PATHS = frozenset({"/health"})  # load balancers probe it without credentials
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="jackfield"'}
+
+
+def _refuse(code: str, message: str) -> web.Response:
+    return error_response(ApiError(401, "authentication_error", code, message, _CHALLENGE))
+
+
+def auth_middleware(api_key: str) -> Middleware:
+    """Return a middleware that lets through only `Authorization: Bearer <api_key>`."""
+    if not api_key:
+        raise ValueError("the API key must not be empty")
+    expected = api_key.encode()
+
+    @web.middleware
+    async def check_api_key(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path in OPEN_PATHS:
+            return await handler(request)
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _refuse("missing_api_key",
+                           "This server needs an API key: send `Authorization: Bearer <key>`.")
+        # compare_digest takes as long for a wrong key as for a right one: no timing oracle.
+        if not hmac.compare_digest(token.strip().encode(), expected):
+            return _refuse("invalid_api_key", "The API key is not valid for this server.")
+        return await handler(request)
+
+    return check_api_key

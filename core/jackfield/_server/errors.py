@@ -1,0 +1,151 @@
+"""jackfield errors and HTTP failures as OpenAI-shaped error replies with the right status."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Awaitable, Callable, Mapping
+
+import attrs
+from aiohttp import web
+
+from jackfield._errors import (
+    AllProvidersFailedError,
+    AuthenticationError,
+    InvalidRequestError,
+    JackfieldError,
+    PartialResponseError,
+    PluginError,
+    ProviderError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
+    RateLimitError,
+    ResponseFormatError,
+    UnknownModelError,
+)
+
+__all__ = [
+    "MAX_BODY_KEY", "ApiError", "classify", "error_body", "error_middleware", "error_response",
+]
+
+log = logging.getLogger("jackfield._server")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# The body-size limit the app enforces (client_max_size), for the 413 message.
+MAX_BODY_KEY = web.AppKey("jackfield_max_body_bytes", int)
+
+
+@attrs.frozen
+class ApiError:
+    """One error as the client sees it: HTTP status, OpenAI `type` and `code`, extra headers."""
+
+    status: int
+    type: str
+    code: str
+    message: str
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+
+
+def error_body(error: ApiError) -> dict[str, dict[str, str | None]]:
+    """Return the OpenAI error object: {"error": {"message", "type", "param", "code"}}."""
+    return {"error": {"message": error.message, "type": error.type, "param": None,
+                      "code": error.code}}
+
+
+def error_response(error: ApiError) -> web.Response:
+    """Return the JSON error reply for error."""
+    return web.json_response(error_body(error), status=error.status, headers=error.headers,
+                             dumps=json.dumps)
+
+
+def _retry_after(seconds: float | None) -> dict[str, str]:
+    # Retry-After takes whole seconds; rounding up never invites a too-early retry.
+    return {} if seconds is None else {"Retry-After": str(max(1, math.ceil(seconds)))}
+
+
+def _provider_code(error: ProviderError) -> str:
+    if isinstance(error, PartialResponseError):
+        return "provider_partial_response"
+    if isinstance(error, AuthenticationError):
+        return "provider_authentication_failed"
+    if isinstance(error, ProviderUnavailableError):
+        return "provider_unavailable"
+    if isinstance(error, ResponseFormatError):
+        return "provider_bad_response"
+    return "provider_error"
+
+
+def classify(error: JackfieldError) -> ApiError:
+    """Map a jackfield error to its status: 400, 404, 429, 502, 504 (500 for the unforeseen)."""
+    message = " ".join(str(error).split())  # multi-line messages read badly in one JSON field
+    if isinstance(error, UnknownModelError):
+        return ApiError(404, "invalid_request_error", "model_not_found", message)
+    if isinstance(error, InvalidRequestError):
+        return ApiError(400, "invalid_request_error", "invalid_request", message)
+    if isinstance(error, RateLimitError):
+        return ApiError(429, "rate_limit_error", "rate_limit_exceeded", message,
+                        _retry_after(error.retry_after))
+    if isinstance(error, ProviderTimeoutError):
+        return ApiError(504, "timeout_error", "provider_timeout", message)
+    if isinstance(error, ProviderError):
+        return ApiError(502, "provider_error", _provider_code(error), message)
+    if isinstance(error, AllProvidersFailedError):
+        return _all_failed(error, message)
+    if isinstance(error, PluginError):
+        return ApiError(502, "provider_error", "plugin_error", message)
+    return ApiError(500, "server_error", "internal_error", message)
+
+
+def _all_failed(error: AllProvidersFailedError, message: str) -> ApiError:
+    """Every candidate failed: keep 429 or 504 when all of them failed that same way."""
+    causes = error.errors
+    if causes and all(isinstance(c, RateLimitError) for c in causes):
+        waits = [c.retry_after for c in causes if isinstance(c, RateLimitError)]
+        known = [w for w in waits if w is not None]
+        return ApiError(429, "rate_limit_error", "rate_limit_exceeded", message,
+                        _retry_after(min(known) if len(known) == len(waits) else None))
+    if causes and all(isinstance(c, ProviderTimeoutError) for c in causes):
+        return ApiError(504, "timeout_error", "provider_timeout", message)
+    return ApiError(502, "provider_error", "all_providers_failed", message)
+
+
+def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:
+    """Describe aiohttp's own refusals (no route, wrong method, body too large)."""
+    if isinstance(exc, web.HTTPNotFound):
+        return ApiError(404, "invalid_request_error", "not_found",
+                        f"No route {request.method} {request.path}. This server serves "
+                        "GET /v1/models, POST /v1/chat/completions, "
+                        "POST /v1/images/generations and GET /health.")
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        return ApiError(405, "invalid_request_error", "method_not_allowed",
+                        f"{request.method} is not allowed on {request.path}; use {allowed}.",
+                        {"Allow": allowed})
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        limit = request.app.get(MAX_BODY_KEY)
+        size = f" of {limit} bytes" if limit is not None else ""
+        return ApiError(413, "invalid_request_error", "request_too_large",
+                        f"The request body is larger than this server's limit{size} "
+                        "(jackfield serve --max-body-bytes).")
+    return ApiError(exc.status, "invalid_request_error", "http_error", exc.reason)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure into an OpenAI error reply; never send a traceback to a client."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise  # redirects and the like are not errors
+        return error_response(_http_error(request, exc))
+    except JackfieldError as error:
+        return error_response(classify(error))
+    except ConnectionResetError:
+        raise  # the client is gone: there is nobody to answer
+    # Deliberately broad: an unforeseen bug is logged here with its traceback and the client
+    # gets a plain 500, so that no internals leak into a reply.
+    except Exception:
+        log.exception("unexpected error serving %s %s", request.method, request.path)
+        return error_response(ApiError(500, "server_error", "internal_error",
+                                       "Internal server error; the server log has the details."))

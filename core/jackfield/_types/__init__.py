@@ -1,0 +1,1 @@
+"""Private: see jackfield/__init__.py for the public surface."""

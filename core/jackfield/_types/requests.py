@@ -1,0 +1,57 @@
+"""The unified request a provider translates, and the plain HTTP request it translates it to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from jackfield._types.messages import Message
+from jackfield._types.specs import ModelSpec
+
+__all__ = ["SENSITIVE_HEADERS", "CompletionRequest", "HttpRequest", "redact_headers"]
+
+# Header values that are credentials: redacted wherever a request is shown.
+SENSITIVE_HEADERS = frozenset(
+    {"authorization", "cookie", "proxy-authorization", "x-api-key", "api-key", "set-cookie"}
+)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Return headers with credential values replaced by '***'."""
+    return {k: ("***" if k.lower() in SENSITIVE_HEADERS else v) for k, v in headers.items()}
+
+
+@attrs.frozen
+class CompletionRequest:
+    """One call as the provider sees it: resolved model, validated messages and options."""
+
+    provider: str
+    model: ModelSpec
+    messages: tuple[Message, ...]
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+    stream: bool = False
+    # The name the caller asked for (an alias, say), kept for messages and logs.
+    requested: str = ""
+
+    @property
+    def prompt(self) -> str:
+        """Return the content of the last message (the image prompt, for image models)."""
+        return self.messages[-1].content
+
+
+@attrs.frozen(repr=False)
+class HttpRequest:
+    """A plain description of the HTTP request to send; the core's transport sends it."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    json: Any = None
+    # True when the reply is read piece by piece (SSE); it selects the read-idle timeout.
+    stream: bool = False
+
+    def __repr__(self) -> str:
+        return (f"HttpRequest(method={self.method!r}, url={self.url!r}, "
+                f"headers={redact_headers(self.headers)!r}, stream={self.stream!r})")

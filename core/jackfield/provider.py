@@ -1,0 +1,88 @@
+"""Everything a provider plugin uses: hooks, what it declares, the types its hooks exchange,
+the reply reader and its line/SSE helpers, and the errors a provider raises.
+
+A plugin imports from here (and from `jackfield.testing` in its tests), never from a
+`jackfield._...` module: those are private and may change in any release. Names load lazily,
+so importing this module pulls in no HTTP stack.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from jackfield._lazy import lazy_attributes
+from jackfield.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from jackfield._errors import (
+        AuthenticationError,
+        InvalidRequestError,
+        JackfieldError,
+        ProviderError,
+        ProviderTimeoutError,
+        ProviderUnavailableError,
+        RateLimitError,
+        ResponseFormatError,
+    )
+    from jackfield._http.lines import LineSplitter, LineTooLongError, data_payload, sse_data
+    from jackfield._http.response import HttpResponse
+    from jackfield._http.statuses import error_for_status, parse_retry_after
+    from jackfield._http.transport import Download, ProviderTransport
+    from jackfield._settings.config import ProviderConfig
+    from jackfield._types.events import Event, Finish, Image, TextDelta, Usage
+    from jackfield._types.messages import Message
+    from jackfield._types.requests import CompletionRequest, HttpRequest
+    from jackfield._types.specs import Kind, ModelSpec, Option, ProviderSpec, Setting
+
+_LAZY = {
+    **dict.fromkeys(("AuthenticationError", "InvalidRequestError", "JackfieldError",
+                     "ProviderError", "ProviderTimeoutError", "ProviderUnavailableError",
+                     "RateLimitError", "ResponseFormatError"), "_errors"),
+    **dict.fromkeys(("LineSplitter", "LineTooLongError", "data_payload", "sse_data"),
+                    "_http.lines"),
+    "HttpResponse": "_http.response",
+    **dict.fromkeys(("error_for_status", "parse_retry_after"), "_http.statuses"),
+    **dict.fromkeys(("Download", "ProviderTransport"), "_http.transport"),
+    "ProviderConfig": "_settings.config",
+    **dict.fromkeys(("Event", "Finish", "Image", "TextDelta", "Usage"), "_types.events"),
+    "Message": "_types.messages",
+    **dict.fromkeys(("CompletionRequest", "HttpRequest"), "_types.requests"),
+    **dict.fromkeys(("Kind", "ModelSpec", "Option", "ProviderSpec", "Setting"), "_types.specs"),
+}
+
+__all__ = [
+    "AuthenticationError",
+    "CompletionRequest",
+    "Download",
+    "Event",
+    "Finish",
+    "HttpRequest",
+    "HttpResponse",
+    "Image",
+    "InvalidRequestError",
+    "JackfieldError",
+    "Kind",
+    "LineSplitter",
+    "LineTooLongError",
+    "Message",
+    "ModelSpec",
+    "Option",
+    "ProviderConfig",
+    "ProviderError",
+    "ProviderSpec",
+    "ProviderTimeoutError",
+    "ProviderTransport",
+    "ProviderUnavailableError",
+    "RateLimitError",
+    "ResponseFormatError",
+    "Setting",
+    "TextDelta",
+    "Usage",
+    "data_payload",
+    "error_for_status",
+    "hookimpl",
+    "parse_retry_after",
+    "sse_data",
+]
+
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, __all__)

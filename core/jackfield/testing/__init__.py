@@ -1,0 +1,88 @@
+"""jackfield's test kit for provider authors (install `jackfield[testing]` for the fixtures).
+
+What a plugin's tests and its emulator use; nothing here sends traffic beyond loopback.
+
+- Emulators: `new_app()` (an aiohttp app that counts requests and injects faults, see
+  docs/faults.md), `serve_app(app)` (run it on 127.0.0.1), `Emulator`, `EmulatorStats`,
+  `png_bytes()`, `words_of()`, `drop_connection()`, `request_fault()`, `Faults` and the
+  fault tables, `emulator_credentials()`.
+- Hooks without a Registry: `make_request()`, `make_config()`, `ProviderHarness`.
+- pytest fixtures, loaded through the `pytest11` entry point: `serve_app`, `make_registry`.
+
+Names load lazily: importing this package pulls in neither aiohttp nor pytest.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from jackfield._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from jackfield.testing._emulation import (
+        FAULT_KEY,
+        FAULT_MODES,
+        FAULTS_ENV,
+        FAULTS_KEY,
+        GENERIC_FAULTS,
+        PROTOCOL_FAULTS,
+        STATS_KEY,
+        EmulatorStats,
+        Faults,
+        drop_connection,
+        emulator_credentials,
+        faults_middleware,
+        new_app,
+        png_bytes,
+        request_fault,
+        serve_app,
+        stats_middleware,
+        words_of,
+    )
+    from jackfield.testing._harness import (
+        Emulator,
+        ProviderHarness,
+        RegistryFactory,
+        ServeApp,
+        make_config,
+        make_request,
+    )
+
+_EMULATION = ("FAULTS_ENV", "FAULTS_KEY", "FAULT_KEY", "FAULT_MODES", "GENERIC_FAULTS",
+              "PROTOCOL_FAULTS", "STATS_KEY", "EmulatorStats", "Faults", "drop_connection",
+              "emulator_credentials", "faults_middleware", "new_app", "png_bytes",
+              "request_fault", "serve_app", "stats_middleware", "words_of")
+_LAZY = {
+    **dict.fromkeys(_EMULATION, "testing._emulation"),
+    **dict.fromkeys(("Emulator", "ProviderHarness", "RegistryFactory", "ServeApp",
+                     "make_config", "make_request"), "testing._harness"),
+}
+
+__all__ = [
+    "FAULTS_ENV",
+    "FAULTS_KEY",
+    "FAULT_KEY",
+    "FAULT_MODES",
+    "GENERIC_FAULTS",
+    "PROTOCOL_FAULTS",
+    "STATS_KEY",
+    "Emulator",
+    "EmulatorStats",
+    "Faults",
+    "ProviderHarness",
+    "RegistryFactory",
+    "ServeApp",
+    "drop_connection",
+    "emulator_credentials",
+    "faults_middleware",
+    "make_config",
+    "make_request",
+    "new_app",
+    "png_bytes",
+    "request_fault",
+    "serve_app",
+    "stats_middleware",
+    "words_of",
+]
+
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, __all__)

@@ -1,0 +1,121 @@
+"""Unit-testing a provider's hooks without a Registry: validated requests, resolved configs,
+and the core's real transport to send a built request through and parse its reply."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from jackfield._engine.options import validate_options
+from jackfield._settings.config import ProviderConfig, resolve_config
+from jackfield._settings.limits import Limits, Timeouts
+from jackfield._types.events import Event
+from jackfield._types.messages import normalize_messages
+from jackfield._types.requests import CompletionRequest, HttpRequest
+from jackfield._types.specs import ProviderSpec
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from jackfield._engine.registry import Registry
+    from jackfield._http.response import HttpResponse
+    from jackfield._http.transport import ProviderTransport, Transport
+    from jackfield.testing._emulation import EmulatorStats
+
+__all__ = ["Emulator", "ProviderHarness", "RegistryFactory", "ServeApp", "make_config",
+           "make_request"]
+
+ServeApp = Callable[["web.Application"], Awaitable[str]]
+RegistryFactory = Callable[..., "Registry"]
+
+
+def make_request(spec: ProviderSpec, model: str | None = None, messages: Any = "hi", *,
+                 stream: bool = False, **options: Any) -> CompletionRequest:
+    """Return the request the core would hand a plugin: alias resolved, input validated.
+
+    `model` is an id or alias of `spec` (its default model when omitted); `options` are
+    checked against what the spec declares, with its defaults filled in, as in a real call.
+    """
+    name = model if model is not None else spec.default_model or spec.models[0].id
+    model_spec = spec.model(spec.aliases.get(name, name))
+    sent = validate_options(spec.name, model_spec.kind, spec.options, options)
+    return CompletionRequest(provider=spec.name, model=model_spec,
+                             messages=normalize_messages(messages), options=sent, stream=stream)
+
+
+def make_config(spec: ProviderSpec, **settings: str | None) -> ProviderConfig:
+    """Return the configuration the registry would resolve for these settings.
+
+    `base_url=` and the spec's declared settings are accepted; None leaves one unset. The
+    environment is not read, so a developer's own credentials never reach a test.
+    """
+    explicit = {name: value for name, value in settings.items() if value is not None}
+    return resolve_config(spec, explicit, {})
+
+
+@attrs.define
+class Emulator:
+    """A running emulator: its base URL, its app and what it has seen (requests, headers)."""
+
+    url: str
+    app: web.Application
+
+    @property
+    def stats(self) -> EmulatorStats:
+        """Return the request statistics the emulator's stats middleware keeps."""
+        from jackfield.testing._emulation import STATS_KEY
+
+        return self.app[STATS_KEY]
+
+
+class ProviderHarness:
+    """The core's own transport (pooling, limits, typed HTTP errors) without a Registry.
+
+    `events = await harness.events(plugin, request, config)` runs the plugin's build hook,
+    sends the request and collects what its parse hook yields. Close it (`async with`).
+    """
+
+    def __init__(self, *, timeouts: Timeouts | None = None, limits: Limits | None = None) -> None:
+        from jackfield._http.transport import Transport
+
+        self._transport: Transport = Transport(
+            timeouts=timeouts or Timeouts(connect=5, read_idle=5, total=60),
+            limits=limits or Limits())
+
+    async def send(self, provider: str, request: HttpRequest) -> HttpResponse:
+        """Send a built request; return the 2xx response or raise the typed error."""
+        return await self._transport.send(provider, request)
+
+    def for_provider(self, provider: str) -> ProviderTransport:
+        """Return the transport slice a parse hook receives (for follow-up downloads)."""
+        from jackfield._http.transport import ProviderTransport
+
+        return ProviderTransport(self._transport, provider, None, None)
+
+    async def events(self, plugin: Any, request: CompletionRequest,
+                     config: ProviderConfig) -> list[Event]:
+        """Build with the plugin's hook, send, and return every event its parser yields."""
+        built = plugin.jackfield_build_request(request=request, config=config)
+        if not isinstance(built, HttpRequest):
+            raise TypeError(f"jackfield_build_request returned {type(built).__name__}")
+        response = await self.send(request.provider, built)
+        try:
+            parsed = plugin.jackfield_parse_response(
+                request=request, response=response, transport=self.for_provider(request.provider))
+            return [event async for event in parsed]
+        finally:
+            response.release()
+
+    async def aclose(self) -> None:
+        """Close the session and its pooled connections."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> ProviderHarness:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.aclose()

@@ -1,7 +1,0 @@
-"""`python -m plugboard`: the plugboard command line."""
-
-import sys
-
-from .cli import main
-
-sys.exit(main())

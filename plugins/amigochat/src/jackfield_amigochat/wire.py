@@ -1,0 +1,111 @@
+"""Building AmigoChat's HTTP requests from a validated unified request (no I/O here)."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from jackfield.provider import CompletionRequest, HttpRequest, InvalidRequestError, ProviderConfig
+
+from .spec import OPTIONS
+
+__all__ = ["CHAT_PATH", "IMAGE_PATH", "build_request", "headers_for"]
+
+CHAT_PATH = "/v1/chat/completions"
+IMAGE_PATH = "/v1/images/generations"
+SITE_URL = "https://amigochat.io/chat/"
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+
+# Inclusive value ranges of the numeric options (OpenAI's documented ranges); the core has
+# already checked the types and filled in the defaults.
+_RANGES: Mapping[str, tuple[float, float]] = {
+    "temperature": (0.0, 2.0),
+    "top_p": (0.0, 1.0),
+    "frequency_penalty": (-2.0, 2.0),
+    "presence_penalty": (-2.0, 2.0),
+}
+
+
+def _bearer(config: ProviderConfig) -> str:
+    """Return the authorization value: the bare word, or the word and the configured token."""
+    token = (config.get("token") or "").strip()
+    if not token:
+        return "Bearer"
+    # A token with a line break would be refused by aiohttp deep in the transport; say it here,
+    # without echoing the token itself.
+    if any(ch.isspace() or not ch.isprintable() for ch in token):
+        raise InvalidRequestError(
+            "The amigochat token contains spaces or control characters; set it again "
+            "(JACKFIELD_AMIGOCHAT_TOKEN or the 'token' setting) with the bare token only."
+        )
+    return f"Bearer {token}"
+
+
+def headers_for(config: ProviderConfig) -> dict[str, str]:
+    """Return the headers of one request, with a fresh device uuid, as the web client sends."""
+    return {
+        "accept": "*/*",
+        "accept-language": "en-US,en;q=0.9",
+        "authorization": _bearer(config),
+        "cache-control": "no-cache",
+        "content-type": "application/json",
+        "origin": SITE_URL,
+        "pragma": "no-cache",
+        "referer": SITE_URL,
+        "user-agent": USER_AGENT,
+        "x-device-language": "en-US",
+        "x-device-platform": "web",
+        "x-device-uuid": str(uuid.uuid4()),
+        "x-device-version": "1.0.45",
+    }
+
+
+def _check_ranges(options: Mapping[str, Any]) -> None:
+    """Refuse out-of-range values before anything is sent (upstream would answer 400 or worse)."""
+    for name, (low, high) in _RANGES.items():
+        value = options[name]
+        if not (math.isfinite(value) and low <= value <= high):
+            raise InvalidRequestError(
+                f"amigochat: option {name!r} must be between {low:g} and {high:g}, got {value!r}."
+            )
+    if options["max_tokens"] < 1:
+        raise InvalidRequestError(
+            f"amigochat: option 'max_tokens' must be at least 1, got {options['max_tokens']!r}."
+        )
+
+
+def _chat_body(request: CompletionRequest) -> dict[str, Any]:
+    # The core fills in the defaults; a request built by hand gets them here too.
+    options = {name: option.default for name, option in OPTIONS.items()} | dict(request.options)
+    _check_ranges(options)
+    return {
+        "chatId": str(uuid.uuid4()),
+        "frequency_penalty": options["frequency_penalty"],
+        "max_tokens": options["max_tokens"],
+        "messages": [message.to_dict() for message in request.messages],
+        "model": request.model.id,
+        "personaId": request.model.extra["persona_id"],
+        "presence_penalty": options["presence_penalty"],
+        "stream": request.stream,
+        "temperature": options["temperature"],
+        "top_p": options["top_p"],
+    }
+
+
+def build_request(request: CompletionRequest, config: ProviderConfig) -> HttpRequest:
+    """Return the HTTP request for a chat or image call."""
+    if request.model.kind == "image":
+        body = {
+            "prompt": request.prompt,
+            "model": request.model.id,
+            "personaId": request.model.extra["persona_id"],
+        }
+        # The reply is one small JSON document, never a stream.
+        return HttpRequest("POST", config.url(IMAGE_PATH), headers=headers_for(config), json=body)
+    return HttpRequest("POST", config.url(CHAT_PATH), headers=headers_for(config),
+                       json=_chat_body(request), stream=request.stream)
