@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from jackfield._engine.discovery import PluginRecord
     from jackfield._engine.health import CooldownPolicy, ProviderHealth
     from jackfield._engine.registry import Registry
+    from jackfield._engine.routing import Candidate
     from jackfield._errors import (
         AllProvidersFailedError,
         AuthenticationError,
@@ -51,6 +52,7 @@ _LAZY = {
     "PluginRecord": "_engine.discovery",
     **dict.fromkeys(("CooldownPolicy", "ProviderHealth"), "_engine.health"),
     "Registry": "_engine.registry",
+    "Candidate": "_engine.routing",
     **dict.fromkeys(_ERRORS, "_errors"),
     "create_app": "_server",
     **dict.fromkeys(("Limits", "RetryPolicy", "Timeouts"), "_settings.limits"),
@@ -62,6 +64,7 @@ _LAZY = {
 __all__ = [
     "AllProvidersFailedError",
     "AuthenticationError",
+    "Candidate",
     "Chunk",
     "Completion",
     "CompletionStream",

@@ -17,7 +17,6 @@ __all__ = ["ENTRY_POINT_GROUP", "LOAD_PLUGINS_ENV", "PluginRecord", "PluginSet",
 
 ENTRY_POINT_GROUP = "jackfield"
 LOAD_PLUGINS_ENV = "JACKFIELD_LOAD_PLUGINS"
-HOOK_NAMES = tuple(name for name in dir(hookspecs) if name.startswith("jackfield_"))
 
 
 @attrs.define

@@ -28,7 +28,7 @@ from jackfield._settings.limits import RetryPolicy, Timeouts
 from jackfield._types.events import Finish, Image, TextDelta, Usage
 from jackfield._types.requests import CompletionRequest, HttpRequest
 
-__all__ = ["Attempt", "Caller", "Emitted"]
+__all__ = ["Caller", "Emitted", "PreparedCall"]
 
 log = logging.getLogger("jackfield")
 EVENT_TYPES = (TextDelta, Image, Usage, Finish)
@@ -36,8 +36,9 @@ Emitted = tuple[str, str, Any]  # (provider, model id, event)
 
 
 @attrs.frozen
-class Attempt:
-    """One provider's share of a call: its validated request and its configuration."""
+class PreparedCall:
+    """One candidate provider's share of a call, ready to build: its validated request and
+    its configuration (built and sent anew on every try)."""
 
     request: CompletionRequest
     config: ProviderConfig
@@ -73,12 +74,12 @@ class Caller:
             self._callers[key] = self._manager.subset_hook_caller(name, remove_plugins=others)
         return self._callers[key]
 
-    def build(self, attempt: Attempt) -> HttpRequest:
+    def build(self, call: PreparedCall) -> HttpRequest:
         """Ask the provider's plugin for the HTTP request (no I/O)."""
-        provider = attempt.request.provider
+        provider = call.request.provider
         try:
             built = self._hook("jackfield_build_request", provider)(
-                request=attempt.request, config=attempt.config)
+                request=call.request, config=call.config)
         except JackfieldError:
             raise
         # Any other exception is a plugin bug: name the plugin instead of a bare traceback.
@@ -90,15 +91,15 @@ class Caller:
                               f"returned {type(built).__name__}, expected jackfield.HttpRequest")
         return built
 
-    async def _events(self, attempt: Attempt, http_request: HttpRequest,
+    async def _events(self, call: PreparedCall, http_request: HttpRequest,
                       timeouts: Timeouts | None, proxy: str | None) -> AsyncIterator[Any]:
-        provider = attempt.request.provider
+        provider = call.request.provider
         response = await self._transport.send(provider, http_request, timeouts=timeouts,
-                                              proxy=proxy, auth_hint=attempt.config.auth_hint)
+                                              proxy=proxy, auth_hint=call.config.auth_hint)
         events: Any = None
         try:
             events = self._hook("jackfield_parse_response", provider)(
-                request=attempt.request, response=response,
+                request=call.request, response=response,
                 transport=ProviderTransport(self._transport, provider, timeouts, proxy))
             if not hasattr(events, "__anext__"):
                 raise PluginError(provider, "jackfield_parse_response",
@@ -123,15 +124,15 @@ class Caller:
                 await events.aclose()
             response.release()
 
-    async def run(self, name: str, attempts: Sequence[Attempt], *, stream: bool,
+    async def run(self, name: str, calls: Sequence[PreparedCall], *, stream: bool,
                   timeouts: Timeouts | None, proxy: str | None) -> AsyncIterator[Emitted]:
         """Yield (provider, model, event); stream=False buffers so a failed try can be redone."""
         errors: list[JackfieldError] = []
         deadline = _Deadline(timeouts or self._transport.timeouts)
         # Providers cooling down go last: skipped while another one works, tried if none does.
-        ordered = sorted(attempts, key=lambda a: self._health.is_cooling(a.request.provider))
-        for attempt in ordered:
-            provider, model = attempt.request.provider, attempt.request.model.id
+        ordered = sorted(calls, key=lambda c: self._health.is_cooling(c.request.provider))
+        for call in ordered:
+            provider, model = call.request.provider, call.request.model.id
             retry_number = 0
             while True:
                 chars = images = 0
@@ -141,9 +142,9 @@ class Caller:
                     try_timeouts = deadline.for_next_try(provider)
                     # Built anew for every try, so per-request ids (AmigoChat's device uuid)
                     # are fresh; a missing credential fails here, before any I/O.
-                    http_request = self.build(attempt)
+                    http_request = self.build(call)
                     sent = True
-                    async for event in self._events(attempt, http_request, try_timeouts, proxy):
+                    async for event in self._events(call, http_request, try_timeouts, proxy):
                         if not stream:
                             buffered.append((provider, model, event))
                             continue

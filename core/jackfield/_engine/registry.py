@@ -12,7 +12,7 @@ from jackfield._engine.completion import Completion, CompletionBuilder, Completi
 from jackfield._engine.discovery import PluginRecord, load_plugins
 from jackfield._engine.health import CooldownPolicy, HealthBook, ProviderHealth
 from jackfield._engine.options import validate_options
-from jackfield._engine.routing import Route, Router
+from jackfield._engine.routing import Candidate, Router
 from jackfield._errors import InvalidRequestError, JackfieldError, PluginError
 from jackfield._settings.config import ProviderConfig, resolve_config
 from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
@@ -23,7 +23,7 @@ from jackfield._types.specs import Kind, ModelInfo, ProviderSpec
 if TYPE_CHECKING:
     import pluggy
 
-    from jackfield._engine.dispatch import Attempt, Caller, Emitted
+    from jackfield._engine.dispatch import Caller, Emitted, PreparedCall
     from jackfield._http.transport import Transport
 
 __all__ = ["Registry"]
@@ -117,7 +117,7 @@ class Registry:
         return [m for m in self._router.models()
                 if kind in (None, m.kind) and provider in (None, m.provider)]
 
-    def resolve(self, model: str) -> list[Route]:
+    def resolve(self, model: str) -> list[Candidate]:
         """Return the providers that would serve model, in the order they would be tried."""
         if not isinstance(model, str) or not model:
             raise InvalidRequestError(f"model must be a non-empty string, got {model!r}.")
@@ -146,29 +146,28 @@ class Registry:
     # -- calling -----------------------------------------------------------------------------
 
     def _prepare(self, model: str, messages: Any, stream: bool,
-                 options: Mapping[str, Any]) -> list[Attempt]:
-        """Validate everything before any I/O; return one attempt per candidate provider."""
-        from jackfield._engine.dispatch import Attempt
+                 options: Mapping[str, Any]) -> list[PreparedCall]:
+        """Validate everything before any I/O; return one call per candidate provider."""
+        from jackfield._engine.dispatch import PreparedCall
 
-        routes = self.resolve(model)
+        candidates = self.resolve(model)
         normalized = normalize_messages(messages)
-        attempts: list[Attempt] = []
+        calls: list[PreparedCall] = []
         first_error: InvalidRequestError | None = None
-        for route in routes:
+        for candidate in candidates:
             try:
-                sent = validate_options(route.provider.name, route.model.kind,
-                                        route.provider.options, options)
+                sent = validate_options(candidate.provider.name, candidate.model.kind,
+                                        candidate.provider.options, options)
             except InvalidRequestError as error:
                 first_error = first_error or error
                 continue
-            request = CompletionRequest(provider=route.provider.name, model=route.model,
-                                        messages=normalized, options=sent, stream=stream,
-                                        requested=model)
-            attempts.append(Attempt(request, self._configs[route.provider.name]))
-        if not attempts:
+            request = CompletionRequest(provider=candidate.provider.name, model=candidate.model,
+                                        messages=normalized, options=sent, stream=stream)
+            calls.append(PreparedCall(request, self._configs[candidate.provider.name]))
+        if not calls:
             assert first_error is not None
             raise first_error
-        return attempts
+        return calls
 
     def _call_timeouts(self, timeout: float | Timeouts | None) -> Timeouts | None:
         if timeout is None or isinstance(timeout, Timeouts):
@@ -207,10 +206,10 @@ class Registry:
         """Run one chat or image call; stream=True returns chunks as they arrive."""
         if not isinstance(stream, bool):
             raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")
-        attempts = self._prepare(model, messages, stream, options)
+        calls = self._prepare(model, messages, stream, options)
         timeouts = self._call_timeouts(timeout)
         caller = self._get_caller()
-        events = caller.run(model, attempts, stream=stream, timeouts=timeouts, proxy=proxy)
+        events = caller.run(model, calls, stream=stream, timeouts=timeouts, proxy=proxy)
         if stream:
             return CompletionStream(events)
         completion: Completion = await _collect(events)

@@ -10,12 +10,13 @@ import attrs
 from jackfield._errors import InvalidRequestError, ModelUnavailableError, UnknownModelError
 from jackfield._types.specs import ModelInfo, ModelSpec, ProviderSpec
 
-__all__ = ["Route", "Router"]
+__all__ = ["Candidate", "Router"]
 
 
 @attrs.frozen
-class Route:
-    """One provider that can serve a call, with the model id it will be sent as."""
+class Candidate:
+    """A provider that can serve a call, with the model id it will be sent as (not a route:
+    routes are the user's named groups of models)."""
 
     provider: ProviderSpec
     model: ModelSpec
@@ -34,7 +35,7 @@ class Router:
         self._providers = [providers[name] for name in (*preferred, *rest)]
         self._by_name = {spec.name: spec for spec in self._providers}
         self._groups = {name: tuple(members) for name, members in (groups or {}).items()}
-        self._cache: dict[str, tuple[Route, ...]] = {}
+        self._cache: dict[str, tuple[Candidate, ...]] = {}
         for name, members in self._groups.items():
             for member in members:
                 if member in self._groups:
@@ -74,7 +75,7 @@ class Router:
                 return model
         return None
 
-    def resolve(self, name: str) -> list[Route]:
+    def resolve(self, name: str) -> list[Candidate]:
         """Return the routes for name, best first; raise UnknownModelError if there are none."""
         # The tables never change after construction, so a name resolves the same way every
         # call: remember it (per-call resolution cost ~10 us over 40 models, see BENCHMARKS.md).
@@ -83,34 +84,34 @@ class Router:
             cached = self._cache[name] = tuple(self._resolve_uncached(name))
         return list(cached)
 
-    def _resolve_uncached(self, name: str) -> list[Route]:
+    def _resolve_uncached(self, name: str) -> list[Candidate]:
         members = self._groups.get(name)
         if members is None:
             return self._resolve_model(name)
-        routes: list[Route] = []
+        candidates: list[Candidate] = []
         for member in members:
             try:
                 found = self._resolve_model(member)
             except ModelUnavailableError:
                 continue  # an unpinned unavailable member is skipped, as everywhere else
-            routes += [r for r in found if r not in routes]
-        if not routes:
+            candidates += [r for r in found if r not in candidates]
+        if not candidates:
             raise ModelUnavailableError(name, [])
-        return routes
+        return candidates
 
-    def _resolve_model(self, name: str) -> list[Route]:
+    def _resolve_model(self, name: str) -> list[Candidate]:
         provider_name, _, rest = name.partition("/")
         pinned = self._by_name.get(provider_name) if rest else None
         if pinned is not None:
             model = self._within(pinned, rest)
             if model is None:
                 raise UnknownModelError(name, self._suggest(rest, [pinned], qualify=True))
-            return [Route(pinned, model)]  # a pin routes even to a model flagged unavailable
+            return [Candidate(pinned, model)]  # a pin reaches even to a model flagged unavailable
         if name in self._by_name and not any(self._within(p, name) for p in self._providers):
             spec = self._by_name[name]
             if spec.default_model is not None:
-                return [Route(spec, spec.model(spec.default_model))]
-        routes = [Route(spec, model) for spec in self._providers
+                return [Candidate(spec, spec.model(spec.default_model))]
+        routes = [Candidate(spec, model) for spec in self._providers
                   if (model := self._within(spec, name)) is not None]
         usable = [route for route in routes if route.model.available]
         if usable:

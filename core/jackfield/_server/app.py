@@ -73,8 +73,9 @@ async def list_models(request: web.Request) -> web.Response:
 async def get_model(request: web.Request) -> web.Response:
     """GET /v1/models/{model}: the model a name resolves to (404 if none)."""
     registry = request.app[REGISTRY_KEY]
-    route = registry.resolve(request.match_info["model"])[0]
-    [info] = [m for m in registry.models(provider=route.provider.name) if m.id == route.model.id]
+    candidate = registry.resolve(request.match_info["model"])[0]
+    [info] = [m for m in registry.models(provider=candidate.provider.name)
+              if m.id == candidate.model.id]
     return web.json_response(model_object(info))
 
 

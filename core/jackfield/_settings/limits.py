@@ -27,9 +27,6 @@ class Limits:
     max_connections: int = 100  # open connections in the pool; more calls wait for one
 
 
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-
-
 @attrs.frozen
 class RetryPolicy:
     """How often and how long to wait before trying a provider again."""

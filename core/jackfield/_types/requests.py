@@ -32,8 +32,6 @@ class CompletionRequest:
     messages: tuple[Message, ...]
     options: Mapping[str, Any] = attrs.field(factory=dict)
     stream: bool = False
-    # The name the caller asked for (an alias, say), kept for messages and logs.
-    requested: str = ""
 
     @property
     def prompt(self) -> str:
