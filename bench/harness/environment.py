@@ -1,0 +1,95 @@
+"""What a run needs around it: the peers' venvs, wrk, pyinstrument, and what the machine is."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from contextlib import suppress
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from harness.common import BIN, OUT, PEERS, PYTHON, ROOT, VENVS, say
+
+
+def peer_python(peer: str) -> Path:
+    return VENVS / peer / "bin" / "python"
+
+
+def ensure_peer(peer: str) -> bool:
+    """Create bench/.venvs/<peer> with the pinned package unless it is there; False if we cannot."""
+    requirement = PEERS[peer]
+    name, _, wanted = requirement.partition("==")
+    python = peer_python(peer)
+    if python.exists():
+        probe = subprocess.run(
+            [str(python), "-c", f"import importlib.metadata as m; print(m.version({name!r}))"],
+            capture_output=True, text=True, check=False)
+        if probe.stdout.strip() == wanted:
+            return True
+    say(f"installing {requirement} into {python.parent.parent.relative_to(ROOT)} ...")
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", str(VENVS / peer)], check=True)
+    with (OUT / f"pip-{peer}.log").open("w") as log:
+        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", requirement],
+                              stdout=log, stderr=subprocess.STDOUT, check=False)
+    if done.returncode:
+        say(f"could not install {requirement} (see {log.name}): {peer} is left out")
+        return False
+    return True
+
+
+def ensure_pyinstrument() -> bool:
+    """Install pyinstrument into the project venv for this run (never a dependency)."""
+    # Looked up, not imported: the driver only needs to know the workers can import it.
+    if importlib.util.find_spec("pyinstrument") is None:
+        say("installing pyinstrument into the project venv (profiling only) ...")
+        done = subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "pyinstrument"],
+                              capture_output=True, text=True, check=False)
+        if done.returncode:
+            say(f"could not install pyinstrument: {done.stderr[-500:]}")
+            return False
+    return True
+
+
+def have_serve() -> bool:
+    """Return whether this checkout's CLI has a `serve` command."""
+    if not (BIN / "jackfield").exists():
+        return False
+    probe = subprocess.run([str(BIN / "jackfield"), "serve", "--help"], capture_output=True,
+                           text=True, check=False, timeout=60)
+    return probe.returncode == 0
+
+
+def ensure_wrk() -> str | None:
+    """Return wrk's path, installing Debian's package first if we can; None if we cannot."""
+    found = shutil.which("wrk")
+    if found or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return found
+    say("installing wrk with apt-get (the server benchmark's load generator) ...")
+    env = os.environ.copy() | {"DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "wrk"]
+    for steps in ([install], [["apt-get", "update", "-q"], install]):
+        with (OUT / "apt-wrk.log").open("a") as log:
+            if all(subprocess.run(step, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                  check=False).returncode == 0 for step in steps):
+                break
+    return shutil.which("wrk")
+
+
+def cpu_model() -> str:
+    with suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"

@@ -1,0 +1,155 @@
+"""The summary: each measure against its limit or peer, judged against its target.
+
+Every ratio is the median of the per-round ratios (each round's contenders ran seconds
+apart). Targets are recorded, never asserted; a miss names the profile that explains it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.common import DASH, MEMORY_STREAMS, SHORT_PIECES, TARGETS, TIMES, median
+
+Rows = list[list[str]]
+Misses = dict[str, list[str]]  # the profile wanted -> the measures it explains
+
+
+def ratio_of(a: list[float], b: list[float]) -> float:
+    """Median of the per-round ratios a[i] / b[i]."""
+    return median([x / y for x, y in zip(a, b, strict=True) if y])
+
+
+def judge(value: float, bound: float, at_most: bool) -> str:
+    if value != value:  # nan: nothing measured
+        return DASH
+    return "met" if (value <= bound if at_most else value >= bound) else "**miss**"
+
+
+class Summary:
+    """The summary table's rows as they are added, and the misses among them."""
+
+    def __init__(self) -> None:
+        self.rows: Rows = []
+        self.misses: Misses = {}
+
+    def add(self, measure: str, ours: str, theirs: str, ratio: float | None, target: str,
+            verdict: str, name: str = "") -> None:
+        self.rows.append([measure, ours, theirs,
+                          DASH if ratio is None else f"{ratio:.2f}{TIMES}", target, verdict])
+        if verdict == "**miss**" and name:
+            self.misses.setdefault(name, []).append(measure)
+
+
+def evaluate(results: dict[str, Any]) -> tuple[Rows, Misses]:
+    """Return the summary table's rows, and the profiles wanted -> the misses they explain."""
+    summary = Summary()
+    short_calls(summary, results.get("per_request", {}))
+    streaming(summary, results.get("streaming", {}), results.get("streaming_cpu", {}))
+    server(summary, results.get("server", {}))
+    startup(summary, results.get("startup", {}).get("ms", {}))
+    memory(summary, results.get("memory", {}))
+    peers(summary, results.get("per_request", {}))
+    return summary.rows, summary.misses
+
+
+def short_calls(summary: Summary, table: dict[str, list[dict[str, Any]]]) -> None:
+    def runs(key: str, field: str) -> list[float]:
+        return [r[field] for r in table.get(key, []) if r[field] is not None]
+
+    if not table:
+        return
+    ours, raw = runs("jackfield/json/1", "p50"), runs("raw/json/1", "p50")
+    r = ratio_of(ours, raw)
+    summary.add("1. latency, c=1, p50 (non-streamed)", f"{median(ours) * 1e3:.3f} ms",
+                f"raw aiohttp {median(raw) * 1e3:.3f} ms", r,
+                f"≤ {TARGETS['latency']:.2f}{TIMES}", judge(r, TARGETS["latency"], True),
+                "latency")
+    ours, raw = runs("jackfield/json/64", "rps"), runs("raw/json/64", "rps")
+    r = ratio_of(ours, raw)
+    summary.add("1. throughput, c=64 (non-streamed)", f"{median(ours):,.0f} req/s",
+                f"raw aiohttp {median(raw):,.0f} req/s", r,
+                f"≥ {TARGETS['throughput']:.2f}{TIMES}",
+                judge(r, TARGETS["throughput"], False), "throughput")
+    ours, raw = runs("jackfield/sse/64", "rps"), runs("raw/sse/64", "rps")
+    if ours and raw:
+        r = ratio_of(ours, raw)
+        summary.add("1. throughput, c=64 (short reply, streamed)", f"{median(ours):,.0f} req/s",
+                    f"raw aiohttp {median(raw):,.0f} req/s", r, DASH, DASH)
+
+
+def streaming(summary: Summary, stream: dict[str, list[float]],
+              cpu: dict[str, list[float]]) -> None:
+    if "jackfield" not in stream or "raw" not in stream:
+        return
+    r = ratio_of(stream["jackfield"], stream["raw"])
+    summary.add(f"2. streaming, {SHORT_PIECES:,} pieces",
+                f"{median(stream['jackfield']):,.0f} pieces/s",
+                f"raw aiohttp {median(stream['raw']):,.0f} pieces/s", r,
+                f"≥ {TARGETS['streaming']:.2f}{TIMES}", judge(r, TARGETS["streaming"], False),
+                "streaming")
+    if "jackfield" in cpu and "raw" in cpu:
+        summary.add("2. streaming, client CPU per piece",
+                    f"{median(cpu['jackfield']) * 1e6:.1f} µs",
+                    f"raw aiohttp {median(cpu['raw']) * 1e6:.1f} µs",
+                    ratio_of(cpu["jackfield"], cpu["raw"]), DASH, DASH)
+
+
+def server(summary: Summary, serve: dict[str, Any]) -> None:
+    if "serve/64" in serve:
+        ours = [x["rps"] for x in serve["serve/64"]]
+        direct = [x["rps"] for x in serve["direct/64"]]
+        summary.add("3. server throughput, c=64", f"{median(ours):,.0f} req/s via serve",
+                    f"emulator direct {median(direct):,.0f} req/s", ratio_of(ours, direct),
+                    DASH, DASH)
+        ours = [x["p50"] for x in serve["serve/1"]]
+        direct = [x["p50"] for x in serve["direct/1"]]
+        added = median([a - b for a, b in zip(ours, direct, strict=True)]) * 1e3
+        summary.add("3. server latency, c=1, p50", f"{median(ours) * 1e3:.3f} ms via serve "
+                    f"(+{added:.3f} ms)", f"emulator direct {median(direct) * 1e3:.3f} ms",
+                    ratio_of(ours, direct), DASH, DASH)
+    elif serve.get("skipped"):
+        summary.add("3. server", serve["skipped"], DASH, None, DASH, "not run")
+
+
+def startup(summary: Summary, start: dict[str, list[float]]) -> None:
+    if "jackfield models" in start:
+        value = median(start["jackfield models"])
+        summary.add("4. `jackfield models`, wall", f"{value:.0f} ms", DASH, None,
+                    f"≤ {TARGETS['models_ms']:.0f} ms", judge(value, TARGETS["models_ms"], True),
+                    "models_ms")
+    label = "python -c 'import jackfield'"
+    if label in start:
+        summary.add("4. `import jackfield`, wall", f"{median(start[label]):.0f} ms",
+                    f"bare interpreter {median(start['python -c pass']):.0f} ms", None, DASH,
+                    DASH)
+
+
+def memory(summary: Summary, mem: dict[str, dict[str, Any]]) -> None:
+    if "jackfield" not in mem:
+        return
+    ours, raw = mem["jackfield"], mem["raw"]
+    grown = (ours["open_kib"] - ours["base_kib"]) / 1024
+    raw_grown = (raw["open_kib"] - raw["base_kib"]) / 1024
+    summary.add(f"5. memory, {MEMORY_STREAMS:,} open streams (RSS growth)",
+                f"{grown:.1f} MiB ({ours['open_kib'] / 1024:.0f} MiB total)",
+                f"raw aiohttp {raw_grown:.1f} MiB ({raw['open_kib'] / 1024:.0f} MiB total)",
+                grown / raw_grown if raw_grown > 0 else None, DASH, DASH)
+
+
+def peers(summary: Summary, table: dict[str, list[dict[str, Any]]]) -> None:
+    # Each peer in the mode in which it returns a short reply, against jackfield non-streamed
+    # (the call of measure 1); g4f works only streamed, so it is also set against jackfield
+    # streamed, like for like. Every row is judged; none is left out.
+    for peer, mode, ours_mode, label, profile in (
+        ("g4f", "sse", "json", "g4f 6.5.0 AmigoChat (streamed; jackfield non-streamed)",
+         "throughput"),
+        ("g4f", "sse", "sse", "g4f 6.5.0 AmigoChat, both streamed", "sse-64"),
+        ("litellm", "json", "json", "LiteLLM acompletion, both non-streamed", "throughput"),
+    ):
+        ours = [r["rps"] for r in table.get(f"jackfield/{ours_mode}/64", [])]
+        theirs = [r["rps"] for r in table.get(f"{peer}/{mode}/64", [])]
+        if ours and theirs:
+            r = ratio_of(ours, theirs)
+            summary.add(f"6. vs {label}, c=64", f"{median(ours):,.0f} req/s",
+                        f"{median(theirs):,.0f} req/s", r, f"≥ {TARGETS['peers']:.0f}{TIMES}",
+                        judge(r, TARGETS["peers"], False), profile)

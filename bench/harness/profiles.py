@@ -1,0 +1,73 @@
+"""Profiles of the missed targets: pyinstrument on jackfield's worker, importtime for the CLI.
+
+pyinstrument is installed into the project venv for the run, never as a dependency.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from typing import Any
+
+from harness.common import BIN, OUT, PYTHON, ROOT, SHORT_PIECES, WORKERS, say
+from harness.environment import ensure_pyinstrument
+from harness.procs import start_worker
+
+PROFILES: dict[str, tuple[str, dict[str, Any]]] = {  # name: (what is profiled, the command)
+    "latency": ("non-streamed short calls at c=1",
+                {"op": "rate", "mode": "json", "concurrency": 1, "seconds": 3}),
+    "throughput": ("non-streamed short calls at c=64",
+                   {"op": "rate", "mode": "json", "concurrency": 64, "seconds": 3}),
+    "sse-64": ("streamed short calls at c=64",
+               {"op": "rate", "mode": "sse", "concurrency": 64, "seconds": 3}),
+    "streaming": (f"streamed replies of {SHORT_PIECES:,} pieces",
+                  {"op": "stream", "pieces": SHORT_PIECES, "repeat": 10}),
+}
+
+
+def profiles(url: str, misses: Sequence[str], results: dict[str, Any]) -> None:
+    """Profile jackfield's side of every missed target; keep the summaries for the report."""
+    wanted = [m for m in dict.fromkeys(misses) if m in PROFILES]
+    found: dict[str, Any] = {}
+    if wanted and ensure_pyinstrument():
+        proc = start_worker("profile-jackfield", PYTHON, WORKERS / "jackfield_worker.py", url)
+        try:
+            proc.ask(PROFILES[wanted[0]][1] | {"seconds": 0.5, "repeat": 1})  # warm-up
+            for miss in wanted:
+                out = OUT / f"profile-{miss}.txt"
+                answer = proc.ask({"op": "profile", "command": PROFILES[miss][1],
+                                   "out": str(out)})
+                found[miss] = answer["summary"] | {"what": PROFILES[miss][0]}
+                say(f"  profile of {miss}: {out.relative_to(ROOT)}")
+        finally:
+            proc.stop()
+    if "models_ms" in misses and ensure_pyinstrument():
+        out = OUT / "profile-models.txt"
+        env = os.environ.copy()
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        subprocess.run([str(PYTHON), "-m", "pyinstrument", "-i", "0.0002", "-r", "text",
+                        "-o", str(out), str(BIN / "jackfield"), "models"],
+                       capture_output=True, env=env, check=False)
+        imports = subprocess.run([str(PYTHON), "-X", "importtime", str(BIN / "jackfield"),
+                                  "models"], capture_output=True, text=True, env=env, check=False)
+        found["models_ms"] = {"importtime": top_imports(imports.stderr),
+                              "what": "`jackfield models`"}
+        say(f"  profile of jackfield models: {out.relative_to(ROOT)}")
+    results["profiles"] = found
+
+
+def top_imports(importtime: str, count: int = 12) -> list[list[Any]]:
+    """Return the slowest top-level imports of a -X importtime log: [module, cumulative ms]."""
+    rows: list[list[Any]] = []
+    for line in importtime.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
+        if len(parts) != 3 or not parts[1].isdigit():
+            continue
+        name = parts[2]
+        depth = (len(name) - len(name.lstrip())) // 2
+        if depth <= 1:
+            rows.append([name.strip(), int(parts[1]) / 1000])
+    return sorted(rows, key=lambda row: -row[1])[:count]

@@ -1,0 +1,165 @@
+"""Measure 3: load through `jackfield serve` against load on the emulator directly.
+
+The server, the emulator and the load generator (wrk, or the Python one when wrk cannot be
+installed) each run in a process of their own; CPU per request comes from /proc.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from harness.common import (
+    BENCH,
+    BIN,
+    OUT,
+    PYTHON,
+    ROOT,
+    SERVE_KEY,
+    WORKERS,
+    median,
+    rotated,
+    say,
+)
+from harness.environment import ensure_wrk, have_serve
+from harness.procs import cpu_seconds, free_port, start_worker
+
+Load = Callable[[str, int, float], dict[str, Any]]  # (target, concurrency, seconds) -> result
+
+
+def wrk_load(wrk: str, url: str, body: dict[str, Any], headers: dict[str, str],
+             concurrency: int, seconds: float) -> dict[str, Any]:
+    """Run wrk (one thread) against url; return what the Python workers return."""
+    env = os.environ.copy() | {
+        "BENCH_BODY": json.dumps(body),
+        "BENCH_HEADERS": "\n".join(f"{name}: {value}" for name, value in headers.items()),
+    }
+    done = subprocess.run([wrk, "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s",
+                           "--timeout", "10s", "-s", str(BENCH / "wrk" / "post.lua"), url],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode or not lines:
+        raise SystemExit(f"wrk failed: {done.stdout[-800:]} {done.stderr[-800:]}")
+    data = json.loads(lines[-1])
+    elapsed = data["duration_us"] / 1e6
+    return {"count": data["requests"], "elapsed": elapsed, "rps": data["requests"] / elapsed,
+            "p50": data["p50_us"] / 1e6, "p90": data["p90_us"] / 1e6,
+            "errors": data["errors"], "wrong": data["wrong"]}
+
+
+@contextmanager
+def serving(url: str) -> Iterator[tuple[str, int]]:
+    """Run `jackfield serve` on loopback, its AmigoChat pointed at the emulator."""
+    port = free_port()
+    env = os.environ.copy() | {"JACKFIELD_AMIGOCHAT_BASE_URL": url,
+                               "JACKFIELD_API_KEY": SERVE_KEY}
+    log = (OUT / "serve.log").open("w")
+    serve = subprocess.Popen([str(BIN / "jackfield"), "serve", "--host", "127.0.0.1",
+                              "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
+                             env=env, cwd=ROOT)
+    serve_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(serve_url + "/health", timeout=2).close()
+                break
+            except OSError:
+                if serve.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(
+                        "jackfield serve did not start: see bench/out/serve.log") from None
+                time.sleep(0.2)
+        yield serve_url, serve.pid
+    finally:
+        serve.send_signal(signal.SIGINT)
+        try:
+            serve.wait(10)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            serve.wait()
+        log.close()
+
+
+def wrk_loader(wrk: str, url: str, serve_url: str) -> Load:
+    """Return a load function driving wrk with a fixed body, direct or through the server."""
+    # The workers' own prompt and headers, so that wrk sends what the Python clients send.
+    sys.path.insert(0, str(WORKERS))
+    from benchloop import SHORT_PROMPT
+    from raw_worker import HEADERS as RAW_HEADERS
+
+    direct_headers = RAW_HEADERS | {"x-device-uuid": "6f9619ff-8b86-4d11-b42d-00c04fc964ff"}
+    direct_body = {
+        "chatId": "0b5b2d5e-4c1f-4f44-9d0e-6a4c7f1c2b3a", "frequency_penalty": 0,
+        "max_tokens": 4000, "messages": [{"role": "user", "content": SHORT_PROMPT}],
+        "model": "gpt-4o-mini", "personaId": "amigo", "presence_penalty": 0,
+        "stream": False, "temperature": 0.5, "top_p": 0.95}
+    calls: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
+        "direct": (url + "/v1/chat/completions", direct_body, direct_headers),
+        "serve": (serve_url + "/v1/chat/completions",
+                  {"model": "gpt-4o-mini",
+                   "messages": [{"role": "user", "content": SHORT_PROMPT}]},
+                  {"content-type": "application/json",
+                   "authorization": f"Bearer {SERVE_KEY}"}),
+    }
+
+    def load(target: str, concurrency: int, seconds: float) -> dict[str, Any]:
+        endpoint, body, headers = calls[target]
+        return wrk_load(wrk, endpoint, body, headers, concurrency, seconds)
+
+    return load
+
+
+def server(url: str, emulator_pid: int, rounds: int, seconds: float,
+           results: dict[str, Any]) -> None:
+    """Load through `jackfield serve` against load on the emulator directly."""
+    if not have_serve():
+        results["server"] = {"skipped": "`jackfield serve` is not in this checkout yet"}
+        say("  server: skipped (no `jackfield serve`)")
+        return
+    wrk = ensure_wrk()
+    with serving(url) as (serve_url, serve_pid), ExitStack() as stack:
+        load: Load
+        if wrk:
+            results["loadgen"] = ("wrk (Debian's package, one thread; bench/wrk/post.lua), "
+                                  "a fixed request body")
+            load = wrk_loader(wrk, url, serve_url)
+        else:
+            results["loadgen"] = ("the Python aiohttp load generator "
+                                  "(bench/workers/loadgen_worker.py; wrk could not be installed)")
+            gen = start_worker("loadgen", PYTHON, WORKERS / "loadgen_worker.py", url,
+                               serve_url, SERVE_KEY)
+            stack.callback(gen.stop)
+
+            def ask_loadgen(target: str, concurrency: int, seconds: float) -> dict[str, Any]:
+                return gen.ask({"op": "rate", "mode": target, "concurrency": concurrency,
+                                "seconds": seconds})
+
+            load = ask_loadgen
+
+        table: dict[str, list[dict[str, Any]]] = {}
+        targets = ["direct", "serve"]
+        for target in targets:  # warm-up, and proof that both paths answer correctly
+            warm = load(target, 64, 1)
+            if warm["errors"] or warm["wrong"] or not warm["count"]:
+                raise SystemExit(f"load through {target} fails: {warm}")
+        for round_number in range(rounds):
+            for concurrency in (1, 64):
+                for target in rotated(targets, round_number):
+                    before = cpu_seconds(serve_pid), cpu_seconds(emulator_pid)
+                    result = load(target, concurrency, seconds)
+                    count = max(result["count"], 1)
+                    result["serve_cpu_per_req"] = (cpu_seconds(serve_pid) - before[0]) / count
+                    result["emulator_cpu_per_req"] = (
+                        cpu_seconds(emulator_pid) - before[1]) / count
+                    table.setdefault(f"{target}/{concurrency}", []).append(result)
+        results["server"] = table
+        say("  server: " + ", ".join(f"{k} {median([r['rps'] for r in v]):.0f}/s"
+                                     for k, v in table.items()))
