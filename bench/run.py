@@ -15,7 +15,8 @@ the emulator directly; 4. start-up wall time; 5. resident memory with 1,000 open
 same emulator. Targets are recorded, never asserted; a missed target gets a pyinstrument
 profile (pyinstrument is installed into the project venv for the run, not as a dependency).
 
-The code is in bench/harness/, one module per concern.
+--smoke checks the harness in seconds: measures 1 and 2 for jackfield and raw aiohttp only,
+one round, the summary printed; BENCHMARKS.md is left alone. The code is in bench/harness/.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from harness.evaluate import evaluate
 from harness.memory import memory
 from harness.procs import Proc, emulator, start_worker
 from harness.profiles import profiles
-from harness.report import write_report
+from harness.report import markdown_table, write_report
 from harness.server import server
 from harness.short_calls import per_request
 from harness.startup import startup
@@ -81,6 +82,20 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def smoke(seconds: float) -> None:
+    """Measures 1 and 2, jackfield and the limit only, one round; print the summary."""
+    results: dict[str, Any] = {"rounds": 1, "seconds": seconds}
+    began = time.monotonic()
+    with emulator() as (url, _):
+        calls_and_streams(url, [], 1, seconds, results)
+    (OUT / "smoke.json").write_text(json.dumps(results, indent=1))
+    rows, _ = evaluate(results)
+    print("\n".join(markdown_table(["measure", "jackfield", "limit", "ratio", "target",
+                                    "result"], rows)))
+    say(f"smoke run done in {time.monotonic() - began:.0f} s (BENCHMARKS.md left alone; "
+        "one round, so the ratios are rough)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -89,11 +104,17 @@ def main() -> None:
     parser.add_argument("--no-peers", action="store_true", help="skip g4f and LiteLLM")
     parser.add_argument("--report", action="store_true",
                         help="rewrite BENCHMARKS.md from bench/out/results.json only")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a seconds-long check of the harness: jackfield and raw aiohttp, "
+                        "measures 1 and 2, one round; BENCHMARKS.md is left alone")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     if args.report:
         saved = json.loads((OUT / "results.json").read_text())
         write_report(saved, saved.get("argv", []))
+        return
+    if args.smoke:
+        smoke(args.seconds)
         return
     argv = sys.argv[1:]
     load_before = load_average()
