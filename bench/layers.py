@@ -5,11 +5,13 @@ client CPU per call at concurrency 64 for each layer, interleaved round by round
 raw aiohttp on jackfield's own session, the transport alone, + the plugin's parser,
 + request building, the core's event pipe (_events), the retrying loop (Caller.run), and
 Registry.complete(). Each row minus the one above is that layer's cost. It reaches into
-private names on purpose: it is a diagnostic, not an API. Usage: python bench/layers.py
+private names on purpose: it is a diagnostic, not an API.
+Usage: python bench/layers.py [--calls 3000] [--rounds 7]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import statistics
@@ -26,11 +28,11 @@ from jackfield._http.transport import ProviderTransport
 from jackfield_amigochat.parsing import parse_response
 
 MESSAGES = [{"role": "user", "content": "hello there how are you"}]
-CALLS, CONCURRENCY, ROUNDS = 3000, 64, 7
+CALLS, CONCURRENCY, ROUNDS = 3000, 64, 7  # the defaults of --calls and --rounds
 
 
-async def cpu_per_call(call: Callable[[], Awaitable[None]]) -> float:
-    """Return the client's CPU microseconds per call for CALLS calls at CONCURRENCY."""
+async def cpu_per_call(call: Callable[[], Awaitable[None]], calls: int) -> float:
+    """Return the client's CPU microseconds per call for `calls` calls at CONCURRENCY."""
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one() -> None:
@@ -38,11 +40,11 @@ async def cpu_per_call(call: Callable[[], Awaitable[None]]) -> float:
             await call()
 
     started = time.process_time()
-    await asyncio.gather(*(one() for _ in range(CALLS)))
-    return (time.process_time() - started) / CALLS * 1e6
+    await asyncio.gather(*(one() for _ in range(calls)))
+    return (time.process_time() - started) / calls * 1e6
 
 
-async def measure(url: str) -> dict[str, float]:
+async def measure(url: str, calls: int, rounds: int) -> dict[str, float]:
     """Return the median CPU per call of every layer."""
     registry = Registry.discover(config={"amigochat": {"base_url": url}}, environ={})
     caller = registry._get_caller()
@@ -93,11 +95,11 @@ async def measure(url: str) -> dict[str, float]:
     try:
         for call in layers.values():
             await call()  # warm every path before measuring
-        for round_number in range(ROUNDS):
+        for round_number in range(rounds):
             names = list(layers)
             names = names[round_number % len(names):] + names[:round_number % len(names)]
             for name in names:
-                samples[name].append(await cpu_per_call(layers[name]))
+                samples[name].append(await cpu_per_call(layers[name], calls))
     finally:
         await registry.aclose()
     return {name: statistics.median(values) for name, values in samples.items()}
@@ -105,17 +107,22 @@ async def measure(url: str) -> dict[str, float]:
 
 def main() -> None:
     """Start the emulator, measure, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=CALLS, help="calls per layer and round")
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    args = parser.parse_args()
     server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("emulator_server.py"))],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
         url = json.loads(server.stdout.readline())["url"]
-        results = asyncio.run(measure(url))
+        results = asyncio.run(measure(url, args.calls, args.rounds))
     finally:
         assert server.stdin is not None
         server.stdin.close()
         server.wait(10)
-    print(f"client CPU per call, median of {ROUNDS} rounds of {CALLS} calls at c={CONCURRENCY}")
+    print(f"client CPU per call, median of {args.rounds} rounds of {args.calls} calls "
+          f"at c={CONCURRENCY}")
     previous = None
     for name, value in results.items():
         step = "" if previous is None else f"  ({value - previous:+.0f} us)"
