@@ -58,15 +58,18 @@ def profiles(url: str, misses: Sequence[str], results: dict[str, Any]) -> None:
 
 
 def top_imports(importtime: str, count: int = 12) -> list[list[Any]]:
-    """Return the slowest top-level imports of a -X importtime log: [module, cumulative ms]."""
+    """Return the slowest imports of a -X importtime log down to depth 1 (the top-level ones
+    and what they import directly): [module, cumulative ms]."""
     rows: list[list[Any]] = []
     for line in importtime.splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
-        parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
-        if len(parts) != 3 or not parts[1].isdigit():
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) != 3 or not parts[1].strip().isdigit():
             continue
-        name = parts[2]
+        # The nesting is the module name's indent, two spaces a level after "| ": it must be
+        # measured before the name is stripped.
+        name = parts[2].removeprefix(" ")
         depth = (len(name) - len(name.lstrip())) // 2
         if depth <= 1:
             rows.append([name.strip(), int(parts[1]) / 1000])
