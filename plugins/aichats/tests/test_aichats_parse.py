@@ -96,8 +96,7 @@ async def test_html_page_is_a_format_error_not_content(transport: ProviderHarnes
             await run(transport)
     message = str(caught.value)
     assert caught.value.provider == "aichats"
-    assert "no `data:` line" in message and "text/html" in message
-    assert "Just a moment" in message  # what came instead is shown
+    assert "HTML page titled 'Just a moment...'" in message  # what came instead is named
 
 
 async def test_empty_body_is_a_format_error(transport: ProviderHarness) -> None:
@@ -187,8 +186,16 @@ async def test_malformed_image_reply_is_a_format_error(transport: ProviderHarnes
 
 async def test_image_reply_that_is_not_json_is_a_format_error(transport: ProviderHarness) -> None:
     with aioresponses() as mocked:
-        mocked.post(ENDPOINT, status=200, content_type="text/html", body="<html>oops</html>")
+        mocked.post(ENDPOINT, status=200, content_type="text/plain", body="oops")
         with pytest.raises(ResponseFormatError, match="expected a JSON reply"):
+            await run(transport, model="dalle")
+
+
+async def test_image_reply_that_is_an_html_page_names_it(transport: ProviderHarness) -> None:
+    with aioresponses() as mocked:
+        mocked.post(ENDPOINT, status=200, content_type="text/html",
+                    body="<html><title>Log in</title></html>")
+        with pytest.raises(ResponseFormatError, match="HTML page titled 'Log in'"):
             await run(transport, model="dalle")
 
 
