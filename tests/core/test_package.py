@@ -21,7 +21,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 def test_import_pulls_in_no_http_stack() -> None:
     code = ("import sys, jackfield, jackfield.provider as p, jackfield.testing; "
             "jackfield.Registry; p.ProviderSpec; p.CompletionRequest; p.ProviderConfig; "
-            "p.TextDelta; p.sse_data; p.error_for_status; p.ResponseFormatError; "
+            "p.TextDelta; p.sse_data; p.error_for_status; p.image_urls; p.ResponseFormatError; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('aiohttp', 'yarl', 'pytest')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -24,6 +24,7 @@ async def parse(
     request: CompletionRequest, response: HttpResponse, transport: ProviderTransport
 ) -> AsyncIterator[Event]:
     """Yield the events of one EchoAPI reply."""
+    await response.refuse_html()  # a login or challenge page served with 200 names its title
     if request.model.kind == "image":
         async for event in _parse_sketch(request, response, transport):
             yield event
