@@ -1,4 +1,9 @@
-"""The hooks a provider plugin implements: model listing, request building, response parsing."""
+"""The hooks a provider plugin implements: the contract between jackfield and its plugins.
+
+Each hook's docstring is its contract: when the core calls it, what it gets, what it returns
+and what it may raise. CONTRIBUTING.md documents every hook under its exact signature (a test
+checks it). A hook implementation may accept only the arguments it needs.
+"""
 
 from __future__ import annotations
 
@@ -24,13 +29,34 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def jackfield_provider() -> ProviderSpec:
-    """Return the provider this plugin adds: its name, default base URL, models and options."""
+    """Declare the provider this plugin adds.
+
+    Called once when the plugin is registered, and by `jackfield models` and `jackfield
+    plugins`: keep it cheap (no I/O, no heavy imports).
+
+    :return: a `ProviderSpec`: the provider's name, default base URL, models, aliases,
+        options and settings. Anything else, or an exception, disables this plugin alone
+        (a `PluginError` in `Registry.plugins()`).
+    """
     raise NotImplementedError
 
 
 @hookspec(firstresult=True)
 def jackfield_build_request(request: CompletionRequest, config: ProviderConfig) -> HttpRequest:
-    """Translate a validated unified request into the HTTP request to send (no I/O here)."""
+    """Describe the HTTP request that asks the service for a reply; send nothing.
+
+    Called for each call routed to this provider, after the core validated the messages
+    and options, and anew for every retry (so per-request ids stay fresh). Any exception
+    that is not a `JackfieldError` becomes a `PluginError` naming this plugin.
+
+    :param request: the validated call: provider, resolved `ModelSpec`, messages, options
+        with their defaults filled in, and whether the caller streams.
+    :param config: the provider's resolved settings: `config.url(path)` joins onto the base
+        URL, `config.get(name)` and `config.require(name)` read settings.
+    :return: an `HttpRequest` (method, URL, headers, JSON body, whether to stream).
+    :raises InvalidRequestError: for input the service cannot take (nothing is sent).
+    :raises AuthenticationError: for a missing credential (`config.require` raises it).
+    """
     raise NotImplementedError
 
 
@@ -38,11 +64,33 @@ def jackfield_build_request(request: CompletionRequest, config: ProviderConfig) 
 def jackfield_parse_response(
     request: CompletionRequest, response: HttpResponse, transport: ProviderTransport
 ) -> AsyncIterator[Event]:
-    """Translate a 2xx HTTP response into unified events, yielding each as it arrives."""
+    """Translate a 2xx reply into events, yielding each as soon as it arrives.
+
+    Called only for 2xx replies: the core has already turned 401/403, 429, 5xx and other
+    statuses into typed errors. The core releases the connection when the iterator ends;
+    an exception that is not a `JackfieldError` becomes a `PluginError` naming this plugin.
+
+    :param request: the same request the build hook got.
+    :param response: the reply being read: `iter_lines()`, `iter_chunks()`, `read()`,
+        `json()`, `refuse_html()`, all within the registry's size and idle limits.
+    :param transport: the core's session for follow-up downloads (`await transport.get(url)`),
+        sent without the provider's credentials.
+    :return: an async iterator of `TextDelta`, `Image`, `Usage` and `Finish` events.
+    :raises ResponseFormatError: when the reply does not follow the service's protocol
+        (never yield an error message as text).
+    :raises ProviderError: a subclass of it for an error the service reports in a 2xx reply
+        (`error_for_status` maps a status to the right one).
+    """
     raise NotImplementedError
 
 
 @hookspec
 def jackfield_emulator() -> Callable[[], Any]:
-    """Return a factory of an aiohttp.web.Application that emulates this plugin's service."""
+    """Offer an emulator of this plugin's service, for tests, demos and `jackfield emulate`.
+
+    Optional. Called only by the emulator tooling, never during a call.
+
+    :return: a factory that takes no arguments and returns an `aiohttp.web.Application`
+        speaking the service's protocol and accepting any credential.
+    """
     raise NotImplementedError

@@ -1,5 +1,6 @@
 """Everything a provider plugin uses: hooks, what it declares, the types its hooks exchange,
-the reply reader and its line/SSE helpers, and the errors a provider raises.
+the reply reader and its line/SSE helpers, the errors a provider raises, and the checks
+every protocol needs (`error_for_status`, `HttpResponse.refuse_html`, `image_urls`).
 
 A plugin imports from here (and from `jackfield.testing` in its tests), never from a
 `jackfield._...` module: those are private and may change in any release. Names load lazily,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
         ResponseFormatError,
     )
     from jackfield._http.lines import LineSplitter, LineTooLongError, data_payload, sse_data
+    from jackfield._http.replies import image_urls
     from jackfield._http.response import HttpResponse
     from jackfield._http.statuses import error_for_status, parse_retry_after
     from jackfield._http.transport import Download, ProviderTransport
@@ -41,6 +43,7 @@ _LAZY = {
     **dict.fromkeys(("LineSplitter", "LineTooLongError", "data_payload", "sse_data"),
                     "_http.lines"),
     "HttpResponse": "_http.response",
+    "image_urls": "_http.replies",
     **dict.fromkeys(("error_for_status", "parse_retry_after"), "_http.statuses"),
     **dict.fromkeys(("Download", "ProviderTransport"), "_http.transport"),
     "ProviderConfig": "_settings.config",
@@ -81,6 +84,7 @@ __all__ = [
     "data_payload",
     "error_for_status",
     "hookimpl",
+    "image_urls",
     "parse_retry_after",
     "sse_data",
 ]

@@ -102,8 +102,8 @@ def expected(fault: str | None, provider: Provider, stream: bool) -> Outcome:
                         provider.credentials))
     if fault == "html_200":
         return Outcome(ResponseFormatError,
-                       ("HTML page instead of a reply",) if amigo
-                       else ("(text/html) carries no `data:` line", "Please sign in"))
+                       ("an HTML page titled 'Welcome back! Please sign in' instead of a reply",
+                        "a bot challenge or a login page"))
     if fault == "empty_body":
         if not amigo:
             return Outcome(ResponseFormatError, ("carries no `data:` line", "an empty body"))
@@ -129,8 +129,8 @@ def expected(fault: str | None, provider: Provider, stream: bool) -> Outcome:
                        ("an SSE event is not JSON",) if stream else ("expected a JSON reply",))
     if fault == "no_images":
         return Outcome(ResponseFormatError,
-                       ("an entry of the image reply has no 'url'",) if amigo
-                       else ('the image reply has no "data" list of images',))
+                       ("an image in the reply has no 'url'",) if amigo
+                       else ("the image reply has no 'data' list of images",))
     raise AssertionError(f"no documented outcome for {fault!r}")
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from jackfield._errors import ProviderUnavailableError, ResponseFormatError, StalledResponseError
 from jackfield._http.lines import LineSplitter, LineTooLongError
+from jackfield._http.statuses import describe_body
 from jackfield._settings.limits import Limits
 
 if TYPE_CHECKING:
@@ -86,6 +87,24 @@ class HttpResponse:
             raise ResponseFormatError(
                 self.provider, "expected a JSON reply but got something else", body=body
             ) from error
+
+    async def refuse_html(self) -> None:
+        """Raise ResponseFormatError, naming the page's title, if the reply is an HTML page.
+
+        A bot challenge or a login page often comes with status 200; call this before
+        reading a reply that should be JSON or a stream. Other replies are left unread.
+        """
+        if "html" not in self.content_type:
+            return
+        body = await self.read()
+        raise ResponseFormatError(
+            self.provider,
+            f"the provider answered with {describe_body(body, self.content_type)} "
+            "instead of a reply",
+            body=body,
+            advice="This is a page for browsers (a bot challenge or a login page): try again "
+                   "later or from another network; if it persists, update the plugin.",
+        )
 
     def _decode(self, line: bytes) -> str:
         try:

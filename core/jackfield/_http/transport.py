@@ -86,7 +86,8 @@ class Transport:
             body = b""  # the status alone classifies the failure
         finally:
             raw.close()
-        raise error_for_status(provider, raw.status, raw.headers, body, raw.content_type, auth_hint)
+        raise error_for_status(provider, raw.status, headers=raw.headers, body=body,
+                               auth_hint=auth_hint)
 
     async def aclose(self) -> None:
         """Close the session and every pooled connection."""

@@ -7,7 +7,8 @@ What a plugin's tests and its emulator use; nothing here sends traffic beyond lo
   `png_bytes()`, `words_of()`, `drop_connection()`, `request_fault()`, `Faults` and the
   fault tables, `emulator_credentials()`.
 - Hooks without a Registry: `make_request()`, `make_config()`, `ProviderHarness`.
-- pytest fixtures, loaded through the `pytest11` entry point: `serve_app`, `make_registry`.
+- pytest fixtures, loaded through the `pytest11` entry point: `serve_app`, `make_registry`,
+  `provider_harness`.
 
 Names load lazily: importing this package pulls in neither aiohttp nor pytest.
 """

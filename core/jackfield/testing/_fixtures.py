@@ -1,4 +1,5 @@
-"""pytest plugin for provider authors: registries from chosen plugins, emulators on loopback.
+"""pytest plugin for provider authors: emulators on loopback, registries from chosen plugins,
+the core's transport for a plugin's hooks alone.
 
 Loaded automatically through the `pytest11` entry point. Its async fixtures need
 pytest-asyncio (install `jackfield[testing]`).
@@ -17,9 +18,9 @@ if TYPE_CHECKING:
 
     from jackfield._engine.registry import Registry
 
-__all__ = ["make_registry", "serve_app"]
+__all__ = ["make_registry", "provider_harness", "serve_app"]
 
-from jackfield.testing._harness import RegistryFactory, ServeApp
+from jackfield.testing._harness import ProviderHarness, RegistryFactory, ServeApp
 
 
 def _async_fixture(function: Any) -> Any:
@@ -70,3 +71,12 @@ async def make_registry() -> AsyncIterator[RegistryFactory]:
     yield factory
     for registry in made:
         await registry.aclose()
+
+
+@_async_fixture
+async def provider_harness() -> AsyncIterator[ProviderHarness]:
+    """The core's transport without a Registry, closed after the test: run a plugin's hooks
+    with `await provider_harness.events(plugin, make_request(spec), make_config(spec, ...))`.
+    """
+    async with ProviderHarness() as harness:
+        yield harness

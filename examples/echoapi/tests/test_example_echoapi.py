@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -21,17 +20,14 @@ from jackfield.provider import (
     ProviderConfig,
     ResponseFormatError,
 )
-from jackfield.testing import STATS_KEY
+from jackfield.testing import STATS_KEY, RegistryFactory, ServeApp
 from jackfield_echoapi.emulator import create_app
 
 TOKEN = "s3cret-token"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-ServeApp = Callable[[web.Application], Awaitable[str]]
-MakeRegistry = Callable[..., Registry]
 
-
-async def echo_registry(serve_app: ServeApp, make_registry: MakeRegistry,
+async def echo_registry(serve_app: ServeApp, make_registry: RegistryFactory,
                         app: web.Application | None = None) -> tuple[Registry, web.Application]:
     """Start the emulator (or app) and return a registry with only the echoapi plugin."""
     app = app if app is not None else create_app(token=TOKEN)
@@ -55,7 +51,7 @@ def build(model: ModelSpec, *messages: Message, stream: bool = False,
 # --- listing and request building -------------------------------------------------------------
 
 
-async def test_models_aliases_and_default(make_registry: MakeRegistry) -> None:
+async def test_models_aliases_and_default(make_registry: RegistryFactory) -> None:
     registry = make_registry([jackfield_echoapi])
     models = {m.id: m for m in registry.models(provider="echoapi")}
     assert set(models) == {"echo-1", "sketch-1"}
@@ -97,7 +93,7 @@ def test_build_without_token_says_how_to_set_it() -> None:
 # --- chat and images against the emulator -----------------------------------------------------
 
 
-async def test_streamed_chat(serve_app: ServeApp, make_registry: MakeRegistry) -> None:
+async def test_streamed_chat(serve_app: ServeApp, make_registry: RegistryFactory) -> None:
     registry, app = await echo_registry(serve_app, make_registry)
     stream = await registry.complete("echo-1", "hello there brave world", stream=True)
     assert isinstance(stream, CompletionStream)
@@ -118,7 +114,7 @@ async def test_streamed_chat(serve_app: ServeApp, make_registry: MakeRegistry) -
 
 
 async def test_non_streamed_chat_with_alias_and_option(serve_app: ServeApp,
-                                                       make_registry: MakeRegistry) -> None:
+                                                       make_registry: RegistryFactory) -> None:
     registry, app = await echo_registry(serve_app, make_registry)
     messages = [{"role": "system", "content": "ignored"},
                 {"role": "user", "content": "quiet please"}]
@@ -135,15 +131,15 @@ async def test_non_streamed_chat_with_alias_and_option(serve_app: ServeApp,
 
 
 @pytest.mark.parametrize("name", ["echoapi", "echoapi/echo-1", "echoapi/echo"])
-async def test_provider_pin_and_bare_provider_name(serve_app: ServeApp,
-                                                   make_registry: MakeRegistry, name: str) -> None:
+async def test_provider_pin_and_bare_provider_name(
+        serve_app: ServeApp, make_registry: RegistryFactory, name: str) -> None:
     registry, _ = await echo_registry(serve_app, make_registry)
     completion = await registry.complete(name, "ping")
     assert isinstance(completion, Completion)
     assert (completion.text, completion.model) == ("ping", "echo-1")
 
 
-async def test_image_model(serve_app: ServeApp, make_registry: MakeRegistry) -> None:
+async def test_image_model(serve_app: ServeApp, make_registry: RegistryFactory) -> None:
     registry, app = await echo_registry(serve_app, make_registry)
     completion = await registry.complete("sketch-1", "a red fox")
     assert isinstance(completion, Completion)
@@ -155,7 +151,7 @@ async def test_image_model(serve_app: ServeApp, make_registry: MakeRegistry) -> 
 
 
 async def test_settings_from_the_environment(serve_app: ServeApp,
-                                             make_registry: MakeRegistry) -> None:
+                                             make_registry: RegistryFactory) -> None:
     url = await serve_app(create_app(token=TOKEN))
     registry = make_registry([jackfield_echoapi], environ={
         "JACKFIELD_ECHOAPI_BASE_URL": url, "JACKFIELD_ECHOAPI_TOKEN": TOKEN})
@@ -172,7 +168,7 @@ async def test_settings_from_the_environment(serve_app: ServeApp,
     ("echo-1", {"shout": "yes"}),        # wrong type
     ("sketch-1", {"shout": True}),       # chat-only option on an image model
 ])
-async def test_bad_options_rejected_before_io(serve_app: ServeApp, make_registry: MakeRegistry,
+async def test_bad_options_rejected_before_io(serve_app: ServeApp, make_registry: RegistryFactory,
                                               model: str, options: dict[str, Any]) -> None:
     registry, app = await echo_registry(serve_app, make_registry)
     with pytest.raises(InvalidRequestError):
@@ -181,7 +177,7 @@ async def test_bad_options_rejected_before_io(serve_app: ServeApp, make_registry
 
 
 async def test_missing_token_fails_before_io(serve_app: ServeApp,
-                                             make_registry: MakeRegistry) -> None:
+                                             make_registry: RegistryFactory) -> None:
     app = create_app(token=TOKEN)
     url = await serve_app(app)
     registry = make_registry([jackfield_echoapi], base_urls={"echoapi": url})
@@ -191,7 +187,7 @@ async def test_missing_token_fails_before_io(serve_app: ServeApp,
 
 
 async def test_wrong_token_is_an_authentication_error(serve_app: ServeApp,
-                                                      make_registry: MakeRegistry) -> None:
+                                                      make_registry: RegistryFactory) -> None:
     url = await serve_app(create_app(token=TOKEN))
     registry = make_registry([jackfield_echoapi], base_urls={"echoapi": url},
                              config={"echoapi": {"token": "wrong"}})
@@ -227,7 +223,7 @@ def bad_service(stream_body: bytes, json_body: bytes) -> web.Application:
     b'["delta"]\n',
     b'{"done": true, "usage": {"in": "x"}}\n',
 ])
-async def test_malformed_stream(serve_app: ServeApp, make_registry: MakeRegistry,
+async def test_malformed_stream(serve_app: ServeApp, make_registry: RegistryFactory,
                                 body: bytes) -> None:
     registry, _ = await echo_registry(serve_app, make_registry, bad_service(body, b"{}"))
     stream = await registry.complete("echo-1", "hi", stream=True)
@@ -240,7 +236,7 @@ async def test_malformed_stream(serve_app: ServeApp, make_registry: MakeRegistry
 
 
 @pytest.mark.parametrize("tail", [b"not json\n", b"", b'{"done": true, "usage": {"in": "x"}}\n'])
-async def test_malformed_stream_after_text(serve_app: ServeApp, make_registry: MakeRegistry,
+async def test_malformed_stream_after_text(serve_app: ServeApp, make_registry: RegistryFactory,
                                            tail: bytes) -> None:
     body = b'{"delta": "hi"}\n' + tail
     registry, _ = await echo_registry(serve_app, make_registry, bad_service(body, b"{}"))
@@ -262,7 +258,7 @@ async def test_malformed_stream_after_text(serve_app: ServeApp, make_registry: M
     ("sketch-1", b'{"images": []}'),
     ("sketch-1", b'{"images": [{"href": "/x.png"}]}'),
 ])
-async def test_malformed_body(serve_app: ServeApp, make_registry: MakeRegistry, model: str,
+async def test_malformed_body(serve_app: ServeApp, make_registry: RegistryFactory, model: str,
                               body: bytes) -> None:
     registry, _ = await echo_registry(serve_app, make_registry, bad_service(b"", body))
     with pytest.raises(ResponseFormatError):
@@ -270,7 +266,7 @@ async def test_malformed_body(serve_app: ServeApp, make_registry: MakeRegistry, 
 
 
 async def test_image_link_that_is_not_an_image(serve_app: ServeApp,
-                                               make_registry: MakeRegistry) -> None:
+                                               make_registry: RegistryFactory) -> None:
     app = web.Application()
 
     async def sketch(request: web.Request) -> web.Response:
@@ -285,6 +281,25 @@ async def test_image_link_that_is_not_an_image(serve_app: ServeApp,
     registry, _ = await echo_registry(serve_app, make_registry, app)
     with pytest.raises(ResponseFormatError, match="text/html"):
         await registry.complete("sketch-1", "a fox")
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_html_page_with_200_is_named(serve_app: ServeApp, make_registry: RegistryFactory,
+                                           stream: bool) -> None:
+    app = web.Application()
+
+    async def login(request: web.Request) -> web.Response:
+        return web.Response(text="<html><title>Sign in</title></html>", content_type="text/html")
+
+    app.router.add_post("/v1/echo", login)
+    registry, _ = await echo_registry(serve_app, make_registry, app)
+    with pytest.raises(ResponseFormatError, match="HTML page titled 'Sign in'"):
+        if stream:
+            async with await registry.complete("echo-1", "hi", stream=True) as chunks:
+                async for _ in chunks:
+                    pass
+        else:
+            await registry.complete("echo-1", "hi")
 
 
 # --- the emulator itself ----------------------------------------------------------------------
@@ -323,7 +338,7 @@ def echo_record(registry: Registry) -> Any:
     return record
 
 
-async def test_discovered_through_its_entry_point(make_registry: MakeRegistry) -> None:
+async def test_discovered_through_its_entry_point(make_registry: RegistryFactory) -> None:
     registry = make_registry(plugins=None)
     record = echo_record(registry)
     assert record.distribution == "jackfield-echoapi"

@@ -28,16 +28,16 @@ ENDPOINT = BASE + "/chat/send2/"
 IMAGE_URL = "https://cdn.ai-chats.org/img/cat.png"
 
 
-async def run(transport: ProviderHarness, model: str = "gpt-4",
+async def run(provider_harness: ProviderHarness, model: str = "gpt-4",
               messages: Any = "hi") -> list[Event]:
     """Send the plugin's request through the core transport and collect the parsed events."""
     request = make_request(messages, model=model)
     http_request = jackfield_build_request(request=request, config=make_config())
-    response = await transport.send("aichats", http_request)
+    response = await provider_harness.send("aichats", http_request)
     try:
         events = jackfield_parse_response(
             request=request, response=response,
-            transport=transport.for_provider("aichats"))
+            transport=provider_harness.for_provider("aichats"))
         return [event async for event in events]
     finally:
         response.release()
@@ -50,69 +50,68 @@ def sse(*lines: str) -> str:
 # -- chat --------------------------------------------------------------------------------------
 
 
-async def test_pieces_become_text_deltas_in_order(transport: ProviderHarness) -> None:
+async def test_pieces_become_text_deltas_in_order(provider_harness: ProviderHarness) -> None:
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=200, content_type="text/event-stream",
                     body=sse("data: Hello", "", "data:  world", "", "data: !", "", "data: ", ""))
-        events = await run(transport)
+        events = await run(provider_harness)
     assert events == [TextDelta("Hello"), TextDelta(" world"), TextDelta("!"), Finish("stop")]
 
 
-async def test_pieces_keep_their_spaces_verbatim(transport: ProviderHarness) -> None:
+async def test_pieces_keep_their_spaces_verbatim(provider_harness: ProviderHarness) -> None:
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=200, body=sse("data:  a ", "data: \tb", "data: "))
-        events = await run(transport)
+        events = await run(provider_harness)
     assert events == [TextDelta(" a "), TextDelta("\tb"), Finish("stop")]
 
 
-async def test_other_lines_are_ignored_and_crlf_is_fine(transport: ProviderHarness) -> None:
+async def test_other_lines_are_ignored_and_crlf_is_fine(provider_harness: ProviderHarness) -> None:
     body = "event: message\r\n: keep-alive\r\nid: 7\r\ndata: one\r\n\r\nretry: 10\r\ndata:  two\r\n"
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=200, body=body)
-        events = await run(transport)
+        events = await run(provider_harness)
     assert events == [TextDelta("one"), TextDelta(" two"), Finish("stop")]
 
 
-async def test_only_bare_data_lines_is_an_empty_reply(transport: ProviderHarness) -> None:
+async def test_only_bare_data_lines_is_an_empty_reply(provider_harness: ProviderHarness) -> None:
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=200, body=sse("data: ", "", "data:"))
-        events = await run(transport)
+        events = await run(provider_harness)
     assert events == [Finish("stop")]
 
 
-async def test_last_line_without_newline_still_counts(transport: ProviderHarness) -> None:
+async def test_last_line_without_newline_still_counts(provider_harness: ProviderHarness) -> None:
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=200, body="data: Hi\n\ndata:  there")
-        events = await run(transport)
+        events = await run(provider_harness)
     assert events == [TextDelta("Hi"), TextDelta(" there"), Finish("stop")]
 
 
-async def test_html_page_is_a_format_error_not_content(transport: ProviderHarness) -> None:
+async def test_html_page_is_a_format_error_not_content(provider_harness: ProviderHarness) -> None:
     page = ("<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
             "<body>Checking your browser</body></html>")
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=200, content_type="text/html", body=page)
         with pytest.raises(ResponseFormatError) as caught:
-            await run(transport)
+            await run(provider_harness)
     message = str(caught.value)
     assert caught.value.provider == "aichats"
-    assert "no `data:` line" in message and "text/html" in message
-    assert "Just a moment" in message  # what came instead is shown
+    assert "HTML page titled 'Just a moment...'" in message  # what came instead is named
 
 
-async def test_empty_body_is_a_format_error(transport: ProviderHarness) -> None:
+async def test_empty_body_is_a_format_error(provider_harness: ProviderHarness) -> None:
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=200, body="")
         with pytest.raises(ResponseFormatError, match="an empty body"):
-            await run(transport)
+            await run(provider_harness)
 
 
-async def test_plain_text_error_is_a_format_error(transport: ProviderHarness) -> None:
+async def test_plain_text_error_is_a_format_error(provider_harness: ProviderHarness) -> None:
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=200, content_type="text/plain",
                     body='{"error": "Model is overloaded"}')
         with pytest.raises(ResponseFormatError, match="Model is overloaded"):
-            await run(transport)
+            await run(provider_harness)
 
 
 def test_piece_of() -> None:
@@ -126,41 +125,43 @@ def test_piece_of() -> None:
 
 
 async def test_forbidden_is_an_authentication_error_from_the_transport(
-        transport: ProviderHarness) -> None:
+        provider_harness: ProviderHarness) -> None:
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=403, payload={"message": "Forbidden"})
         with pytest.raises(ProviderError) as caught:
-            await run(transport)
+            await run(provider_harness)
     assert type(caught.value).__name__ == "AuthenticationError"
 
 
 # -- image -------------------------------------------------------------------------------------
 
 
-async def test_image_url_is_downloaded_and_returned_with_bytes(transport: ProviderHarness) -> None:
+async def test_image_url_is_downloaded_and_returned_with_bytes(
+        provider_harness: ProviderHarness) -> None:
     png = png_bytes(seed="a cat")
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=200, payload={"data": [{"url": IMAGE_URL}]})
         mocked.get(IMAGE_URL, status=200, content_type="image/png", body=png)
-        events = await run(transport, model="dalle", messages="a cat")
+        events = await run(provider_harness, model="dalle", messages="a cat")
     assert events == [Image(url=IMAGE_URL, data=png, mime_type="image/png"), Finish("stop")]
 
 
-async def test_relative_image_url_is_resolved_against_the_reply(transport: ProviderHarness) -> None:
+async def test_relative_image_url_is_resolved_against_the_reply(
+        provider_harness: ProviderHarness) -> None:
     png = png_bytes(seed="x")
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=200, payload={"data": [{"url": "/files/x.png"}]})
         mocked.get(BASE + "/files/x.png", status=200, content_type="image/png", body=png)
-        events = await run(transport, model="dalle")
+        events = await run(provider_harness, model="dalle")
     assert events[0] == Image(url=BASE + "/files/x.png", data=png, mime_type="image/png")
 
 
-async def test_mime_type_comes_from_the_bytes(transport: ProviderHarness) -> None:
+async def test_mime_type_comes_from_the_bytes(provider_harness: ProviderHarness) -> None:
     jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 32
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=200, payload={"data": [{"url": IMAGE_URL}]})
         mocked.get(IMAGE_URL, status=200, content_type="application/octet-stream", body=jpeg)
-        events = await run(transport, model="dalle")
+        events = await run(provider_harness, model="dalle")
     assert isinstance(events[0], Image) and events[0].mime_type == "image/jpeg"
 
 
@@ -177,37 +178,47 @@ async def test_mime_type_comes_from_the_bytes(transport: ProviderHarness) -> Non
     [IMAGE_URL],
     {"data": [{"url": "ftp://example.org/x.png"}]},
 ])
-async def test_malformed_image_reply_is_a_format_error(transport: ProviderHarness,
+async def test_malformed_image_reply_is_a_format_error(provider_harness: ProviderHarness,
                                                        document: Any) -> None:
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=200, payload=document)
         with pytest.raises(ResponseFormatError):
-            await run(transport, model="dalle")
+            await run(provider_harness, model="dalle")
 
 
-async def test_image_reply_that_is_not_json_is_a_format_error(transport: ProviderHarness) -> None:
+async def test_image_reply_that_is_not_json_is_a_format_error(
+        provider_harness: ProviderHarness) -> None:
     with aioresponses() as mocked:
-        mocked.post(ENDPOINT, status=200, content_type="text/html", body="<html>oops</html>")
+        mocked.post(ENDPOINT, status=200, content_type="text/plain", body="oops")
         with pytest.raises(ResponseFormatError, match="expected a JSON reply"):
-            await run(transport, model="dalle")
+            await run(provider_harness, model="dalle")
 
 
-async def test_download_that_is_not_an_image_is_a_format_error(transport: ProviderHarness) -> None:
+async def test_image_reply_that_is_an_html_page_names_it(provider_harness: ProviderHarness) -> None:
+    with aioresponses() as mocked:
+        mocked.post(ENDPOINT, status=200, content_type="text/html",
+                    body="<html><title>Log in</title></html>")
+        with pytest.raises(ResponseFormatError, match="HTML page titled 'Log in'"):
+            await run(provider_harness, model="dalle")
+
+
+async def test_download_that_is_not_an_image_is_a_format_error(
+        provider_harness: ProviderHarness) -> None:
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=200, payload={"data": [{"url": IMAGE_URL}]})
         mocked.get(IMAGE_URL, status=200, content_type="image/png",
                    body="<html><title>Not Found</title></html>")
         with pytest.raises(ResponseFormatError, match=re.escape(IMAGE_URL)):
-            await run(transport, model="dalle")
+            await run(provider_harness, model="dalle")
 
 
 async def test_failed_download_raises_the_transports_typed_error(
-        transport: ProviderHarness) -> None:
+        provider_harness: ProviderHarness) -> None:
     with aioresponses() as mocked:
         mocked.post(ENDPOINT, status=200, payload={"data": [{"url": IMAGE_URL}]})
         mocked.get(IMAGE_URL, status=404, body="gone")
         with pytest.raises(ProviderError, match="HTTP 404"):
-            await run(transport, model="dalle")
+            await run(provider_harness, model="dalle")
 
 
 def test_image_type_knows_the_four_formats() -> None:

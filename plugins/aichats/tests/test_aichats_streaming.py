@@ -14,8 +14,8 @@ from jackfield_aichats.emulator import CONTROLS_KEY
 STEP = 5.0  # seconds a piece may take; only reached if the client waits for the whole body
 
 
-async def test_each_piece_arrives_before_the_next_is_written(emulator: Emulator,
-                                                            transport: ProviderHarness) -> None:
+async def test_each_piece_arrives_before_the_next_is_written(
+        emulator: Emulator, provider_harness: ProviderHarness) -> None:
     count = 5
     gates = [asyncio.Event() for _ in range(count)]
     written: list[int] = []
@@ -28,10 +28,10 @@ async def test_each_piece_arrives_before_the_next_is_written(emulator: Emulator,
     request = make_request(f"pieces:{count}")
     http_request = jackfield_build_request(request=request, config=make_config(emulator.url))
     gates[0].set()  # the status line and headers travel with the first piece
-    response = await asyncio.wait_for(transport.send("aichats", http_request), STEP)
+    response = await asyncio.wait_for(provider_harness.send("aichats", http_request), STEP)
     events = jackfield_parse_response(
         request=request, response=response,
-        transport=transport.for_provider("aichats"))
+        transport=provider_harness.for_provider("aichats"))
     try:
         for index in range(count):
             # The emulator has not written piece index+1: a buffering client would hang here.

@@ -1,4 +1,5 @@
-"""Fixtures for the AmigoChat tests: the emulator on loopback, a transport, an HTTP session."""
+"""Fixtures for the AmigoChat tests: the emulator on loopback and a plain HTTP session
+(the kit's `provider_harness` fixture runs the hooks without a Registry)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from jackfield.testing import Emulator, ProviderHarness, serve_app
+from jackfield.testing import Emulator, serve_app
 from jackfield_amigochat.emulator import create_app
 
 
@@ -17,13 +18,6 @@ async def emulator() -> AsyncIterator[Emulator]:
     app = create_app()
     async with serve_app(app) as url:
         yield Emulator(url, app)
-
-
-@pytest.fixture
-async def transport() -> AsyncIterator[ProviderHarness]:
-    """The core's transport on its own, to run the plugin's hooks without a Registry."""
-    async with ProviderHarness() as harness:
-        yield harness
 
 
 @pytest.fixture

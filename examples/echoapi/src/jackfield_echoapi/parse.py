@@ -16,6 +16,7 @@ from jackfield.provider import (
     ResponseFormatError,
     TextDelta,
     Usage,
+    image_urls,
 )
 
 
@@ -23,6 +24,7 @@ async def parse(
     request: CompletionRequest, response: HttpResponse, transport: ProviderTransport
 ) -> AsyncIterator[Event]:
     """Yield the events of one EchoAPI reply."""
+    await response.refuse_html()  # a login or challenge page served with 200 names its title
     if request.model.kind == "image":
         async for event in _parse_sketch(request, response, transport):
             yield event
@@ -84,15 +86,9 @@ async def _parse_sketch(
 ) -> AsyncIterator[Event]:
     """Download every image the sketch reply links to, through the core's session."""
     body = await response.json()
-    images = body.get("images") if isinstance(body, dict) else None
-    if not isinstance(images, list) or not images:
-        raise ResponseFormatError(request.provider, 'the reply has no "images" list',
-                                  body=json.dumps(body))
-    for entry in images:
-        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
-            raise ResponseFormatError(request.provider, 'an image has no "url"',
-                                      body=json.dumps(body))
-        download = await transport.get(entry["url"])  # links are public: no token needed
+    # Relative links are resolved against the reply; anything but http(s) is refused.
+    for url in image_urls(request.provider, body, response.url, key="images"):
+        download = await transport.get(url)  # links are public: no token needed
         if not download.content_type.startswith("image/"):
             raise ResponseFormatError(request.provider,
                                       f"the image link served {download.content_type!r}")

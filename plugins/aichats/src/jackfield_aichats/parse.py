@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from typing import TYPE_CHECKING
 
-from jackfield.provider import Event, Finish, Image, ResponseFormatError, TextDelta
+from jackfield.provider import Event, Finish, Image, ResponseFormatError, TextDelta, image_urls
 
 if TYPE_CHECKING:
     from jackfield.provider import CompletionRequest, HttpResponse, ProviderTransport
@@ -46,6 +45,7 @@ def image_type(data: bytes) -> str | None:
 
 async def parse_chat(request: CompletionRequest, response: HttpResponse) -> AsyncIterator[Event]:
     """Yield each non-empty piece as it arrives, then Finish("stop"); no data line is an error."""
+    await response.refuse_html()
     seen_data = False
     evidence: list[str] = []
     evidence_chars = 0
@@ -60,7 +60,8 @@ async def parse_chat(request: CompletionRequest, response: HttpResponse) -> Asyn
         if piece:
             yield TextDelta(piece)  # kept verbatim: pieces carry their own spaces
     if not seen_data:
-        # An HTML error page or an empty body is not an (empty) answer: say what came instead.
+        # An error page not labelled HTML, or an empty body, is not an (empty) answer: say
+        # what came instead.
         raise ResponseFormatError(
             request.provider,
             f"the chat reply ({response.content_type or 'no content type'}) "
@@ -70,40 +71,11 @@ async def parse_chat(request: CompletionRequest, response: HttpResponse) -> Asyn
     yield Finish("stop")
 
 
-def _shown(document: Any) -> str:
-    """Return a bounded text form of a JSON reply for an error message."""
-    return repr(document)[:EVIDENCE_CHARS]
-
-
-def _image_urls(request: CompletionRequest, response: HttpResponse, document: Any) -> list[str]:
-    """Return the absolute image URLs of a {"data": [{"url": ...}, ...]} reply, strictly."""
-    entries = document.get("data") if isinstance(document, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise ResponseFormatError(
-            request.provider, 'the image reply has no "data" list of images', body=_shown(document)
-        )
-    urls = []
-    for entry in entries:
-        url = entry.get("url") if isinstance(entry, dict) else None
-        if not isinstance(url, str) or not url.strip():
-            raise ResponseFormatError(
-                request.provider, 'an image in the reply has no "url"', body=_shown(document)
-            )
-        # A relative URL is resolved against the reply's own URL, as a browser would.
-        absolute = urljoin(response.url, url.strip())
-        if urlsplit(absolute).scheme not in ("http", "https"):
-            raise ResponseFormatError(
-                request.provider, "an image URL in the reply is not http(s)", body=url
-            )
-        urls.append(absolute)
-    return urls
-
-
 async def parse_image(request: CompletionRequest, response: HttpResponse,
                       transport: ProviderTransport) -> AsyncIterator[Event]:
     """Read the JSON reply, download every image it names and yield it with its bytes."""
-    document = await response.json()
-    for url in _image_urls(request, response, document):
+    await response.refuse_html()
+    for url in image_urls(request.provider, await response.json(), response.url):
         download = await transport.get(url)
         mime_type = image_type(download.data)
         if mime_type is None:

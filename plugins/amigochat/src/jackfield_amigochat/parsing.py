@@ -5,21 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
 
 from jackfield.provider import (
-    AuthenticationError,
     CompletionRequest,
     Event,
     Finish,
     HttpResponse,
     Image,
     ProviderError,
-    ProviderUnavailableError,
-    RateLimitError,
     ResponseFormatError,
     TextDelta,
     Usage,
+    error_for_status,
+    image_urls,
     sse_data,
 )
 
@@ -60,15 +58,10 @@ def _error_in(provider: str, data: Mapping[str, Any], raw: Any) -> ProviderError
     error = data.get("error")
     status = _status_in(error if isinstance(error, Mapping) else data)
     said = "the provider reported an error instead of a reply"
-    body = _shown(raw)
-    if status in (401, 403):
-        return AuthenticationError(provider, said, status=status, body=body)
-    if status == 429:
-        return RateLimitError(provider, said, status=status, body=body)
-    if status is not None and status >= 500:
-        return ProviderUnavailableError(provider, said, status=status, body=body)
-    # 402 "balance is not enough" and the like: retrying the same model will not help.
-    return ProviderError(provider, said, status=status, body=body,
+    if status is not None:
+        return error_for_status(provider, status, body=_shown(raw), reason=said)
+    # "balance is not enough" and the like, without a status: retrying will not help.
+    return ProviderError(provider, said, body=_shown(raw),
                          advice="Pick another model, or try this one again later.")
 
 
@@ -129,7 +122,7 @@ async def _stream_events(
     request: CompletionRequest, response: HttpResponse
 ) -> AsyncIterator[Event]:
     """Yield the events of an SSE chat reply as each `data:` line arrives."""
-    await _refuse_html(request, response)
+    await response.refuse_html()
     provider = request.provider
     done = False
     saw_reply = False  # any text, finish_reason or usage: proof that this was a chat stream
@@ -163,7 +156,7 @@ async def _stream_events(
 
 async def _json_events(request: CompletionRequest, response: HttpResponse) -> AsyncIterator[Event]:
     """Yield the events of a non-streaming chat completion object."""
-    await _refuse_html(request, response)
+    await response.refuse_html()
     provider = request.provider
     data = await response.json()
     if not isinstance(data, Mapping):
@@ -185,33 +178,16 @@ async def _json_events(request: CompletionRequest, response: HttpResponse) -> As
         yield _usage(provider, data["usage"], data)
 
 
-def _image_urls(provider: str, data: Any, base: str) -> list[str]:
-    """Return the absolute image URLs of {"data": [{"url": ...}, ...]}."""
-    items = data.get("data") if isinstance(data, Mapping) else None
-    if not isinstance(items, list) or not items:
-        error = _error_in(provider, data, data) if isinstance(data, Mapping) else None
-        if error is not None:
-            raise error
-        raise _format_error(provider, "the image reply has no images in 'data'", data)
-    urls = []
-    for item in items:
-        url = item.get("url") if isinstance(item, Mapping) else None
-        if not isinstance(url, str) or not url:
-            raise _format_error(provider, "an entry of the image reply has no 'url'", data)
-        absolute = urljoin(base, url)
-        # Only web URLs are fetched: a reply must not make us read file:// or other schemes.
-        if urlsplit(absolute).scheme not in ("http", "https"):
-            raise _format_error(provider, "an image URL is not http(s)", data)
-        urls.append(absolute)
-    return urls
-
-
 async def _image_events(request: CompletionRequest, response: HttpResponse,
                         transport: ProviderTransport) -> AsyncIterator[Event]:
     """Download every image the reply lists and yield each with its bytes."""
-    await _refuse_html(request, response)
-    urls = _image_urls(request.provider, await response.json(), response.url)
-    for url in urls:
+    await response.refuse_html()
+    data = await response.json()
+    # A reply without images may be an error object: raise what it says.
+    error = _error_in(request.provider, data, data) if isinstance(data, Mapping) else None
+    if error is not None and not data.get("data"):
+        raise error
+    for url in image_urls(request.provider, data, response.url):
         download = await transport.get(url)
         # An error page served with 200 is text; anything else is taken as the image.
         if download.content_type.startswith("text/") or "json" in download.content_type:
@@ -222,14 +198,6 @@ async def _image_events(request: CompletionRequest, response: HttpResponse,
                 download.data[:200],
             )
         yield Image(url=url, data=download.data, mime_type=download.content_type)
-
-
-async def _refuse_html(request: CompletionRequest, response: HttpResponse) -> None:
-    """Raise for a 2xx HTML page (a bot challenge or a login page), quoting its start."""
-    if "html" in response.content_type:
-        body = await response.read()
-        raise _format_error(request.provider,
-                            "the provider answered with an HTML page instead of a reply", body)
 
 
 def parse_response(request: CompletionRequest, response: HttpResponse,
