@@ -85,6 +85,7 @@ exports=()
 
 step "the test kit (jackfield[testing]) on an installed plugin's emulator"
 cp "$repo/scripts/installed_kit_test.py" test_installed_kit.py
+# Its report is shown only on failure: CI's last pytest summary stays the suite's own.
 run python -m pytest -q -p no:cacheprovider -W error -o asyncio_default_fixture_loop_scope=function \
-  test_installed_kit.py
+  test_installed_kit.py >"$work/kit.txt" 2>&1 || { cat "$work/kit.txt" >&2; fail "the test kit failed"; }
 step "every distribution builds, installs and runs from its wheel"
