@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${JACKFIELD_VENV:-.venv}
-bash scripts/setup.sh "$venv"
+bash scripts/setup.sh --runtime "$venv"  # no development tools: the demo needs none
 exec "$venv/bin/python" scripts/demo.py

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up the virtual environment, then runs the linters and the whole test suite.
+# Sets up the virtual environment with the development tools, then runs the linters and the
+# whole test suite. (The packaging check, scripts/check_dists.sh, runs in CI after it.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${JACKFIELD_VENV:-.venv}
