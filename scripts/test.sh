@@ -7,6 +7,7 @@ venv=${JACKFIELD_VENV:-.venv}
 bash scripts/setup.sh "$venv"
 "$venv/bin/ruff" check core plugins examples tests scripts bench
 "$venv/bin/mypy"  # strict on core/, configured in pyproject.toml
+"$venv/bin/mypy" --strict bench  # harness, workers, peers; g4f/LiteLLM live only in bench/.venvs
 # Each provider distribution is type-checked on its own (separate packages, same bar).
 for src in plugins/*/src examples/echoapi/src; do
   "$venv/bin/mypy" --strict "$src"
