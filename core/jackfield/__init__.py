@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from jackfield._errors import (
         AllProvidersFailedError,
         AuthenticationError,
+        ConfigurationError,
         InvalidRequestError,
         JackfieldError,
         ModelUnavailableError,
@@ -43,7 +44,8 @@ if TYPE_CHECKING:
 
 __version__ = "0.2.0"
 
-_ERRORS = ("AllProvidersFailedError", "AuthenticationError", "InvalidRequestError",
+_ERRORS = ("AllProvidersFailedError", "AuthenticationError", "ConfigurationError",
+           "InvalidRequestError",
            "JackfieldError", "ModelUnavailableError", "PartialResponseError", "PluginError",
            "ProviderError", "ProviderTimeoutError", "ProviderUnavailableError",
            "RateLimitError", "ResponseFormatError", "StalledResponseError", "UnknownModelError")
@@ -68,6 +70,7 @@ __all__ = [
     "Chunk",
     "Completion",
     "CompletionStream",
+    "ConfigurationError",
     "CooldownPolicy",
     "Finish",
     "Image",

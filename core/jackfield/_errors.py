@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 __all__ = [
     "AllProvidersFailedError",
     "AuthenticationError",
+    "ConfigurationError",
     "InvalidRequestError",
     "JackfieldError",
     "ModelUnavailableError",
@@ -39,6 +40,13 @@ class JackfieldError(Exception):
 
 class InvalidRequestError(JackfieldError, ValueError):
     """The call itself is wrong (messages, options, model kind); nothing was sent."""
+
+
+class ConfigurationError(InvalidRequestError):
+    """A setting (keyword argument, environment variable or config file entry) is refused.
+
+    The message names the setting, where its value came from and the values it accepts.
+    """
 
 
 class UnknownModelError(JackfieldError, LookupError):

@@ -8,6 +8,8 @@ from typing import Any
 
 import attrs
 
+from jackfield._settings.checks import duration, whole
+
 __all__ = ["CooldownPolicy", "HealthBook", "ProviderHealth"]
 
 
@@ -15,8 +17,8 @@ __all__ = ["CooldownPolicy", "HealthBook", "ProviderHealth"]
 class CooldownPolicy:
     """After `failures` failed calls in a row, skip the provider for `seconds`."""
 
-    failures: int = 3
-    seconds: float = 30.0
+    failures: int = attrs.field(default=3, validator=whole)
+    seconds: float = attrs.field(default=30.0, validator=duration(zero=True))
 
 
 @attrs.define

@@ -6,6 +6,8 @@ import random
 
 import attrs
 
+from jackfield._settings.checks import duration, flag, optional_duration, whole
+
 __all__ = ["Limits", "RetryPolicy", "Timeouts"]
 
 
@@ -13,29 +15,34 @@ __all__ = ["Limits", "RetryPolicy", "Timeouts"]
 class Timeouts:
     """Seconds to wait: to connect, between two reads of a reply, and for the whole call."""
 
-    connect: float = 10.0
-    read_idle: float = 60.0
-    total: float | None = 600.0
+    connect: float = attrs.field(default=10.0, validator=duration())
+    read_idle: float = attrs.field(default=60.0, validator=duration())
+    total: float | None = attrs.field(default=600.0, validator=optional_duration)
 
 
 @attrs.frozen
 class Limits:
     """Size caps (an oversized reply is a ResponseFormatError) and the connection pool size."""
 
-    max_event_bytes: int = 1024 * 1024  # one line / SSE event
-    max_reply_bytes: int = 32 * 1024 * 1024  # a whole reply body, image downloads included
-    max_connections: int = 100  # open connections in the pool; more calls wait for one
+    # One line / SSE event.
+    max_event_bytes: int = attrs.field(default=1024 * 1024, validator=whole)
+    # A whole reply body, image downloads included.
+    max_reply_bytes: int = attrs.field(default=32 * 1024 * 1024, validator=whole)
+    # Open connections in the pool; more calls wait for one.
+    max_connections: int = attrs.field(default=100, validator=whole)
 
 
 @attrs.frozen
 class RetryPolicy:
     """How often and how long to wait before trying a provider again."""
 
-    attempts: int = 3  # tries per provider, the first included
-    backoff: float = 0.5  # first delay; doubles each retry
-    max_backoff: float = 8.0
-    max_retry_after: float = 30.0  # a longer Retry-After is not waited for: the error surfaces
-    jitter: bool = True
+    # Tries per provider, the first included: 0 would never call anyone.
+    attempts: int = attrs.field(default=3, validator=whole)
+    backoff: float = attrs.field(default=0.5, validator=duration(zero=True))  # doubles each retry
+    max_backoff: float = attrs.field(default=8.0, validator=duration(zero=True))
+    # A longer Retry-After is not waited for: the error surfaces.
+    max_retry_after: float = attrs.field(default=30.0, validator=duration(zero=True))
+    jitter: bool = attrs.field(default=True, validator=flag)
 
     def delay(self, retry_number: int, retry_after: float | None = None) -> float | None:
         """Return seconds to wait before retry number retry_number (1-based), or None to stop."""
