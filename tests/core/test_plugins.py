@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import jackfield._engine.discovery
-from jackfield import PluginError, Registry
+from jackfield import ConfigurationError, PluginError, Registry, Timeouts
 from jackfield.provider import ModelSpec, ProviderSpec, hookimpl
 from mockprovider import MockProvider
 
@@ -93,12 +93,45 @@ def test_entry_point_that_fails_to_import_is_isolated(
 
 
 @pytest.mark.parametrize(("allow", "expected"), [
-    ("", []), ("good", ["good"]), ("good, other", ["good"]), (None, ["good"])])
+    ("", []), ("good", ["good"]), (" GOOD ,", ["good"]), (None, ["good"])])
 def test_load_plugins_allow_list(monkeypatch: pytest.MonkeyPatch, good_module: types.ModuleType,
                                  allow: str | None, expected: list[str]) -> None:
     _fake_entry_points(monkeypatch, ("good", "jackfield_goodmock"))
     environ = {} if allow is None else {"JACKFIELD_LOAD_PLUGINS": allow}
     assert [r.name for r in Registry.discover(environ=environ).plugins()] == expected
+
+
+def test_load_plugins_naming_nothing_installed_lists_what_is(
+        monkeypatch: pytest.MonkeyPatch, good_module: types.ModuleType) -> None:
+    # It used to load nothing and say nothing: a typo silently emptied the registry.
+    _fake_entry_points(monkeypatch, ("good", "jackfield_goodmock"))
+    with pytest.raises(ConfigurationError, match=r"names other, .*installed: good \(names "):
+        Registry(environ={"JACKFIELD_LOAD_PLUGINS": "good, other"})
+
+
+@pytest.mark.parametrize("spelling", ["jackfield_aichats", "Jackfield-AiChats",
+                                      "jackfield.aichats", "jackfield-aichats"])
+def test_load_plugins_compares_distribution_names_as_pip_does(spelling: str) -> None:
+    registry = Registry(environ={"JACKFIELD_LOAD_PLUGINS": spelling})
+    assert [r.distribution for r in registry.plugins()] == ["jackfield-aichats"]
+
+
+def test_load_plugins_typo_names_the_installed_distributions() -> None:
+    with pytest.raises(ConfigurationError,
+                       match=r"jackfield-aichat, .*installed: .*jackfield-aichats"):
+        Registry(environ={"JACKFIELD_LOAD_PLUGINS": "jackfield-aichat"})
+
+
+def test_plain_constructor_loads_every_installed_plugin() -> None:
+    # Registry() and Registry(config=...) used to build a registry with no providers at all.
+    names = {"aichats", "amigochat"}
+    assert names <= {spec.name for spec in Registry(environ={}).providers()}
+    registry = Registry(environ={}, timeouts=Timeouts(connect=1),
+                        config={"aichats": {"base_url": "http://127.0.0.1:1"}})
+    assert names <= {spec.name for spec in registry.providers()}
+    assert registry.config("aichats").base_url == "http://127.0.0.1:1"
+    assert [spec.name for spec in Registry([MockProvider()], environ={}).providers()] == ["mock"]
+    assert Registry([], environ={}).providers() == []
 
 
 def test_real_entry_point_discovery_of_installed_distributions() -> None:

@@ -3,20 +3,54 @@
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import attrs
 import pluggy
 
 from jackfield import hookspecs
+from jackfield._errors import ConfigurationError
 from jackfield._types.specs import ProviderSpec
 
-__all__ = ["ENTRY_POINT_GROUP", "LOAD_PLUGINS_ENV", "PluginRecord", "PluginSet", "load_plugins"]
+__all__ = ["ENTRY_POINT_GROUP", "KNOWN_PLUGINS", "LOAD_PLUGINS_ENV", "PluginRecord", "PluginSet",
+           "install_hint", "load_plugins", "normalize"]
 
 ENTRY_POINT_GROUP = "jackfield"
 LOAD_PLUGINS_ENV = "JACKFIELD_LOAD_PLUGINS"
+
+# The first-party plugins, their provider names and the model names people type, so that
+# asking for one that is not installed says what to install (an uninstalled plugin cannot be
+# asked). Only a hint: tests/core/test_settings_checks.py keeps it true to the plugins.
+KNOWN_PLUGINS: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "jackfield-aichats": ("aichats", ("gpt-4", "dalle")),
+    "jackfield-amigochat": ("amigochat", (
+        "gpt-4o", "gpt-4o-mini", "claude-3.5-sonnet", "claude-3.5-haiku",
+        "gemini-1.5-flash", "gemini-flash", "llama-3.1-405b", "llama-3.2-90b", "qwen-2.5-72b",
+        "mistral-nemo", "deepseek-chat", "grok-beta", "command-r-plus", "dall-e-3",
+        "flux-dev", "flux-realism", "recraft-v3")),
+}
+INSTALL_ADVICE = ("install a provider plugin, e.g. `pip install jackfield-aichats "
+                  "jackfield-amigochat`")
+
+
+def normalize(name: str) -> str:
+    """Return a distribution name as pip compares it (PEP 503: case, -, _ and . are equal)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def install_hint(model: str, loaded: Collection[str]) -> str | None:
+    """Return which distribution would serve model, when no loaded provider does."""
+    provider, _, rest = model.partition("/")
+    dists = [dist for dist, (name, models) in KNOWN_PLUGINS.items() if name not in loaded
+             and ((rest and name == provider) or model in models or model == name)]
+    if not dists:
+        return None
+    return (f"{model!r} is served by {' or '.join(dists)}, which is not loaded: "
+            f"`pip install {dists[0]}`" + (f" (or {', '.join(dists[1:])})" if dists[1:] else "")
+            + f", and if {LOAD_PLUGINS_ENV} is set, add it there.")
 
 
 @attrs.define
@@ -57,7 +91,23 @@ def _allowed(environ: Mapping[str, str]) -> set[str] | None:
     raw = environ.get(LOAD_PLUGINS_ENV)
     if raw is None:
         return None
-    return {name.strip() for name in raw.split(",") if name.strip()}
+    return {normalize(name.strip()) for name in raw.split(",") if name.strip()}
+
+
+def _check_allowed(allowed: set[str], entry_points: Iterable[importlib.metadata.EntryPoint],
+                   ) -> None:
+    """Refuse a JACKFIELD_LOAD_PLUGINS name that no installed plugin has: a typo loads nothing."""
+    # A plugin registered without a distribution (rare: a test, a zipapp) is named by its
+    # entry point.
+    installed = sorted({ep.dist.name if ep.dist is not None else ep.name for ep in entry_points})
+    names = {normalize(name) for name in installed} | {normalize(ep.name) for ep in entry_points}
+    unknown = sorted(allowed - names)
+    if unknown:
+        raise ConfigurationError(
+            f"{LOAD_PLUGINS_ENV} names {', '.join(unknown)}, which no installed plugin "
+            f"distribution is called; installed: {', '.join(installed) or 'none'} (names "
+            "compare as pip does: case, '-', '_' and '.' do not matter; empty loads none, "
+            "unset loads all).")
 
 
 def _plugin_name(plugin: object) -> str:
@@ -125,10 +175,13 @@ def load_plugins(plugins: Iterable[object] | None, environ: Mapping[str, str]) -
     allowed = _allowed(environ)
     entry_points = sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP),
                           key=lambda ep: ep.name)
+    if allowed is not None:
+        _check_allowed(allowed, entry_points)
     for entry_point in entry_points:
         dist = entry_point.dist
         dist_name = dist.name if dist is not None else None
-        if allowed is not None and dist_name not in allowed and entry_point.name not in allowed:
+        if allowed is not None and normalize(dist_name or "") not in allowed \
+                and normalize(entry_point.name) not in allowed:
             continue
         record = PluginRecord(name=entry_point.name, distribution=dist_name,
                               version=dist.version if dist is not None else None)

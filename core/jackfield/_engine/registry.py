@@ -9,12 +9,20 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from jackfield._engine.completion import Completion, CompletionBuilder, CompletionStream
-from jackfield._engine.discovery import PluginRecord, load_plugins
+from jackfield._engine.discovery import INSTALL_ADVICE, PluginRecord, install_hint, load_plugins
 from jackfield._engine.health import CooldownPolicy, HealthBook, ProviderHealth
 from jackfield._engine.options import validate_options
 from jackfield._engine.routing import Candidate, Router
-from jackfield._errors import InvalidRequestError, JackfieldError, PluginError
+from jackfield._errors import (
+    ConfigurationError,
+    InvalidRequestError,
+    JackfieldError,
+    ModelUnavailableError,
+    PluginError,
+    UnknownModelError,
+)
 from jackfield._settings.config import ProviderConfig, resolve_config
+from jackfield._settings.configfile import check_proxy, gather
 from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
 from jackfield._types.messages import MessageInput, normalize_messages
 from jackfield._types.requests import CompletionRequest
@@ -36,58 +44,77 @@ class Registry:
 
     def __init__(
         self,
-        plugins: Iterable[object] | None = (),
+        plugins: Iterable[object] | None = None,
         *,
         config: Mapping[str, Mapping[str, Any]] | None = None,
         environ: Mapping[str, str] | None = None,
+        config_file: str | os.PathLike[str] | None = None,
         timeouts: Timeouts | None = None,
         limits: Limits | None = None,
         retry: RetryPolicy | None = None,
         proxy: str | None = None,
-        provider_order: Iterable[str] = (),
+        provider_order: Iterable[str] | None = None,
         cooldown: CooldownPolicy | None = None,
         routes: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        """Build a registry from explicit plugin objects or modules (None: entry points)."""
+        """Build a registry of every installed plugin, or (plugins=[...]) of exactly those.
+
+        Each setting is taken from the first of: these keyword arguments, the environment
+        (`environ`, default os.environ; JACKFIELD_<PROVIDER>_<SETTING>, JACKFIELD_ROUTES,
+        JACKFIELD_LOAD_PLUGINS), the TOML file `config_file` (default: $JACKFIELD_CONFIG),
+        the plugin's default. `environ={}` reads no environment at all.
+        """
         self._environ = os.environ if environ is None else environ
+        settings = gather(self._environ, config_file, timeouts=timeouts, limits=limits,
+                          retry=retry, cooldown=cooldown, proxy=proxy,
+                          provider_order=provider_order, routes=routes)
         self._plugins = load_plugins(None if plugins is None else list(plugins), self._environ)
-        self._router = Router(self._plugins.providers, provider_order, routes)
-        config = dict(config or {})
-        unknown = sorted(set(config) - set(self._plugins.providers))
-        if unknown:
-            raise InvalidRequestError(
-                f"config names unknown provider(s) {', '.join(unknown)}; installed providers: "
-                f"{', '.join(sorted(self._plugins.providers)) or 'none'}."
-            )
+        config = self._checked_config(config)
+        self._check_providers(settings.provider_order, "provider_order")
+        self._check_providers(settings.file_config, f"{settings.file}: [providers]")
+        self._router = Router(self._plugins.providers, settings.provider_order, settings.routes)
         self._configs = {
-            name: resolve_config(spec, config.get(name), self._environ)
+            name: resolve_config(spec, config.get(name), self._environ,
+                                 settings.file_config.get(name), settings.file)
             for name, spec in self._plugins.providers.items()
         }
-        self.timeouts = timeouts or Timeouts()
-        self.limits = limits or Limits()
-        self.retry = retry or RetryPolicy()
-        self.proxy = proxy
-        self._health = HealthBook(cooldown)
+        self.timeouts = settings.timeouts
+        self.limits = settings.limits
+        self.retry = settings.retry
+        self.proxy = settings.proxy
+        self._health = HealthBook(settings.cooldown)
         self._transport: Transport | None = None
         self._caller: Caller | None = None
 
+    def _checked_config(self, config: Any) -> dict[str, Mapping[str, Any]]:
+        if config is None:
+            return {}
+        if not isinstance(config, Mapping) or not all(
+                isinstance(values, Mapping) for values in config.values()):
+            raise ConfigurationError(
+                "config= must map a provider name to its settings, e.g. "
+                f"{{'aichats': {{'base_url': 'http://127.0.0.1:8001'}}}}, got {type(config)}.")
+        self._check_providers(config, "config=")
+        return dict(config)
+
+    def _check_providers(self, names: Iterable[str], source: str) -> None:
+        """Refuse settings for a provider that is not loaded: they would be silently unused."""
+        loaded = self._plugins.providers
+        unknown = sorted(set(names) - set(loaded))
+        if unknown:
+            raise ConfigurationError(
+                f"{source} names unknown provider(s) {', '.join(unknown)}; loaded providers: "
+                + (', '.join(sorted(loaded)) if loaded else f"none ({INSTALL_ADVICE})") + ".")
+
     @classmethod
     def discover(cls, **kwargs: Any) -> Registry:
-        """Build a registry from every installed plugin (see JACKFIELD_LOAD_PLUGINS).
-
-        Settings come from the JACKFIELD_CONFIG file and JACKFIELD_ROUTES, then kwargs.
-        """
-        from jackfield._settings.configfile import settings_from_env
-
-        environ = os.environ if kwargs.get("environ") is None else kwargs["environ"]
-        return cls(None, **{**settings_from_env(environ), **kwargs})
+        """Build a registry from every installed plugin: the same as Registry(**kwargs)."""
+        return cls(**kwargs)
 
     @classmethod
     def from_config_file(cls, path: str | os.PathLike[str], **kwargs: Any) -> Registry:
-        """Build a registry of every installed plugin with settings from a TOML file."""
-        from jackfield._settings.configfile import load_config_file
-
-        return cls(None, **{**load_config_file(path), **kwargs})
+        """The same as Registry(config_file=path, **kwargs)."""
+        return cls(config_file=path, **kwargs)
 
     # -- listing -----------------------------------------------------------------------------
 
@@ -121,7 +148,18 @@ class Registry:
         """Return the providers that would serve model, in the order they would be tried."""
         if not isinstance(model, str) or not model:
             raise InvalidRequestError(f"model must be a non-empty string, got {model!r}.")
-        return self._router.resolve(model)
+        try:
+            return self._router.resolve(model)
+        except ModelUnavailableError:
+            raise
+        except UnknownModelError as error:
+            loaded = self._plugins.providers
+            hint = install_hint(model, loaded) or (
+                None if loaded else f"no provider plugin is loaded; {INSTALL_ADVICE}")
+            if hint is None:
+                raise
+            raise UnknownModelError(model, error.suggestions,
+                                    detail=f"Unknown model {model!r}: {hint}") from None
 
     def health(self) -> dict[str, ProviderHealth]:
         """Return each provider's recent successes, failures, last error and cooldown."""
@@ -206,6 +244,8 @@ class Registry:
         """Run one chat or image call; stream=True returns chunks as they arrive."""
         if not isinstance(stream, bool):
             raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")
+        if proxy is not None:
+            check_proxy(proxy, "proxy=")
         calls = self._prepare(model, messages, stream, options)
         timeouts = self._call_timeouts(timeout)
         caller = self._get_caller()

@@ -1,14 +1,15 @@
-"""Per-provider configuration: base URL and settings from registry config or environment."""
+"""Per-provider settings: base URL and credentials from config=, environment or config file."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 
-from jackfield._errors import AuthenticationError, InvalidRequestError
+from jackfield._errors import AuthenticationError, ConfigurationError
 from jackfield._types.specs import ProviderSpec
 
 __all__ = ["ProviderConfig", "env_name", "resolve_config"]
@@ -58,25 +59,49 @@ class ProviderConfig:
                 f"values={shown!r})")
 
 
+def _check_url(value: str, source: str, default: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(f"{source} must be an http:// or https:// URL such as "
+                                 f"{default!r} or 'http://127.0.0.1:8001', got {value!r}.")
+    return value
+
+
 def resolve_config(
-    spec: ProviderSpec, explicit: Mapping[str, Any] | None, environ: Mapping[str, str]
+    spec: ProviderSpec, explicit: Mapping[str, Any] | None, environ: Mapping[str, str],
+    file_values: Mapping[str, Any] | None = None, file: str | None = None,
 ) -> ProviderConfig:
-    """Merge explicit registry config over the environment over the plugin's defaults."""
-    explicit = dict(explicit or {})
+    """Merge config= over the environment over the config file over the plugin's defaults."""
     known = {"base_url", *spec.settings}
-    unknown = sorted(set(explicit) - known)
-    if unknown:
-        raise InvalidRequestError(
-            f"Unknown setting(s) {', '.join(unknown)} for provider {spec.name!r}; "
-            f"it accepts: {', '.join(sorted(known))}."
-        )
+    layers: list[tuple[Mapping[str, Any], Callable[[str], str]]] = [
+        (explicit or {}, lambda key: f"config={{{spec.name!r}: {{{key!r}: ...}}}}"),
+        ({key: value for key in known if (value := environ.get(env_name(spec.name, key)))},
+         lambda key: env_name(spec.name, key)),
+        (file_values or {}, lambda key: f"{file}: [providers.{spec.name}] {key}"),
+    ]
+    for values, where in ((explicit or {}, "config="),
+                          (file_values or {}, f"{file}: [providers.{spec.name}]")):
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigurationError(
+                f"{where}: unknown setting(s) {', '.join(unknown)} for provider {spec.name!r}; "
+                f"it accepts: {', '.join(sorted(known))}.")
+
+    secret_names = frozenset(name for name, s in spec.settings.items() if s.secret)
 
     def lookup(name: str) -> str | None:
-        if explicit.get(name) is not None:
-            return str(explicit[name])
-        return environ.get(env_name(spec.name, name)) or None
+        for values, source in layers:
+            value = values.get(name)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                shown = type(value).__name__ if name in secret_names else repr(value)
+                raise ConfigurationError(f"{source(name)} must be text, got {shown}.")
+            if name == "base_url":
+                return _check_url(value, source(name), spec.base_url)
+            return value
+        return None
 
     base_url = lookup("base_url") or spec.base_url
     values = {name: value for name in spec.settings if (value := lookup(name)) is not None}
-    secrets = frozenset(name for name, s in spec.settings.items() if s.secret)
-    return ProviderConfig(spec.name, base_url, values, secrets, spec.auth_hint)
+    return ProviderConfig(spec.name, base_url, values, secret_names, spec.auth_hint)
