@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import attrs
 from aiohttp import web
 
-CLI = [sys.executable, "-m", "jackfield._cli.main"]
+CLI = [sys.executable, "-m", "jackfield"]
 COOKIE = "session=abc"
 # Only the two real plugins, whatever else a developer has installed.
 PLUGINS = "jackfield-aichats,jackfield-amigochat"

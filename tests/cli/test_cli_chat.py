@@ -101,7 +101,7 @@ async def test_image_into_a_directory(emulators: Emulators, tmp_path: Path) -> N
 
 async def test_image_to_a_file(emulators: Emulators, tmp_path: Path) -> None:
     target = tmp_path / "cat.png"
-    result = await emulators.run("image", "-m", "flux-realism", "-o", str(target), "a cat")
+    result = await emulators.run("image", "-m", "flux-realism", "--output", str(target), "a cat")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [str(target)]
     assert target.read_bytes().startswith(b"\x89PNG")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from jackfield._cli.commands import image_paths, is_loopback, read_prompt
-from jackfield._cli.main import parse_option
+from jackfield._cli.common import parse_option
 from jackfield._types.events import Image
 
 
@@ -57,3 +57,26 @@ def test_prompt_from_argument_or_stdin() -> None:
     assert read_prompt("-", io.StringIO("dash")) == "dash"
     with pytest.raises(Exception, match="prompt is empty"):
         read_prompt(None, io.StringIO("  \n"))
+
+
+def test_cli_modules_do_not_import_each_other() -> None:
+    """main and commands share jackfield._cli.common; commands never imports main."""
+    import ast
+    from pathlib import Path
+
+    import jackfield._cli
+
+    folder = Path(jackfield._cli.__file__).parent
+
+    def imported(name: str, *, top_level: bool) -> set[str]:
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        nodes = tree.body if top_level else list(ast.walk(tree))
+        return {node.module for node in nodes
+                if isinstance(node, ast.ImportFrom) and node.module} | {
+            f"jackfield._cli.{alias.name}" for node in nodes
+            if isinstance(node, ast.ImportFrom) and node.module == "jackfield._cli"
+            for alias in node.names}
+
+    assert "jackfield._cli.main" not in imported("commands", top_level=False)
+    assert "jackfield._cli.commands" not in imported("main", top_level=True)
+    assert "__main__" not in (folder / "main.py").read_text()

@@ -14,9 +14,9 @@ import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from jackfield._cli.main import EXIT_USAGE, PROG, CliError
+from jackfield._cli.common import EXIT_USAGE, PROG, CliError
 from jackfield._engine.registry import Registry
 from jackfield._errors import ResponseFormatError
 from jackfield._settings.config import env_name
@@ -57,16 +57,22 @@ def _check_kind(registry: Registry, model: str, kind: str) -> None:
         raise CliError(f"{model!r} is an {other} model: use `{PROG} {other}`", EXIT_USAGE)
 
 
-async def chat(args: argparse.Namespace) -> int:
-    """Send the prompt; stream the reply to stdout as it arrives (or print it whole)."""
-    prompt = read_prompt(args.prompt)
-    messages = [{"role": "system", "content": args.system}] if args.system else []
-    messages.append({"role": "user", "content": prompt})
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the -o options; refuse the keywords that are not provider options."""
     options = dict(args.options)
     for reserved in ("stream", "timeout", "proxy"):
         if reserved in options:
             raise CliError(f"-o {reserved}=... is not a provider option"
                            + (": use --timeout" if reserved == "timeout" else ""), EXIT_USAGE)
+    return options
+
+
+async def chat(args: argparse.Namespace) -> int:
+    """Send the prompt; stream the reply to stdout as it arrives (or print it whole)."""
+    prompt = read_prompt(args.prompt)
+    messages = [{"role": "system", "content": args.system}] if args.system else []
+    messages.append({"role": "user", "content": prompt})
+    options = _options(args)
     async with Registry.discover() as registry:
         _check_kind(registry, args.model, "chat")
         if args.no_stream:
@@ -154,10 +160,12 @@ async def _progress(what: str) -> AsyncIterator[None]:
 
 async def image(args: argparse.Namespace) -> int:
     """Generate images; save each and print its path (or its URL when no bytes came)."""
+    options = _options(args)
     async with Registry.discover() as registry:
         _check_kind(registry, args.model, "image")
         async with _progress(f"generating with {args.model}"):
-            completion = await registry.complete(args.model, args.prompt, timeout=args.timeout)
+            completion = await registry.complete(args.model, args.prompt, timeout=args.timeout,
+                                                 **options)
     if not completion.images:
         raise ResponseFormatError(completion.provider, "the reply held no image")
     with_bytes = [i for i in completion.images if i.data is not None]

@@ -11,72 +11,33 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from jackfield import __version__
-from jackfield._errors import InvalidRequestError, JackfieldError, UnknownModelError
+from jackfield._cli.common import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    PROG,
+    CliError,
+    HelpFormatter,
+    Parser,
+    cli_message,
+    exit_status,
+    parse_option,
+    port,
+    positive,
+)
+from jackfield._errors import JackfieldError
 
 if TYPE_CHECKING:
     from jackfield._engine.registry import Registry
 
-__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_USAGE", "CliError", "main", "parse_option"]
+__all__ = ["build_parser", "main"]
 
-PROG = "jackfield"
-EXIT_FAILURE = 1  # a provider or the system failed
-EXIT_USAGE = 2  # the command line or the request is wrong (argparse's own status)
-EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 KINDS = ("chat", "image")
-
-
-class CliError(Exception):
-    """A failure reported as one line on standard error, with the exit status to use."""
-
-    def __init__(self, message: str, status: int = EXIT_FAILURE) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one line on standard error."""
-
-    def error(self, message: str) -> NoReturn:
-        """Print the problem and where to find help, then exit with status 2."""
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
-
-
-def parse_option(text: str) -> tuple[str, Any]:
-    """Parse `key=value`; the value is a JSON scalar (int, float, bool, null) or else a string."""
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
-    import json
-
-    def no_constants(name: str) -> Any:
-        raise ValueError(name)  # NaN and Infinity stay strings: no API takes them
-
-    try:
-        parsed = json.loads(value, parse_constant=no_constants)
-    except ValueError:
-        return key.strip(), value
-    if isinstance(parsed, list | dict):
-        return key.strip(), value  # options are scalars: the provider rejects the text if wrong
-    return key.strip(), parsed
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
-    return value
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
-    return int(text)
+NO_PLUGINS = ("no provider plugin is installed: install one, e.g. `pip install "
+              "jackfield-aichats jackfield-amigochat` (see `jackfield plugins`)")
 
 
 def _discover() -> Registry:
@@ -110,8 +71,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         _print_json([model.to_dict() for model in models])
         return 0
     if not models:
-        print("no models: no installed plugin serves one (see `jackfield plugins`)",
-              file=sys.stderr)
+        print(f"no models: {NO_PLUGINS}" if not names else "no models match", file=sys.stderr)
         return 0
     rows = [(m.id, m.provider, m.kind, ", ".join(m.aliases), "yes" if m.available else "no",
              "yes" if m.default else "") for m in models]
@@ -130,8 +90,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
                      for record in records])
         return 0
     if not records:
-        print("no plugins installed (entry-point group `jackfield`; see JACKFIELD_LOAD_PLUGINS)",
-              file=sys.stderr)
+        print(f"{NO_PLUGINS}; plugins register in the entry-point group `jackfield`, and "
+              "JACKFIELD_LOAD_PLUGINS chooses among them", file=sys.stderr)
         return 0
     rows = []
     for record in records:
@@ -175,64 +135,83 @@ def _run_async(name: str, *, runs_until_stopped: bool = False,
     return run
 
 
+_OPTION_HELP = ("a provider option, e.g. -o temperature=0.2 (repeatable; values are JSON "
+                "numbers, true/false/null, or text)")
+_TIMEOUT_HELP = ("give up after this many seconds (default: total under [timeouts] in the file "
+                 "named by JACKFIELD_CONFIG, else 600)")
+
+
 def build_parser() -> Parser:
-    """Return the parser of every command."""
+    """Return the parser of every command; each command's help ends with examples."""
     common = Parser(add_help=False)
     # SUPPRESS: a subcommand's default must not undo `jackfield --debug <command>`.
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the traceback of a failure")
-    parser = Parser(prog=PROG, parents=[common],
+    parser = Parser(prog=PROG, parents=[common], formatter_class=HelpFormatter,
                     description="One command line over every installed chat and image "
-                                "provider plugin.")
+                                "provider plugin.",
+                    epilog="examples:\n  jackfield models --kind image\n"
+                           "  jackfield chat -m gpt-4o \"hello\"\n"
+                           "  jackfield emulate   # then paste its exports into another shell")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True,
                                      parser_class=Parser)
 
-    def command(name: str, help_text: str, run: Callable[[argparse.Namespace], int]) -> Parser:
-        sub: Parser = commands.add_parser(name, help=help_text, description=help_text,
-                                          parents=[common])
+    def command(name: str, help_text: str, run: Callable[[argparse.Namespace], int],
+                *examples: str) -> Parser:
+        sub: Parser = commands.add_parser(
+            name, help=help_text, description=help_text, parents=[common],
+            formatter_class=HelpFormatter,
+            epilog="examples:\n" + "\n".join(f"  {example}" for example in examples))
         sub.set_defaults(run=run)
         return sub
 
-    models = command("models", "List the models of every installed provider.", cmd_models)
+    models = command("models", "List the models of every installed provider.", cmd_models,
+                     "jackfield models --kind image",
+                     "jackfield models --provider amigochat --json")
     models.add_argument("--provider", metavar="P", help="only this provider's models")
     models.add_argument("--kind", choices=KINDS, help="only chat or only image models")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     plugins = command("plugins", "List the installed plugins, their hooks and load errors.",
-                      cmd_plugins)
+                      cmd_plugins, "jackfield plugins",
+                      "JACKFIELD_LOAD_PLUGINS=jackfield-aichats jackfield plugins --json")
     plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     chat = command("chat", "Send a prompt to a chat model; the reply streams to stdout.",
-                   _run_async("chat"))
+                   _run_async("chat"),
+                   'echo "hi" | jackfield chat -m gpt-4o -s "be brief" -o temperature=0.2',
+                   'jackfield chat -m aichats/gpt-4 --no-stream --timeout 30 "hello"')
     chat.add_argument("-m", "--model", required=True, help="model name, alias or provider/model")
     chat.add_argument("-s", "--system", help="a system message sent before the prompt")
     chat.add_argument("-o", "--option", dest="options", action="append", default=[],
-                      type=parse_option, metavar="KEY=VALUE",
-                      help="a provider option, e.g. -o temperature=0.2 (repeatable; values are "
-                           "JSON numbers, true/false/null, or text)")
+                      type=parse_option, metavar="KEY=VALUE", help=_OPTION_HELP)
     chat.add_argument("--no-stream", action="store_true", help="print the reply once it is whole")
-    chat.add_argument("--timeout", type=_positive, metavar="SECONDS",
-                      help="give up after this many seconds")
+    chat.add_argument("--timeout", type=positive, metavar="SECONDS", help=_TIMEOUT_HELP)
     chat.add_argument("prompt", nargs="?", metavar="PROMPT",
                       help="the prompt (default, or '-': read standard input)")
 
-    image = command("image", "Generate images from a prompt and save them.", _run_async("image"))
+    image = command("image", "Generate images from a prompt and save them.", _run_async("image"),
+                    'jackfield image -m dalle --dir out/ "a lighthouse at dusk"',
+                    'jackfield image -m amigochat/flux-realism --output cat.png "a cat"')
     image.add_argument("-m", "--model", required=True, help="image model name or provider/model")
+    # -o means a provider option in every command; the output file has only a long name.
+    image.add_argument("-o", "--option", dest="options", action="append", default=[],
+                       type=parse_option, metavar="KEY=VALUE", help=_OPTION_HELP)
     target = image.add_mutually_exclusive_group()
-    target.add_argument("-o", "--output", metavar="FILE",
+    target.add_argument("--output", metavar="FILE",
                         help="save to FILE (more images: FILE-2, FILE-3, ...)")
     target.add_argument("--dir", metavar="DIR",
                         help="save into DIR, named after the prompt (default: current directory)")
-    image.add_argument("--timeout", type=_positive, metavar="SECONDS",
-                       help="give up after this many seconds")
+    image.add_argument("--timeout", type=positive, metavar="SECONDS", help=_TIMEOUT_HELP)
     image.add_argument("prompt", metavar="PROMPT", help="what to draw")
 
     emulate = command("emulate", "Run every installed plugin's protocol emulator on loopback "
                       "and print the settings that point the providers at them.",
-                      _run_async("emulate", runs_until_stopped=True))
+                      _run_async("emulate", runs_until_stopped=True),
+                      "jackfield emulate --port 8001", "jackfield emulate --fault rate_limit:2")
     emulate.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    emulate.add_argument("--port", type=_port, default=0, metavar="N",
+    emulate.add_argument("--port", type=port, default=0, metavar="N",
                          help="first port (the next emulator gets N+1, ...); default: any free")
     emulate.add_argument("--fault", metavar="NAME[:N]",
                          help="inject a failure into every emulator (rate_limit, unavailable, "
@@ -240,27 +219,17 @@ def build_parser() -> Parser:
                               "see docs/faults.md")
 
     serve = command("serve", "Serve an OpenAI-compatible API over every installed provider.",
-                    _run_async("serve", runs_until_stopped=True))
+                    _run_async("serve", runs_until_stopped=True), "jackfield serve --port 8080",
+                    "JACKFIELD_API_KEY=$(openssl rand -hex 32) jackfield serve --host 0.0.0.0")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (other than loopback needs an API key)")
-    serve.add_argument("--port", type=_port, default=8080, help="port to listen on")
+    serve.add_argument("--port", type=port, default=8080, help="port to listen on")
     serve.add_argument("--api-key", metavar="KEY",
                        help="require `Authorization: Bearer KEY` (default: $JACKFIELD_API_KEY; "
                             "the variable keeps the key out of the process list)")
     serve.add_argument("--max-body-bytes", type=int, default=1024 * 1024, metavar="N",
-                       help="largest request body accepted (default 1 MiB)")
+                       help="largest request body accepted (default: 1048576, 1 MiB)")
     return parser
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
-
-
-def _exit_status(error: JackfieldError) -> int:
-    # Only the caller can fix these: a wrong name, option or prompt.
-    if isinstance(error, InvalidRequestError | UnknownModelError):
-        return EXIT_USAGE
-    return EXIT_FAILURE
 
 
 def _silence_stdout() -> None:
@@ -288,23 +257,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        status = error.status if isinstance(error, CliError) else (
-            _exit_status(error) if isinstance(error, JackfieldError) else EXIT_FAILURE)
-        print(f"{PROG}: {_one_line(error)}", file=sys.stderr)
-        return status
+        print(f"{PROG}: {cli_message(error)}", file=sys.stderr)
+        return exit_status(error)
     # Deliberately broad: a bug must still end in one line and a non-zero status; --debug
     # shows its traceback.
     except Exception as error:
         if debug:
             raise
-        print(f"{PROG}: unexpected {type(error).__name__}: {_one_line(error)} "
+        print(f"{PROG}: unexpected {type(error).__name__}: {cli_message(error)} "
               "(run with --debug for the traceback)", file=sys.stderr)
         return EXIT_FAILURE
 
-
-if __name__ == "__main__":
-    # `python -m jackfield._cli.main` runs this file as __main__; run the jackfield._cli.main module
-    # instead, so that CliError here is the class jackfield._cli.commands raises.
-    from jackfield._cli.main import main as module_main
-
-    sys.exit(module_main())

@@ -1,0 +1,135 @@
+"""What every part of the command line shares: exit codes, CliError, argument types, advice.
+
+Both jackfield._cli.main (the parser) and jackfield._cli.commands (the commands that call
+providers) import from here, and neither imports the other at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Any, NoReturn
+
+from jackfield._errors import (
+    AllProvidersFailedError,
+    InvalidRequestError,
+    ProviderError,
+    UnknownModelError,
+)
+
+__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_USAGE", "PROG", "CliError", "HelpFormatter",
+           "Parser", "cli_advice", "cli_message", "exit_status", "parse_option", "port",
+           "positive"]
+
+PROG = "jackfield"
+EXIT_FAILURE = 1  # a provider or the system failed
+EXIT_USAGE = 2  # the command line or the request is wrong (argparse's own status)
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
+
+_FILE = "the file named by JACKFIELD_CONFIG"
+# The errors' advice is written for Python callers; on the command line the same knob is a
+# flag, an environment variable or a config file entry. Each pattern maps one such phrase.
+_CLI_ADVICE: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Raise the timeout \(timeout=\.\.\.\)"), "Raise --timeout SECONDS"),
+    (re.compile(r"Timeouts\((\w+)=\.\.\.\)"), rf"\1 under [timeouts] in {_FILE}"),
+    (re.compile(r"Limits\((\w+)=\.\.\.\)"), rf"\1 under [limits] in {_FILE}"),
+    (re.compile(r"RetryPolicy\((\w+)=\.\.\.\)"), rf"\1 under [retry] in {_FILE}"),
+    (re.compile(r"(?:pass )?Registry\(config=\{'(\w+)': \{'(\w+)': \.\.\.\}\}\)"),
+     rf"\2 under [providers.\1] in {_FILE}"),
+    (re.compile(r"(?:pass )?config=\{'(\w+)': \{'(\w+)': \.\.\.\}\}"),
+     rf"\2 under [providers.\1] in {_FILE}"),
+    (re.compile(r"Registry\((provider_order|proxy|routes)=[^)]*\)"), rf"\1 in {_FILE}"),
+)
+
+
+class CliError(Exception):
+    """A failure reported as one line on standard error, with the exit status to use."""
+
+    def __init__(self, message: str, status: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on standard error."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the problem and where to find help, then exit with status 2."""
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keep the examples' line breaks and show each option's default, unless it has none."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
+            return text
+        return text + " (default: %(default)s)"
+
+
+def cli_advice(text: str) -> str:
+    """Rewrite Python API advice (`timeout=...`, `Limits(...)`) as command-line advice."""
+    for pattern, replacement in _CLI_ADVICE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def cli_message(error: BaseException) -> str:
+    """Return the one line the command line prints for error, its advice made CLI advice."""
+    if isinstance(error, AllProvidersFailedError):
+        # Rebuilt from its parts: the message it carries quotes each error's Python advice.
+        text = (f"every provider for {error.model!r} failed: "
+                + "; ".join(cli_message(cause) for cause in error.errors)
+                + ". Try again later, or pin one provider as 'provider/model'.")
+    elif isinstance(error, ProviderError):
+        text = f"{error.summary}. {cli_advice(error.advice)}"
+    else:
+        text = cli_advice(str(error))
+    return " ".join(text.split()) or type(error).__name__
+
+
+def exit_status(error: BaseException) -> int:
+    """Return the exit status for an error: 2 when only the caller can fix it."""
+    if isinstance(error, CliError):
+        return error.status
+    if isinstance(error, InvalidRequestError | UnknownModelError):
+        return EXIT_USAGE  # a wrong name, option, setting or prompt
+    return EXIT_FAILURE
+
+
+def parse_option(text: str) -> tuple[str, Any]:
+    """Parse `key=value`; the value is a JSON scalar (int, float, bool, null) or else a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    import json
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(name)  # NaN and Infinity stay strings: no API takes them
+
+    try:
+        parsed = json.loads(value, parse_constant=no_constants)
+    except ValueError:
+        return key.strip(), value
+    if isinstance(parsed, list | dict):
+        return key.strip(), value  # options are scalars: the provider rejects the text if wrong
+    return key.strip(), parsed
+
+
+def positive(text: str) -> float:
+    """Parse a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
+def port(text: str) -> int:
+    """Parse a TCP port number."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return int(text)
