@@ -155,3 +155,15 @@ def test_precedence_keyword_over_environment_over_file_over_default(tmp_path: Pa
     registry = Registry([MockProvider()], environ={})
     assert registry.config("mock").base_url == MockProvider().jackfield_provider().base_url
     assert registry.timeouts == Timeouts() and registry.proxy is None
+
+
+def test_a_shared_config_file_may_name_installed_providers_not_loaded_here(
+        tmp_path: Path) -> None:
+    path = tmp_path / "shared.toml"
+    path.write_text("provider_order = ['amigochat', 'alpha']\n"
+                    "[providers.aichats]\ncookie = 'x'\n")
+    registry = Registry([MockProvider("alpha")], environ={"JACKFIELD_CONFIG": str(path)})
+    assert [p.name for p in registry.providers()] == ["alpha"]
+    # A keyword argument is this program's own choice: there it is a mistake.
+    with pytest.raises(ConfigurationError, match=r"config= names unknown provider\(s\) aichats"):
+        Registry([MockProvider("alpha")], environ={}, config={"aichats": {"cookie": "x"}})

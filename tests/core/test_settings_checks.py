@@ -63,7 +63,7 @@ def test_policies_keep_accepting_what_they_did() -> None:
     ({"config": {"nobody": {}}},
      r"config= names unknown provider\(s\) nobody; loaded providers: mock"),
     ({"config": ["mock"]}, "config= must map a provider name to its settings"),
-    ({"provider_order": ["mock", "nobody"]}, r"provider_order names unknown provider\(s\) nobody"),
+    ({"provider_order": ["mock", "nobody"]}, r"provider_order= names unknown provider\(s\) nobody"),
     ({"provider_order": "mock"}, "provider_order= must be a list of provider names"),
     ({"proxy": "127.0.0.1:3128"}, "proxy= must be an http:// or https:// proxy URL"),
     ({"timeouts": 30}, r"timeouts= must be a jackfield.Timeouts, e.g. Timeouts\(...\), got 30"),

@@ -16,7 +16,7 @@ from jackfield._errors import ConfigurationError
 from jackfield._types.specs import ProviderSpec
 
 __all__ = ["ENTRY_POINT_GROUP", "KNOWN_PLUGINS", "LOAD_PLUGINS_ENV", "PluginRecord", "PluginSet",
-           "install_hint", "load_plugins", "normalize"]
+           "install_hint", "installed_providers", "load_plugins", "normalize"]
 
 ENTRY_POINT_GROUP = "jackfield"
 LOAD_PLUGINS_ENV = "JACKFIELD_LOAD_PLUGINS"
@@ -39,6 +39,13 @@ INSTALL_ADVICE = ("install a provider plugin, e.g. `pip install jackfield-aichat
 def normalize(name: str) -> str:
     """Return a distribution name as pip compares it (PEP 503: case, -, _ and . are equal)."""
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_providers() -> set[str]:
+    """Return the provider names installed plugins go by, loaded or not (by entry-point name,
+    which names the provider in every plugin we know of, and the first-party table)."""
+    names = {ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    return names | {provider for provider, _ in KNOWN_PLUGINS.values()}
 
 
 def install_hint(model: str, loaded: Collection[str]) -> str | None:

@@ -9,7 +9,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from jackfield._engine.completion import Completion, CompletionBuilder, CompletionStream
-from jackfield._engine.discovery import INSTALL_ADVICE, PluginRecord, install_hint, load_plugins
+from jackfield._engine.discovery import (
+    INSTALL_ADVICE,
+    PluginRecord,
+    install_hint,
+    installed_providers,
+    load_plugins,
+)
 from jackfield._engine.health import CooldownPolicy, HealthBook, ProviderHealth
 from jackfield._engine.options import validate_options
 from jackfield._engine.routing import Candidate, Router
@@ -70,8 +76,9 @@ class Registry:
                           provider_order=provider_order, routes=routes)
         self._plugins = load_plugins(None if plugins is None else list(plugins), self._environ)
         config = self._checked_config(config)
-        self._check_providers(settings.provider_order, "provider_order")
-        self._check_providers(settings.file_config, f"{settings.file}: [providers]")
+        from_file = settings.order_source != "provider_order="
+        self._check_providers(settings.provider_order, settings.order_source, shared=from_file)
+        self._check_providers(settings.file_config, f"{settings.file}: [providers]", shared=True)
         self._router = Router(self._plugins.providers, settings.provider_order, settings.routes)
         self._configs = {
             name: resolve_config(spec, config.get(name), self._environ,
@@ -97,13 +104,21 @@ class Registry:
         self._check_providers(config, "config=")
         return dict(config)
 
-    def _check_providers(self, names: Iterable[str], source: str) -> None:
-        """Refuse settings for a provider that is not loaded: they would be silently unused."""
+    def _check_providers(self, names: Iterable[str], source: str, *, shared: bool = False,
+                         ) -> None:
+        """Refuse settings for a provider that is not loaded: they would be silently unused.
+
+        A config file is shared by every program that reads it: there, a provider that is
+        installed but not loaded here (plugins=[...], JACKFIELD_LOAD_PLUGINS) is no mistake.
+        """
         loaded = self._plugins.providers
-        unknown = sorted(set(names) - set(loaded))
+        unknown = set(names) - set(loaded)
+        if unknown and shared:
+            unknown -= installed_providers()
         if unknown:
             raise ConfigurationError(
-                f"{source} names unknown provider(s) {', '.join(unknown)}; loaded providers: "
+                f"{source} names unknown provider(s) {', '.join(sorted(unknown))}; loaded "
+                "providers: "
                 + (', '.join(sorted(loaded)) if loaded else f"none ({INSTALL_ADVICE})") + ".")
 
     @classmethod

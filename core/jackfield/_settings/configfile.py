@@ -135,6 +135,7 @@ class RegistrySettings:
     cooldown: CooldownPolicy
     proxy: str | None
     provider_order: list[str]
+    order_source: str  # "provider_order=" or the file's entry, for messages
     routes: dict[str, list[str]]
     file_config: dict[str, dict[str, Any]]  # [providers.X] tables, below the environment
     file: str | None  # the config file read, for messages
@@ -150,7 +151,8 @@ def gather(environ: Mapping[str, str], config_file: str | os.PathLike[str] | Non
     file = load_config_file(path) if path is not None else {}
     merged_routes = {**file.get("routes", {}), **_env_routes(environ),
                      **(parse_routes(routes, "routes=") if routes is not None else {})}
-    order = (_names(provider_order, "provider_order=") if provider_order is not None
+    order_source = "provider_order=" if provider_order is not None else f"{path}: provider_order"
+    order = (_names(provider_order, order_source) if provider_order is not None
              else file.get("provider_order", []))
     return RegistrySettings(
         timeouts=_pick(timeouts, Timeouts, "timeouts", file),
@@ -158,6 +160,7 @@ def gather(environ: Mapping[str, str], config_file: str | os.PathLike[str] | Non
         retry=_pick(retry, RetryPolicy, "retry", file),
         cooldown=_pick(cooldown, CooldownPolicy, "cooldown", file),
         proxy=check_proxy(proxy, "proxy=") if proxy is not None else file.get("proxy"),
-        provider_order=order, routes=merged_routes, file_config=file.get("config", {}),
+        provider_order=order, order_source=order_source, routes=merged_routes,
+        file_config=file.get("config", {}),
         file=None if path is None else os.fspath(path))
 
