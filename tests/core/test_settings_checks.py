@@ -76,6 +76,12 @@ def test_registry_settings_are_checked_when_read(kwargs: dict[str, Any], fragmen
         Registry([MockProvider()], **kwargs)
 
 
+@pytest.mark.parametrize("plugins", [jackfield, "jackfield_aichats", 3])
+def test_plugins_must_be_a_list(plugins: Any) -> None:
+    with pytest.raises(ConfigurationError, match=r"plugins= must be a list .*plugins=\[jackf"):
+        Registry(plugins, environ={})
+
+
 def test_a_secret_of_the_wrong_type_is_not_printed() -> None:
     with pytest.raises(ConfigurationError) as caught:
         Registry([MockProvider()], environ={}, config={"mock": {"token": 424242}})

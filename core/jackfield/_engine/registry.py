@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import types
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -74,7 +75,7 @@ class Registry:
         settings = gather(self._environ, config_file, timeouts=timeouts, limits=limits,
                           retry=retry, cooldown=cooldown, proxy=proxy,
                           provider_order=provider_order, routes=routes)
-        self._plugins = load_plugins(None if plugins is None else list(plugins), self._environ)
+        self._plugins = load_plugins(_plugin_list(plugins), self._environ)
         config = self._checked_config(config)
         from_file = settings.order_source != "provider_order="
         self._check_providers(settings.provider_order, settings.order_source, shared=from_file)
@@ -311,6 +312,16 @@ class Registry:
 
     def __repr__(self) -> str:
         return f"<Registry providers={[p.name for p in self.providers()]}>"
+
+
+def _plugin_list(plugins: Iterable[object] | None) -> list[object] | None:
+    if plugins is None:
+        return None
+    # One module is not a list of them: iterating it would fail far from the mistake.
+    if isinstance(plugins, str | types.ModuleType) or not isinstance(plugins, Iterable):
+        raise ConfigurationError(f"plugins= must be a list of plugin modules or objects, e.g. "
+                                 f"plugins=[jackfield_aichats], got {plugins!r}.")
+    return list(plugins)
 
 
 async def _collect(events: AsyncIterator[Emitted]) -> Completion:

@@ -7,7 +7,6 @@ order, routes); per-provider settings are merged by jackfield._settings.config.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -109,6 +108,8 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 def _env_routes(environ: Mapping[str, str]) -> dict[str, list[str]]:
     if not environ.get(ROUTES_ENV):
         return {}
+    import json  # here: only this variable is JSON, and start-up time counts
+
     try:
         routes = json.loads(environ[ROUTES_ENV])
     except ValueError as error:
