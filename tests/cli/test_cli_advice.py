@@ -73,6 +73,9 @@ async def test_no_plugins_says_how_to_get_some(emulators: Emulators) -> None:
     assert models.returncode == 0 and "pip install jackfield-aichats" in models.stderr
     chat = await emulators.run("chat", "-m", "gpt-4", "hi", environ=environ)
     assert chat.returncode == 2 and "pip install jackfield-aichats" in one_error_line(chat)
+    listing = await emulators.run("models", "--provider", "amigochat", environ=environ)
+    assert listing.returncode == 2
+    assert "`pip install jackfield-amigochat` provides it" in one_error_line(listing)
 
 
 def _subcommands() -> dict[str, str]:

@@ -64,8 +64,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     registry = _discover()
     names = [spec.name for spec in registry.providers()]
     if args.provider is not None and args.provider not in names:
+        from jackfield._engine.discovery import KNOWN_PLUGINS
+
+        dist = next((d for d, (name, _) in KNOWN_PLUGINS.items() if name == args.provider), None)
         raise CliError(f"no installed provider is named {args.provider!r}; installed: "
-                       f"{', '.join(names) or 'none'}", EXIT_USAGE)
+                       f"{', '.join(names) or 'none'}"
+                       + (f"; `pip install {dist}` provides it" if dist else ""), EXIT_USAGE)
     models = registry.models(kind=args.kind, provider=args.provider)
     if args.json:
         _print_json([model.to_dict() for model in models])
