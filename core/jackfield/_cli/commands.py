@@ -27,9 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["chat", "emulate", "image", "image_paths", "is_loopback", "read_prompt", "serve"]
 
-# Settings an emulator needs that a fresh shell lacks. The AiChats emulator, like the site,
-# refuses a request without a cookie, and accepts any.
-
 
 def read_prompt(argument: str | None, stdin: TextIO | None = None) -> str:
     """Return the prompt: the argument, or standard input for none or '-'."""
