@@ -43,6 +43,12 @@ def test_route_members_are_checked_when_the_registry_is_built() -> None:
         Registry([MockProvider()], routes={"r": ["echo"], "s": ["r"]}, environ={})
 
 
+def test_route_member_only_an_uninstalled_plugin_serves_says_what_to_install() -> None:
+    with pytest.raises(InvalidRequestError,
+                       match=r"route 'art'.*jackfield-aichats.*pip install jackfield-aichats"):
+        Registry([MockProvider()], environ={}, routes={"art": ["aichats/dalle"]})
+
+
 def test_route_of_only_unavailable_models_says_so() -> None:
     registry = Registry([MockProvider()], routes={"r": ["broken"]}, environ={})
     with pytest.raises(ModelUnavailableError, match="route 'r'"):

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
+from jackfield._engine.discovery import install_hint
 from jackfield._errors import InvalidRequestError, ModelUnavailableError, UnknownModelError
 from jackfield._types.specs import ModelInfo, ModelSpec, ProviderSpec
 
@@ -46,7 +47,11 @@ class Router:
                 except ModelUnavailableError:
                     continue  # listed but flagged: allowed in a route, skipped when resolving
                 except UnknownModelError as error:
-                    raise InvalidRequestError(f"route {name!r}: {error}") from error
+                    # A member only an uninstalled first-party plugin serves: say what to install.
+                    hint = install_hint(member, providers)
+                    raise InvalidRequestError(
+                        f"route {name!r}: {f'Unknown model {member!r}: {hint}' if hint else error}"
+                    ) from error
 
     @property
     def groups(self) -> dict[str, tuple[str, ...]]:
