@@ -42,6 +42,7 @@ class PreparedCall:
 
     request: CompletionRequest
     config: ProviderConfig
+    download_hosts: tuple[str, ...] = ()  # ProviderSpec.download_hosts, for follow-ups
 
 
 def _retry_delay(policy: RetryPolicy, error: JackfieldError, retry_number: int) -> float | None:
@@ -100,7 +101,9 @@ class Caller:
         try:
             events = self._hook("jackfield_parse_response", provider)(
                 request=call.request, response=response,
-                transport=ProviderTransport(self._transport, provider, timeouts, proxy))
+                transport=ProviderTransport(self._transport, provider, timeouts, proxy,
+                                            base_url=call.config.base_url,
+                                            download_hosts=call.download_hosts))
             if not hasattr(events, "__anext__"):
                 raise PluginError(provider, "jackfield_parse_response",
                                   f"returned {type(events).__name__}, expected an async iterator")

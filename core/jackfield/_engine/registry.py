@@ -217,7 +217,8 @@ class Registry:
                 continue
             request = CompletionRequest(provider=candidate.provider.name, model=candidate.model,
                                         messages=normalized, options=sent, stream=stream)
-            calls.append(PreparedCall(request, self._configs[candidate.provider.name]))
+            calls.append(PreparedCall(request, self._configs[candidate.provider.name],
+                                      candidate.provider.download_hosts))
         if not calls:
             assert first_error is not None
             raise first_error

@@ -113,6 +113,14 @@ class HttpResponse:
             raise ResponseFormatError(self.provider, "a line of the reply is not UTF-8",
                                       body=line) from error
 
+    @property
+    def peer_address(self) -> str | None:
+        """Return the IP address the reply came from (the proxy's, through one), if known."""
+        connection = self._raw.connection
+        peer = connection.transport.get_extra_info("peername") if (
+            connection is not None and connection.transport is not None) else None
+        return str(peer[0]) if isinstance(peer, tuple) and peer else None
+
     def release(self) -> None:
         """Close the connection unless the body was read to the end (then it is reused)."""
         raw = self._raw

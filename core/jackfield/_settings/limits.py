@@ -30,6 +30,10 @@ class Limits:
     max_reply_bytes: int = attrs.field(default=32 * 1024 * 1024, validator=whole)
     # Open connections in the pool; more calls wait for one.
     max_connections: int = attrs.field(default=100, validator=whole)
+    # Images one reply may download; a reply naming more is a ResponseFormatError.
+    max_images: int = attrs.field(default=32, validator=whole)
+    # All follow-up downloads of one call together (each is also under max_reply_bytes).
+    max_call_bytes: int = attrs.field(default=64 * 1024 * 1024, validator=whole)
 
 
 @attrs.frozen

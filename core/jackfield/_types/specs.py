@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import attrs
 
-__all__ = ["Kind", "ModelInfo", "ModelSpec", "Option", "ProviderSpec", "Setting"]
+__all__ = ["Kind", "ModelInfo", "ModelSpec", "Option", "ProviderSpec", "Setting", "download_host"]
 
 Kind = Literal["chat", "image"]
 KINDS: tuple[Kind, ...] = ("chat", "image")
@@ -47,6 +48,32 @@ class Setting:
     secret: bool = True
 
 
+def download_host(entry: str) -> tuple[str, int | None]:
+    """Parse a declared download host, "cdn.example.com" or "cdn.example.com:8443"."""
+    problem = ValueError(f"a download host must be a host name with an optional port, such "
+                         f"as 'cdn.example.com' or 'cdn.example.com:8443', got {entry!r}")
+    if not isinstance(entry, str):
+        raise problem
+    parts = urlsplit(f"//{entry.strip().lower()}")
+    try:
+        port = parts.port
+    except ValueError as error:
+        raise problem from error
+    if (not parts.hostname or parts.username is not None or parts.path or parts.query
+            or parts.fragment):
+        raise problem
+    return parts.hostname.rstrip("."), port
+
+
+def _host_tuple(hosts: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(hosts, str):
+        hosts = (hosts,)  # one host given bare, not its characters
+    result = tuple(hosts)
+    for entry in result:
+        download_host(entry)
+    return result
+
+
 def _model_tuple(models: Iterable[ModelSpec]) -> tuple[ModelSpec, ...]:
     return tuple(models)
 
@@ -65,6 +92,9 @@ class ProviderSpec:
     auth_hint: str = ""
     # alias -> model id; resolved before the ids, as upstream did.
     aliases: Mapping[str, str] = attrs.field(factory=dict)
+    # Hosts besides the base URL's own that image downloads may come from (a CDN):
+    # "cdn.example.com" (default ports) or "cdn.example.com:8443".
+    download_hosts: tuple[str, ...] = attrs.field(default=(), converter=_host_tuple)
 
     def __attrs_post_init__(self) -> None:
         if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():

@@ -89,11 +89,18 @@ class ProviderHarness:
         """Send a built request; return the 2xx response or raise the typed error."""
         return await self._transport.send(provider, request)
 
-    def for_provider(self, provider: str) -> ProviderTransport:
-        """Return the transport slice a parse hook receives (for follow-up downloads)."""
+    def for_provider(self, provider: str, base_url: str | None = None,
+                     download_hosts: tuple[str, ...] = ()) -> ProviderTransport:
+        """Return the transport slice a parse hook receives (for follow-up downloads).
+
+        With base_url, downloads obey the same policy as in a registry (base_url's origin
+        and download_hosts only, no internal addresses unless base_url is one); without it
+        they are not checked, for tests whose replies are mocked.
+        """
         from jackfield._http.transport import ProviderTransport
 
-        return ProviderTransport(self._transport, provider, None, None)
+        return ProviderTransport(self._transport, provider, None, None, base_url=base_url,
+                                 download_hosts=download_hosts, check_hosts=base_url is not None)
 
     async def events(self, plugin: Any, request: CompletionRequest,
                      config: ProviderConfig) -> list[Event]:
@@ -104,7 +111,8 @@ class ProviderHarness:
         response = await self.send(request.provider, built)
         try:
             parsed = plugin.jackfield_parse_response(
-                request=request, response=response, transport=self.for_provider(request.provider))
+                request=request, response=response,
+                transport=self.for_provider(request.provider, config.base_url))
             return [event async for event in parsed]
         finally:
             response.release()

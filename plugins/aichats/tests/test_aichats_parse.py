@@ -208,8 +208,11 @@ async def test_download_that_is_not_an_image_is_a_format_error(
         mocked.post(ENDPOINT, status=200, payload={"data": [{"url": IMAGE_URL}]})
         mocked.get(IMAGE_URL, status=200, content_type="image/png",
                    body="<html><title>Not Found</title></html>")
-        with pytest.raises(ResponseFormatError, match=re.escape(IMAGE_URL)):
+        with pytest.raises(ResponseFormatError, match=re.escape(IMAGE_URL)) as caught:
             await run(provider_harness, model="dalle")
+    # Its type and size are reported, never its content (it may be an internal page).
+    assert "image/png, 37 bytes" in str(caught.value)
+    assert "Not Found" not in str(caught.value) and not caught.value.body_excerpt
 
 
 async def test_failed_download_raises_the_transports_typed_error(

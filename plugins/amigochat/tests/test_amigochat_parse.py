@@ -253,8 +253,11 @@ async def test_image_url_serving_a_page_is_a_format_error(
     with aioresponses() as mocked:
         mocked.post(IMAGE_URL, payload={"data": [{"url": f"{BASE}/a.png"}]})
         mocked.get(f"{BASE}/a.png", body="<html>login</html>", content_type="text/html")
-        with pytest.raises(ResponseFormatError, match="not an image"):
+        with pytest.raises(ResponseFormatError, match="not an image") as caught:
             await events_for(provider_harness, make_request("a fox", "flux-dev"))
+    # Its type and size are reported, never its content (it may be an internal page).
+    assert "text/html, 18 bytes" in str(caught.value)
+    assert "login" not in str(caught.value) and not caught.value.body_excerpt
 
 
 async def test_image_error_object_is_typed(provider_harness: ProviderHarness) -> None:

@@ -79,11 +79,10 @@ async def parse_image(request: CompletionRequest, response: HttpResponse,
         download = await transport.get(url)
         mime_type = image_type(download.data)
         if mime_type is None:
+            # Type and size only: a non-image answer may be a page not to be quoted.
             raise ResponseFormatError(
                 request.provider,
-                f"the image at {url} is not a PNG, JPEG, WebP or GIF "
-                f"(content type {download.content_type or 'none'})",
-                body=download.data[:64],
+                f"the image download is not a PNG, JPEG, WebP or GIF ({download.summary})",
             )
         # The magic number, not the server's header, decides the type the caller is told.
         yield Image(url=url, data=download.data, mime_type=mime_type)

@@ -191,12 +191,10 @@ async def _image_events(request: CompletionRequest, response: HttpResponse,
         download = await transport.get(url)
         # An error page served with 200 is text; anything else is taken as the image.
         if download.content_type.startswith("text/") or "json" in download.content_type:
-            raise _format_error(
-                request.provider,
-                f"the image URL answered {download.content_type or 'no content type'}, "
-                "not an image",
-                download.data[:200],
-            )
+            # Type and size only: a non-image answer may be a page not to be quoted.
+            raise _format_error(request.provider,
+                                f"the image URL answered something that is not an image "
+                                f"({download.summary})")
         yield Image(url=url, data=download.data, mime_type=download.content_type)
 
 
