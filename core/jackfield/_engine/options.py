@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from jackfield._errors import InvalidRequestError
+from jackfield._settings.checks import MAX_COUNT, shown_value
 from jackfield._types.specs import Kind, Option
 
 __all__ = ["validate_options"]
+
+# What an upstream can hold: a JSON number beyond a signed 64-bit int is refused or
+# misread by most services (and 10**4000 takes a long time even to print).
+INT_RANGE = (-MAX_COUNT - 1, MAX_COUNT)
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
@@ -47,7 +53,30 @@ def validate_options(
         if not _accepts(option.type, value):
             raise InvalidRequestError(
                 f"{provider}: option {name!r} must be {_type_name(option.type)}, "
-                f"got {type(value).__name__} {value!r}."
+                f"got {type(value).__name__} {shown_value(value)}."
             )
+        problem = _out_of_range(value)
+        if problem:
+            raise InvalidRequestError(f"{provider}: option {name!r} {problem}.")
         result[name] = float(value) if option.type is float else value
     return result
+
+
+def _out_of_range(value: Any) -> str:
+    """Return why a value cannot be sent (too large, not finite, not UTF-8), or ""."""
+    if isinstance(value, int) and not isinstance(value, bool) and not (
+            INT_RANGE[0] <= value <= INT_RANGE[1]):
+        return f"must be a whole number from {INT_RANGE[0]} to {INT_RANGE[1]}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, got {value!r}"
+    if isinstance(value, str) and not _is_utf8(value):
+        return "holds an unpaired surrogate, which is not text (check how it was decoded)"
+    return ""
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -28,6 +28,7 @@ from jackfield._errors import (
     PluginError,
     UnknownModelError,
 )
+from jackfield._settings.checks import MAX_SECONDS, shown_value
 from jackfield._settings.config import ProviderConfig, resolve_config
 from jackfield._settings.configfile import check_proxy, gather
 from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
@@ -227,9 +228,12 @@ class Registry:
     def _call_timeouts(self, timeout: float | Timeouts | None) -> Timeouts | None:
         if timeout is None or isinstance(timeout, Timeouts):
             return timeout
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+        if (not isinstance(timeout, int | float) or isinstance(timeout, bool)
+                or not 0 < timeout <= MAX_SECONDS):
+            # nan compares false both ways: refused here, as inf and 10**400 are.
             raise InvalidRequestError(
-                f"timeout must be a positive number of seconds, got {timeout!r}.")
+                f"timeout must be a number of seconds above 0 and at most {MAX_SECONDS:g} "
+                f"(or a jackfield.Timeouts), got {shown_value(timeout)}.")
         base = self.timeouts
         return Timeouts(connect=min(base.connect, timeout), read_idle=min(base.read_idle, timeout),
                         total=float(timeout))

@@ -66,11 +66,22 @@ def _names(value: Any, source: str) -> list[str]:
 
 def check_proxy(value: Any, source: str) -> str:
     """Return value if it is an http(s) proxy URL; raise ConfigurationError naming source."""
-    if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https") \
-            or not urlsplit(value).netloc:
+    if not isinstance(value, str) or not _is_proxy_url(value):
         raise ConfigurationError(f"{source} must be an http:// or https:// proxy URL such as "
                                  f"'http://127.0.0.1:3128', got {value!r}.")
     return value
+
+
+def _is_proxy_url(value: str) -> bool:
+    """Return True for an http(s) URL with a host and a valid port (aiohttp's InvalidURL
+    would otherwise surface at the first call)."""
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises ValueError when out of range or not a number
+    except ValueError:
+        return False
+    return (parts.scheme in ("http", "https") and bool(parts.hostname)
+            and not any(c.isspace() for c in value))
 
 
 def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -51,10 +51,23 @@ def _content_text(content: Any, index: int) -> str:
     )
 
 
+def _checked_text(text: str, index: int) -> str:
+    """Return text if it can be sent: an unpaired surrogate is not UTF-8 and not text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidRequestError(
+            f"messages[{index}].content holds an unpaired surrogate at character "
+            f"{error.start}, which is not text: check how the input was decoded "
+            "(errors='surrogateescape' makes these).") from None
+    return text
+
+
 def _one_message(item: Any, index: int) -> Message:
     if isinstance(item, Message):
         if item.role not in ROLES or not isinstance(item.content, str):
             raise InvalidRequestError(f"messages[{index}] is not a valid Message: {item!r}.")
+        _checked_text(item.content, index)
         return item
     if not isinstance(item, Mapping):
         raise InvalidRequestError(
@@ -68,7 +81,7 @@ def _one_message(item: Any, index: int) -> Message:
         )
     if "content" not in item:
         raise InvalidRequestError(f"messages[{index}] has no 'content'.")
-    return Message(role=role, content=_content_text(item["content"], index))
+    return Message(role=role, content=_checked_text(_content_text(item["content"], index), index))
 
 
 def normalize_messages(messages: Iterable[MessageInput] | str) -> tuple[Message, ...]:
