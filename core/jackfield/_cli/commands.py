@@ -100,32 +100,84 @@ def _slug(prompt: str) -> str:
     return "-".join(words)[:40].strip("-") or "image"
 
 
-def _free(directory: Path, stem: str, suffix: str, taken: set[Path]) -> Path:
-    """Return directory/stem+suffix, or stem-2, stem-3, ... if that name is in use already."""
-    candidate = directory / f"{stem}{suffix}"
-    number = 2
-    while candidate.exists() or candidate in taken:
+def _free(directory: Path, stem: str, suffix: str, taken: set[Path], *, start: int = 1,
+          force: bool = False) -> Path:
+    """Return directory/stem+suffix (stem-N from start=N), or the next number if in use."""
+    candidate = directory / (f"{stem}{suffix}" if start == 1 else f"{stem}-{start}{suffix}")
+    number = max(start + 1, 2)
+    while (candidate.exists() and not force) or candidate in taken:
         candidate = directory / f"{stem}-{number}{suffix}"
         number += 1
     taken.add(candidate)
     return candidate
 
 
+def image_target(output: str | None, directory: str | None,
+                 force: bool) -> tuple[str | None, str | None]:
+    """Check where images will go before the provider is asked: return (file, directory).
+
+    `--output DIR/` or an existing directory means "into it"; a file that exists is kept
+    unless force; the directory is made now, so a typo fails before any image is paid for.
+    """
+    if output is not None and (output.endswith(("/", os.sep)) or Path(output).is_dir()):
+        output, directory = None, output
+    if output is not None:
+        target = Path(output)
+        if target.suffix and target.exists() and not force:
+            raise CliError(f"{target} exists: pass --force to overwrite it, or choose another "
+                           "--output", EXIT_USAGE)
+        if not target.parent.is_dir():
+            raise CliError(f"cannot save to {target}: the folder {target.parent} does not "
+                           "exist", EXIT_USAGE)
+        if not os.access(target.parent, os.W_OK):
+            raise CliError(f"cannot save to {target}: {target.parent} is not writable",
+                           EXIT_USAGE)
+        return output, None
+    folder = Path(directory) if directory is not None else Path.cwd()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CliError(f"cannot save into {folder}: {error.strerror or error}",
+                       EXIT_USAGE) from error
+    return None, str(folder)
+
+
 def image_paths(images: Sequence[Image], prompt: str, output: str | None,
-                directory: str | None) -> list[Path]:
-    """Return where each image goes: FILE, FILE-2, ... or new names in the directory."""
+                directory: str | None, *, force: bool = False) -> list[Path]:
+    """Return where each image goes: FILE, FILE-2, ... or new names in the directory.
+
+    Without force, names in use are skipped (FILE itself was checked before the call).
+    """
+    taken: set[Path] = set()
     if output is not None:
         first = Path(output)
         paths = []
         for index, image in enumerate(images):
             suffix = first.suffix or image.extension
-            stem = first.stem if index == 0 else f"{first.stem}-{index + 1}"
-            paths.append(first.with_name(stem + suffix))
+            if index == 0:
+                path = first.with_name(first.stem + suffix)
+                taken.add(path)
+            else:
+                path = _free(first.parent, first.stem, suffix, taken, start=index + 1,
+                             force=force)
+            paths.append(path)
         return paths
     folder = Path(directory) if directory is not None else Path.cwd()
     folder.mkdir(parents=True, exist_ok=True)
-    taken: set[Path] = set()
     return [_free(folder, _slug(prompt), image.extension, taken) for image in images]
+
+
+def save_image(path: Path, data: bytes, force: bool) -> Path:
+    """Write data to path; without force never over an existing file, even one made since."""
+    try:
+        with path.open("wb" if force else "xb") as file:
+            file.write(data)
+    except FileExistsError as error:
+        raise CliError(f"{path} exists: pass --force to overwrite it, or choose another "
+                       "--output") from error
+    except OSError as error:
+        raise CliError(f"cannot save to {path}: {error.strerror or error}") from error
+    return path
 
 
 @contextlib.asynccontextmanager
@@ -158,6 +210,7 @@ async def _progress(what: str) -> AsyncIterator[None]:
 async def image(args: argparse.Namespace) -> int:
     """Generate images; save each and print its path (or its URL when no bytes came)."""
     options = _options(args)
+    output, directory = image_target(args.output, args.dir, args.force)
     async with Registry.discover() as registry:
         _check_kind(registry, args.model, "image")
         async with _progress(f"generating with {args.model}"):
@@ -166,9 +219,10 @@ async def image(args: argparse.Namespace) -> int:
     if not completion.images:
         raise ResponseFormatError(completion.provider, "the reply held no image")
     with_bytes = [i for i in completion.images if i.data is not None]
-    for path, picture in zip(image_paths(with_bytes, args.prompt, args.output, args.dir),
-                             with_bytes, strict=True):
-        print(picture.save(path), flush=True)
+    paths = image_paths(with_bytes, args.prompt, output, directory, force=args.force)
+    for path, picture in zip(paths, with_bytes, strict=True):
+        assert picture.data is not None
+        print(save_image(path, picture.data, args.force), flush=True)
     for picture in completion.images:
         if picture.data is None:
             print(f"{PROG}: the provider sent only a URL for an image", file=sys.stderr)

@@ -204,9 +204,12 @@ def build_parser() -> Parser:
                        type=parse_option, metavar="KEY=VALUE", help=_OPTION_HELP)
     target = image.add_mutually_exclusive_group()
     target.add_argument("--output", metavar="FILE",
-                        help="save to FILE (more images: FILE-2, FILE-3, ...)")
+                        help="save to FILE (more images: FILE-2, FILE-3, ...); FILE/ or an "
+                             "existing directory: save into it")
     target.add_argument("--dir", metavar="DIR",
                         help="save into DIR, named after the prompt (default: current directory)")
+    image.add_argument("--force", action="store_true",
+                       help="overwrite an existing --output file (kept by default)")
     image.add_argument("--timeout", type=positive, metavar="SECONDS", help=_TIMEOUT_HELP)
     image.add_argument("prompt", metavar="PROMPT", help="what to draw")
 
