@@ -166,7 +166,8 @@ async def generate_images(request: web.Request) -> web.Response:
         completion = await registry.complete(call.model, call.prompt, **call.options)
         if not completion.images:
             raise ResponseFormatError(completion.provider, "the reply held no image")
-        for image in completion.images:
+        # Only the images asked for are encoded: a reply may hold up to Limits.max_images.
+        for image in completion.images[:call.n - len(data)]:
             if call.response_format == "b64_json" and image.data is None:
                 raise ResponseFormatError(completion.provider,
                                           "the reply gave an image URL but not its bytes",
