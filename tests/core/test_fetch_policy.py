@@ -74,12 +74,13 @@ async def test_a_declared_host_on_loopback_is_refused_for_a_public_provider(
 
 
 @pytest.mark.parametrize("address", ["10.0.0.7", "169.254.169.254", "192.168.1.1", "[fd00::1]",
-                                     "[::ffff:127.0.0.1]", "0.0.0.0", "100.64.0.1"])
+                                     "[::ffff:127.0.0.1]", "0.0.0.0", "100.64.0.1",
+                                     "2130706433", "localhost."])  # 127.0.0.1 in disguise
 async def test_private_and_link_local_literals_are_refused_before_connecting(
         transport: Transport, address: str) -> None:
     with pytest.raises(ResponseFormatError, match="loopback, private"):
         await fetch(transport, f"http://{address}/latest/meta-data/", PUBLIC_BASE,
-                    hosts=(address,))
+                    hosts=(address.rstrip("."),))
 
 
 async def test_credentials_in_the_url_are_refused_even_on_the_own_host(

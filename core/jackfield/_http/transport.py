@@ -159,7 +159,7 @@ class ProviderTransport:
                 data = await self._read(response)
             finally:
                 response.release()
-            return Download(url=current, data=data, content_type=response.content_type)
+            return Download(url=url, data=data, content_type=response.content_type)
         raise ResponseFormatError(self._provider, f"the download of {shown_url(url)} "
                                   f"redirects more than {MAX_REDIRECTS} times")
 
