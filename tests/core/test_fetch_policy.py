@@ -117,6 +117,18 @@ async def test_other_schemes_are_refused(transport: Transport) -> None:
             await fetch(transport, url, PUBLIC_BASE)
 
 
+async def test_the_own_host_is_its_default_ports_or_its_base_port() -> None:
+    policy = FetchPolicy("mock", "https://93.184.215.14/v1")
+    for allowed in ("https://93.184.215.14/a.png", "http://93.184.215.14:80/a.png"):
+        await policy.check_url(allowed)
+    with pytest.raises(ResponseFormatError, match="neither the provider's own"):
+        await policy.check_url("https://93.184.215.14:8443/a.png")
+    odd_port = FetchPolicy("mock", "https://93.184.215.14:8443")
+    await odd_port.check_url("https://93.184.215.14:8443/a.png")
+    with pytest.raises(ResponseFormatError, match="neither the provider's own"):
+        await odd_port.check_url("https://93.184.215.14/a.png")
+
+
 async def test_the_connected_address_is_checked_too() -> None:
     # DNS rebinding: a name that passed the check may resolve elsewhere when connecting.
     policy = FetchPolicy("mock", "https://93.184.215.14", ("cdn.provider.example",))

@@ -89,8 +89,13 @@ class FetchPolicy:
         self._base_internal: bool | None = None
 
     def _allowed_origin(self, scheme: str, host: str, port: int) -> bool:
-        if self._base is not None and (host, port) == self._base[1:]:
-            return True
+        if self._base is not None and host == self._base[1]:
+            base_scheme, _, base_port = self._base
+            # The same port, or http/https on their default ports (an http link on an
+            # https host, say): another port of the same host is another service.
+            if port == base_port or (base_port == DEFAULT_PORTS[base_scheme]
+                                     and port == DEFAULT_PORTS[scheme]):
+                return True
         return ((host, None) in self._hosts and port == DEFAULT_PORTS[scheme]) or (
             (host, port) in self._hosts)
 
