@@ -46,10 +46,14 @@ class Gallery:
 
 
     async def huge(self, request: web.Request) -> web.StreamResponse:
-        """Declare 16 MiB, then send it slowly (the client should hang up after the headers)."""
+        """Send 16 MiB slowly, declared (the client should hang up after the headers) or
+        chunked (the client should hang up once its budget is spent)."""
         self.downloads += 1
         response = web.StreamResponse(headers={"content-type": "image/png"})
-        response.content_length = 16 * MiB
+        if "chunked" in request.query:
+            response.enable_chunked_encoding()  # no length to refuse early: counted as read
+        else:
+            response.content_length = 16 * MiB
         await response.prepare(request)
         for _ in range(256):
             if request.transport is None or request.transport.is_closing():

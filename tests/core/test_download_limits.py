@@ -46,15 +46,17 @@ async def test_the_downloads_of_one_call_are_bounded_in_bytes(
     assert service.downloads == 4
 
 
-async def test_a_large_declared_length_is_refused_before_reading(serve_app: ServeApp) -> None:
+@pytest.mark.parametrize("query", ["", "?chunked"])
+async def test_a_huge_download_is_refused_within_the_budget(serve_app: ServeApp,
+                                                             query: str) -> None:
     service = Gallery(1, 1024)
     url = await serve_app(service.app)
-    transport = Transport(timeouts=Timeouts(5, 5, 20), limits=Limits(max_call_bytes=MiB))
+    transport = Transport(timeouts=Timeouts(5, 5, 20), limits=Limits(max_call_bytes=MiB // 2))
     follow = ProviderTransport(transport, "gallery", None, None, base_url=url)
     tracemalloc.start()
     try:
         with pytest.raises(ResponseFormatError, match="max_call_bytes"):
-            await follow.get(f"{url}/huge")
+            await follow.get(f"{url}/huge{query}")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
