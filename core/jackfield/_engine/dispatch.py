@@ -23,6 +23,7 @@ from jackfield._errors import (
     StalledResponseError,
 )
 from jackfield._http.transport import ProviderTransport, Transport
+from jackfield._secrets import redact_call_error
 from jackfield._settings.config import ProviderConfig
 from jackfield._settings.limits import RetryPolicy, Timeouts
 from jackfield._types.events import Finish, Image, TextDelta, Usage
@@ -81,7 +82,8 @@ class Caller:
         try:
             built = self._hook("jackfield_build_request", provider)(
                 request=call.request, config=call.config)
-        except JackfieldError:
+        except JackfieldError as error:
+            redact_call_error(error, call.config)  # InvalidRequestError escapes run() as it is
             raise
         # Any other exception is a plugin bug: name the plugin instead of a bare traceback.
         except Exception as error:
@@ -141,6 +143,7 @@ class Caller:
                 chars = images = 0
                 sent = False  # a failure before sending is our setup's, not the provider's
                 buffered: list[Emitted] = []
+                http_request: HttpRequest | None = None
                 try:
                     try_timeouts = deadline.for_next_try(provider)
                     # Built anew for every try, so per-request ids (AmigoChat's device uuid)
@@ -159,6 +162,10 @@ class Caller:
                         yield item
                     return
                 except (ProviderError, PluginError) as error:
+                    # An error page may quote our request: mask its secrets before anyone
+                    # (log, health, caller) sees the error.
+                    redact_call_error(error, call.config, http_request,
+                                      proxy or self._transport.proxy)
                     if chars or images:
                         self._health.record_failure(provider, error)
                         cause = error if isinstance(error, ProviderError) else ProviderError(

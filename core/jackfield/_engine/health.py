@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from jackfield._secrets import mask_known
 from jackfield._settings.checks import duration, whole
 
 __all__ = ["CooldownPolicy", "HealthBook", "ProviderHealth"]
@@ -69,7 +70,8 @@ class HealthBook:
         entry = self._entry(provider)
         entry.failures += 1
         entry.consecutive_failures += 1
-        entry.last_error = str(error)
+        # The error was masked where the call failed; this catches any other caller's error.
+        entry.last_error = mask_known(str(error))
         if entry.consecutive_failures >= self.policy.failures:
             self._until[provider] = self._clock() + self.policy.seconds
 
