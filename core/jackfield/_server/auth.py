@@ -9,11 +9,13 @@ from aiohttp.typedefs import Middleware
 
 from jackfield._server.errors import ApiError, Handler, error_response
 
-__all__ = ["API_KEY_ENV", "OPEN_PATHS", "auth_middleware"]
+__all__ = ["API_KEY_ENV", "API_KEY_KEY", "OPEN_PATHS", "auth_middleware", "has_api_key"]
 
 API_KEY_ENV = "JACKFIELD_API_KEY"
 OPEN_PATHS = frozenset({"/health"})  # load balancers probe it without credentials
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="jackfield"'}
+# The server's API key ("" when it has none), for an open route that shows more with it.
+API_KEY_KEY = web.AppKey("jackfield_api_key", str)
 
 
 def _refuse(code: str, message: str) -> web.Response:
@@ -40,3 +42,12 @@ def auth_middleware(api_key: str) -> Middleware:
         return await handler(request)
 
     return check_api_key
+
+
+def has_api_key(request: web.Request) -> bool:
+    """Return True if the server has an API key and the request carries it (on any route)."""
+    api_key = request.app.get(API_KEY_KEY, "")
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if not api_key or scheme.lower() != "bearer" or not token.strip():
+        return False
+    return hmac.compare_digest(token.strip().encode(), api_key.encode())

@@ -24,12 +24,14 @@ from jackfield._errors import (
     ResponseFormatError,
     UnknownModelError,
 )
+from jackfield._secrets import install_log_filter, mask_known
 
 __all__ = [
     "MAX_BODY_KEY", "ApiError", "classify", "error_body", "error_middleware", "error_response",
 ]
 
 log = logging.getLogger("jackfield._server")
+install_log_filter(log)  # its records do not pass the "jackfield" logger's filters
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The body-size limit the app enforces (client_max_size), for the 413 message.
 MAX_BODY_KEY = web.AppKey("jackfield_max_body_bytes", int)
@@ -47,8 +49,12 @@ class ApiError:
 
 
 def error_body(error: ApiError) -> dict[str, dict[str, str | None]]:
-    """Return the OpenAI error object: {"error": {"message", "type", "param", "code"}}."""
-    return {"error": {"message": error.message, "type": error.type, "param": None,
+    """Return the OpenAI error object: {"error": {"message", "type", "param", "code"}}.
+
+    Every error reply and stream error event passes here: the message is masked once more
+    with every secret the process knows (the API key, each provider's credentials).
+    """
+    return {"error": {"message": mask_known(error.message), "type": error.type, "param": None,
                       "code": error.code}}
 
 
