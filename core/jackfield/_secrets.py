@@ -21,8 +21,8 @@ from jackfield._types.requests import SENSITIVE_HEADERS
 if TYPE_CHECKING:
     from jackfield._settings.config import ProviderConfig
 
-__all__ = ["MASK", "Redactor", "SecretFilter", "config_secrets", "header_secrets",
-           "install_log_filter", "mask_known", "redact_call_error", "remember"]
+__all__ = ["LOGGERS", "MASK", "Redactor", "SecretFilter", "config_secrets", "header_secrets",
+           "mask_known", "redact_call_error", "remember"]
 
 MASK = "***"
 MIN_CHARS = 4  # a shorter value is no secret worth garbling every "a" and "id" of a text for
@@ -34,14 +34,15 @@ _COOKIES = frozenset({"cookie", "set-cookie"})
 _ALNUM = r"A-Za-z0-9"
 
 # Credentials whose value we may not know (a follow-up request's headers, another program's
-# token), recognised by their shape: "Bearer <token>" and "<sensitive header>: <value>".
+# token), recognised by their shape: "Bearer <token>", "<sensitive header>: <value>" and the
+# password in "scheme://user:password@host".
 _TOKEN = r"[A-Za-z0-9\-._~+/]"
 _VALUE = r"[^\s\"'`<>,;}]"
 _SCHEME_WORD = r"(?:bearer|basic|digest|token)"
 
 
 @functools.cache
-def _shapes() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def _shapes() -> tuple[re.Pattern[str], ...]:
     """Compile the credential shapes on first use (`jackfield models` never needs them)."""
     bearer = re.compile(rf"(?i)\b(bearer|basic)(\s+)(?:{_TOKEN}{{8,}}=*|{_TOKEN}+=*(?={CUT}))")
     header = re.compile(
@@ -51,7 +52,8 @@ def _shapes() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
         rf"|{_SCHEME_WORD}[ \t]+{_VALUE}+"
         rf"|(?!{_SCHEME_WORD}\b|\.\.\.){_VALUE}+(?:;[ \t]*{_VALUE}+)*)")
     scheme = re.compile(rf"(?i)({_SCHEME_WORD}[ \t]+)")
-    return bearer, header, scheme
+    userinfo = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/:@\"'<>]*:)[^\s/@\"'<>]+@")
+    return bearer, header, scheme, userinfo
 
 
 def _mask_header(match: re.Match[str]) -> str:
@@ -68,8 +70,9 @@ def _mask_header(match: re.Match[str]) -> str:
 
 
 def _mask_shapes(text: str) -> str:
-    bearer, header, _ = _shapes()
+    bearer, header, _, userinfo = _shapes()
     text = bearer.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    text = userinfo.sub(rf"\1{MASK}@", text)
     return header.sub(_mask_header, text)
 
 
@@ -78,8 +81,8 @@ def _forms(secret: str) -> set[str]:
     import json
     from urllib.parse import quote, quote_plus
 
-    return {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote_plus(secret),
-            " ".join(secret.split())}
+    return {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+            quote(secret, safe=""), quote_plus(secret), " ".join(secret.split())}
 
 
 class Redactor:
@@ -277,12 +280,8 @@ class SecretFilter(logging.Filter):
         return True
 
 
+# Every logger jackfield logs to: a logger's filters do not apply to its children's records.
+LOGGERS = ("jackfield", "jackfield._server")
 _FILTER = SecretFilter()
-
-
-def install_log_filter(logger: logging.Logger) -> None:
-    """Mask what logger logs (a logger's filters do not apply to its children's records)."""
-    logger.addFilter(_FILTER)
-
-
-install_log_filter(logging.getLogger("jackfield"))
+for _name in LOGGERS:
+    logging.getLogger(_name).addFilter(_FILTER)

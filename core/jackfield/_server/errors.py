@@ -24,14 +24,13 @@ from jackfield._errors import (
     ResponseFormatError,
     UnknownModelError,
 )
-from jackfield._secrets import install_log_filter, mask_known
+from jackfield._secrets import mask_known
 
 __all__ = [
     "MAX_BODY_KEY", "ApiError", "classify", "error_body", "error_middleware", "error_response",
 ]
 
 log = logging.getLogger("jackfield._server")
-install_log_filter(log)  # its records do not pass the "jackfield" logger's filters
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The body-size limit the app enforces (client_max_size), for the 413 message.
 MAX_BODY_KEY = web.AppKey("jackfield_max_body_bytes", int)
