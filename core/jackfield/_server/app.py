@@ -12,9 +12,9 @@ from aiohttp.typedefs import Middleware
 from jackfield._engine.completion import CompletionStream
 from jackfield._engine.registry import Registry
 from jackfield._errors import InvalidRequestError, JackfieldError, ResponseFormatError
-from jackfield._secrets import config_secrets, mask_known, remember
 from jackfield._server.auth import API_KEY_KEY, auth_middleware, has_api_key
 from jackfield._server.errors import MAX_BODY_KEY, ApiError, classify, error_body, error_middleware
+from jackfield._server.health import health_report, remember_secrets
 from jackfield._server.openai_shapes import (
     ChatCall,
     chunk_object,
@@ -177,41 +177,13 @@ async def generate_images(request: web.Request) -> web.Response:
     return web.json_response({"created": now(), "data": data[:call.n]})
 
 
-# What /health shows instead of error text to a caller without the key, when a key is set.
-WITHHELD = "withheld: send the API key as `Authorization: Bearer <key>` to see it"
-
-
-def _error_text(text: str | None, withhold: bool) -> str | None:
-    """Return error text as /health shows it: masked, or withheld (None stays None)."""
-    if not text:
-        return text
-    return WITHHELD if withhold else mask_known(text)
-
-
 async def health(request: web.Request) -> web.Response:
     """GET /health: plugins, their load errors and each provider's recent failures.
 
-    It is open to probes; with an API key set, only a caller with the key sees error text
-    (an error may quote what a provider said), the others get the counts and cooldowns.
+    It is open to probes; with an API key set, only a caller with the key sees error text.
     """
-    registry = request.app[REGISTRY_KEY]
     withhold = bool(request.app.get(API_KEY_KEY, "")) and not has_api_key(request)
-    plugins = [record.to_dict() for record in registry.plugins()]
-    for plugin in plugins:
-        plugin["error"] = _error_text(plugin["error"], withhold)
-    providers = {name: entry.to_dict() | {"cooldown_remaining": round(entry.cooldown_remaining, 1),
-                                          "last_error": _error_text(entry.last_error, withhold)}
-                 for name, entry in registry.health().items()}
-    troubled = (any(p["error"] for p in plugins)
-                or any(p["cooling_down"] for p in providers.values()))
-    return web.json_response({"status": "degraded" if troubled else "ok",
-                              "plugins": plugins, "providers": providers})
-
-
-def _remember_secrets(registry: Registry, api_key: str | None) -> None:
-    """Make the API key and every provider's credentials known to the masking of errors."""
-    remember(api_key or "", *(secret for spec in registry.providers()
-                              for secret in config_secrets(registry.config(spec.name))))
+    return web.json_response(health_report(request.app[REGISTRY_KEY], withhold=withhold))
 
 
 def create_app(registry: Registry | None = None, *, api_key: str | None = None,
@@ -234,7 +206,7 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
         registry = owned
     app[REGISTRY_KEY] = registry
     app[API_KEY_KEY] = api_key or ""
-    _remember_secrets(registry, api_key)
+    remember_secrets(registry, api_key)
     app.router.add_get("/v1/models", list_models)
     app.router.add_get("/v1/models/{model:.+}", get_model)
     app.router.add_post("/v1/chat/completions", chat_completions)

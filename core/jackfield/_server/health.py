@@ -1,0 +1,44 @@
+"""What GET /health reports, and which of it a caller without the API key may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jackfield._engine.registry import Registry
+from jackfield._secrets import config_secrets, mask_known, remember
+
+__all__ = ["WITHHELD", "health_report", "remember_secrets"]
+
+# What /health shows instead of error text to a caller without the key, when a key is set.
+WITHHELD = "withheld: send the API key as `Authorization: Bearer <key>` to see it"
+
+
+def _error_text(text: str | None, withhold: bool) -> str | None:
+    """Return error text as /health shows it: masked, or withheld (None stays None)."""
+    if not text:
+        return text
+    return WITHHELD if withhold else mask_known(text)
+
+
+def health_report(registry: Registry, *, withhold: bool) -> dict[str, Any]:
+    """Return plugins, their load errors and each provider's counts, last error and cooldown.
+
+    withhold: replace every error text (an error may quote what a provider said) by WITHHELD,
+    for a caller without the API key; the counts and cooldowns stay.
+    """
+    plugins = [record.to_dict() for record in registry.plugins()]
+    for plugin in plugins:
+        plugin["error"] = _error_text(plugin["error"], withhold)
+    providers = {name: entry.to_dict() | {"cooldown_remaining": round(entry.cooldown_remaining, 1),
+                                          "last_error": _error_text(entry.last_error, withhold)}
+                 for name, entry in registry.health().items()}
+    troubled = (any(p["error"] for p in plugins)
+                or any(p["cooling_down"] for p in providers.values()))
+    return {"status": "degraded" if troubled else "ok", "plugins": plugins,
+            "providers": providers}
+
+
+def remember_secrets(registry: Registry, api_key: str | None) -> None:
+    """Make the API key and every provider's credentials known to the masking of errors."""
+    remember(api_key or "", *(secret for spec in registry.providers()
+                              for secret in config_secrets(registry.config(spec.name))))
