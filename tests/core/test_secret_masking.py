@@ -12,7 +12,15 @@ import pytest
 
 from jackfield import AuthenticationError, PluginError, ProviderError
 from jackfield._errors import excerpt
-from jackfield._secrets import LOGGERS, Redactor, header_secrets, mask_known, remember
+from jackfield._secrets import (
+    LOGGERS,
+    Redactor,
+    header_secrets,
+    mask_known,
+    redact_call_error,
+    remember,
+)
+from jackfield.provider import HttpRequest, ProviderConfig
 
 SECRET = "s3cr3t-0a1b2c3d4e5f"
 
@@ -130,3 +138,14 @@ def test_every_logger_of_the_core_is_masked() -> None:
     names = {match for path in core.rglob("*.py")
              for match in re.findall(r'getLogger\("([^"]+)"\)', path.read_text())}
     assert names and names <= set(LOGGERS)
+
+
+def test_a_try_is_masked_with_its_config_headers_and_proxy() -> None:
+    config = ProviderConfig("mock", "http://user:base-pass-123@127.0.0.1:9", {"token": SECRET,
+                            "region": "eu-west-1"}, frozenset({"token"}))
+    request = HttpRequest("POST", "http://127.0.0.1:9/chat",
+                          headers={"X-Api-Key": "header-key-42", "Accept": "text/plain"})
+    error = ProviderError("mock", f"{SECRET} header-key-42 base-pass-123 proxy-pass-99 "
+                                  "eu-west-1 text/plain")
+    redact_call_error(error, config, request, "http://u:proxy-pass-99@127.0.0.1:3128")
+    assert str(error).startswith("mock: *** *** *** *** eu-west-1 text/plain")
