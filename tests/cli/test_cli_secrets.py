@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,3 +33,14 @@ async def test_chat_stderr_quotes_no_secret(provider: str, model: str, setting: 
             assert f"HTTP {status}" in one_error_line(result)
         assert leaks(result.stderr + result.stdout) == [], result.stderr
         assert "***" in result.stderr
+
+
+def test_a_refused_proxy_url_is_quoted_without_its_password(tmp_path: Path) -> None:
+    config = tmp_path / "jackfield.toml"
+    config.write_text('proxy = "socks5://me:pr0xy-pa55word@127.0.0.1:1080"\n')
+    result = subprocess.run([*CLI, "chat", "-m", "aichats/gpt-4", "hi"], capture_output=True,
+                            text=True, env=clean_environ({"JACKFIELD_CONFIG": str(config)}),
+                            timeout=60)
+    assert result.returncode == 2
+    line = one_error_line(result)
+    assert "pr0xy-pa55word" not in line and "socks5://me:***@127.0.0.1:1080" in line

@@ -86,7 +86,9 @@ def cli_message(error: BaseException) -> str:
         text = f"{error.summary}. {cli_advice(error.advice)}"
     else:
         text = cli_advice(str(error))
-    return " ".join(text.split()) or type(error).__name__
+    from jackfield._secrets import mask_known  # a call's errors come masked; this is the rest
+
+    return mask_known(" ".join(text.split())) or type(error).__name__
 
 
 def exit_status(error: BaseException) -> int:
