@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -103,3 +104,19 @@ async def test_the_server_key_and_provider_secrets_are_masked_in_any_error_reply
     body = error_body(ApiError(502, "provider_error", "x",
                                f"key {API_KEY} and token {SECRET} quoted by a bug"))
     assert body["error"]["message"] == "key *** and token *** quoted by a bug"
+
+
+async def test_health_with_a_key_that_is_not_utf8_withholds_instead_of_failing(
+        serve_app: Any, make_registry: Any, start_server: StartServer) -> None:
+    registry = await echo_registry(serve_app, make_registry, 401)
+    url = await start_server(registry, api_key=API_KEY)
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(b"GET /health HTTP/1.1\r\nHost: " + f"{host}:{port}".encode() + b"\r\n"
+                     b"Authorization: Bearer \xff\xfe\r\nConnection: close\r\n\r\n")
+        reply = await asyncio.wait_for(reader.read(), 5)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    assert reply.startswith(b"HTTP/1.1 200 ")

@@ -50,4 +50,6 @@ def has_api_key(request: web.Request) -> bool:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if not api_key or scheme.lower() != "bearer" or not token.strip():
         return False
-    return hmac.compare_digest(token.strip().encode(), api_key.encode())
+    # surrogateescape: aiohttp keeps a non-UTF-8 byte of the header as a lone surrogate.
+    return hmac.compare_digest(token.strip().encode("utf-8", "surrogateescape"),
+                               api_key.encode())
