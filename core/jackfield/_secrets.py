@@ -16,13 +16,13 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from jackfield._types.requests import SENSITIVE_HEADERS
+from jackfield._types.requests import SENSITIVE_HEADERS, HttpRequest
 
 if TYPE_CHECKING:
     from jackfield._settings.config import ProviderConfig
 
 __all__ = ["LOGGERS", "MASK", "Redactor", "SecretFilter", "config_secrets", "header_secrets",
-           "mask_known", "redact_call_error", "remember"]
+           "mask_known", "redact_call_error", "remember", "url_secrets"]
 
 MASK = "***"
 MIN_CHARS = 4  # a shorter value is no secret worth garbling every "a" and "id" of a text for
@@ -210,7 +210,7 @@ def config_secrets(config: ProviderConfig) -> list[str]:
 
 
 def redact_call_error(error: BaseException, config: ProviderConfig,
-                      request: Any = None, proxy: str | None = None) -> None:
+                      request: HttpRequest | None = None, proxy: str | None = None) -> None:
     """Mask one try's error with that try's secrets: the provider's configured secrets, the
     credential headers of the HttpRequest sent (None if it was not built) and the proxy's."""
     secrets = config_secrets(config) + url_secrets(proxy)
