@@ -13,6 +13,7 @@ import pluggy
 from jackfield._engine.health import HealthBook
 from jackfield._errors import (
     AllProvidersFailedError,
+    InvalidRequestError,
     JackfieldError,
     PartialResponseError,
     PluginError,
@@ -20,9 +21,10 @@ from jackfield._errors import (
     ProviderTimeoutError,
     ProviderUnavailableError,
     RateLimitError,
+    ResponseFormatError,
     StalledResponseError,
 )
-from jackfield._http.transport import ProviderTransport, Transport
+from jackfield._http.transport import ProviderTransport, Transport, closed_under_call
 from jackfield._secrets import redact_call_error
 from jackfield._settings.config import ProviderConfig
 from jackfield._settings.limits import RetryPolicy, Timeouts
@@ -118,10 +120,18 @@ class Caller:
                     raise PluginError(provider, "jackfield_parse_response",
                                       f"yielded {type(event).__name__}, expected a jackfield event")
                 yield event
+        except InvalidRequestError as error:
+            # Nothing about the call was wrong: it was sent. A follow-up fetch refused its URL,
+            # and the URLs fetched while parsing come from the provider's reply.
+            raise ResponseFormatError(provider, f"the reply named a URL that cannot be "
+                                                f"fetched ({error})") from error
         except JackfieldError:
             raise
-        # Any other exception escaping the parser is a plugin bug, named as such.
+        # Any other exception escaping the parser is a plugin bug, named as such, unless the
+        # registry was closed under the call (the parser then reads a closed connection).
         except Exception as error:
+            if self._transport.closed_here():
+                raise closed_under_call(provider) from error
             raise PluginError(provider, "jackfield_parse_response",
                               f"{type(error).__name__}: {error}") from error
         finally:

@@ -1,15 +1,17 @@
-"""The HTTP transport: one pooled aiohttp session per registry, timeouts, proxies, typed errors."""
+"""The HTTP transport: pooled sessions (per provider and event loop), timeouts, typed errors."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from urllib.parse import urljoin
 
 import aiohttp
 import attrs
 
 from jackfield._errors import (
+    ConfigurationError,
+    JackfieldError,
     ProviderTimeoutError,
     ProviderUnavailableError,
     ResponseFormatError,
@@ -20,7 +22,7 @@ from jackfield._http.statuses import error_for_status
 from jackfield._settings.limits import Limits, Timeouts
 from jackfield._types.requests import HttpRequest
 
-__all__ = ["Download", "ProviderTransport", "Transport"]
+__all__ = ["Download", "ProviderTransport", "Transport", "closed_under_call"]
 
 ERROR_BODY_LIMIT = 64 * 1024  # enough to describe an error, never the whole of a huge page
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -43,22 +45,31 @@ class Download:
 
 
 class Transport:
-    """Sends HttpRequests over one keep-alive session, created on first use."""
+    """Sends HttpRequests over keep-alive sessions: one per provider and event loop.
+
+    One pool per provider keeps a provider whose connections are all busy (slow streams,
+    callers that do not read) from starving the others. One set per event loop lets a
+    registry serve several `asyncio.run` calls in turn, or threads each with a loop.
+    """
 
     def __init__(self, *, timeouts: Timeouts, limits: Limits, proxy: str | None = None) -> None:
         self.timeouts = timeouts
         self.limits = limits
         self.proxy = proxy
-        self._session: aiohttp.ClientSession | None = None
+        self._pool_size = limits.max_connections_per_provider or limits.max_connections
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopSessions] = {}
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self.limits.max_connections, limit_per_host=0,
-                                             keepalive_timeout=30)
-            # trust_env=False: proxies come from jackfield's own configuration only.
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=False,
-                                                  auto_decompress=True)
-        return self._session
+    def _sessions(self, loop: asyncio.AbstractEventLoop) -> _LoopSessions:
+        """Return this loop's sessions, dropping those of loops that are closed."""
+        sessions = self._loops.get(loop)
+        if sessions is None:
+            for old in [old for old in self._loops if old.is_closed()]:
+                self._loops.pop(old).forget()
+            sessions = self._loops[loop] = _LoopSessions(self._pool_size)
+        return sessions
+
+    def _get_session(self, provider: str) -> aiohttp.ClientSession:
+        return self._sessions(asyncio.get_running_loop()).get(provider)
 
     async def send(self, provider: str, request: HttpRequest, *, timeouts: Timeouts | None = None,
                    proxy: str | None = None, auth_hint: str = "",
@@ -68,9 +79,12 @@ class Transport:
         With allow_redirects=False a redirect is returned too, for the caller to judge.
         """
         timeouts = timeouts or self.timeouts
-        client_timeout = aiohttp.ClientTimeout(total=timeouts.total, sock_connect=timeouts.connect,
+        # connect bounds the wait for a free connection of the pool too, not only the TCP
+        # connect: a call queued behind a full pool fails instead of waiting for ever.
+        client_timeout = aiohttp.ClientTimeout(total=timeouts.total, connect=timeouts.connect,
+                                               sock_connect=timeouts.connect,
                                                sock_read=timeouts.read_idle)
-        session = self._get_session()
+        session = self._get_session(provider)
         try:
             raw = await session.request(
                 request.method, request.url, headers=dict(request.headers), json=request.json,
@@ -81,17 +95,27 @@ class Transport:
                 provider, f"could not connect to {request.url.split('?')[0]} ({error.os_error})",
                 advice="Check the network, the proxy, or the provider's base URL setting.",
             ) from error
+        except aiohttp.ConnectionTimeoutError as error:
+            raise self._no_connection(provider, session, timeouts) from error
         except TimeoutError as error:
             raise ProviderTimeoutError(
                 provider, f"no answer within the timeouts (connect {timeouts.connect:g} s, "
                           f"read {timeouts.read_idle:g} s)") from error
+        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as error:
+            raise _invalid_url(provider, request.url, error) from error
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as error:
+            if session.closed:
+                raise closed_under_call(provider) from error
             raise ProviderUnavailableError(
                 provider, f"the connection failed before the reply ({type(error).__name__})"
             ) from error
         except aiohttp.ClientResponseError as error:
             raise ResponseFormatError(
                 provider, f"the reply is not valid HTTP: {error.message}") from error
+        except RuntimeError as error:
+            if session.closed:  # aiohttp: "Session is closed"
+                raise closed_under_call(provider) from error
+            raise
         if 200 <= raw.status < 300 or (not allow_redirects and raw.status in REDIRECTS):
             return HttpResponse(provider, raw, self.limits, timeouts.read_idle)
         try:
@@ -103,11 +127,124 @@ class Transport:
         raise error_for_status(provider, raw.status, headers=raw.headers, body=body,
                                auth_hint=auth_hint)
 
+    def _no_connection(self, provider: str, session: aiohttp.ClientSession,
+                       timeouts: Timeouts) -> ProviderTimeoutError:
+        if _busy(session) >= self._pool_size:
+            return ProviderTimeoutError(
+                provider, f"all {self._pool_size} connections of its pool stayed busy for the "
+                          f"connect timeout of {timeouts.connect:g} s",
+                advice="Raise Limits(max_connections_per_provider=...) if this many calls at "
+                       "once are expected, or finish (or close) the streams that hold them.")
+        return ProviderTimeoutError(
+            provider, f"could not connect within the connect timeout of {timeouts.connect:g} s",
+            advice="Check the network, the proxy, or the provider's base URL setting; or raise "
+                   "Timeouts(connect=...).")
+
+    def closed_here(self) -> bool:
+        """Return True if this event loop's sessions were closed (aclose()) or never opened."""
+        sessions = self._loops.get(asyncio.get_running_loop())
+        return sessions is None or sessions.closed
+
     async def aclose(self) -> None:
-        """Close the session and every pooled connection."""
-        if self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
+        """Close this event loop's sessions and every pooled connection.
+
+        The sessions of other loops still running (other threads) close when their loop
+        ends; those of loops already closed are dropped.
+        """
+        loop = asyncio.get_running_loop()
+        sessions = self._loops.pop(loop, None)
+        for old in [old for old in self._loops if old.is_closed()]:
+            self._loops.pop(old).forget()
+        if sessions is not None:
+            await sessions.aclose()
+
+
+class _LoopSessions:
+    """One event loop's sessions, one per provider; closed when the loop ends.
+
+    asyncio.run() finalizes every async generator still suspended before it closes its
+    loop (loop.shutdown_asyncgens()); the generator started here waits for that moment to
+    close the sessions, so a registry left open at the end of asyncio.run neither leaks
+    sockets nor breaks the next loop that uses it.
+    """
+
+    def __init__(self, pool_size: int) -> None:
+        self._pool_size = pool_size
+        self._by_provider: dict[str, aiohttp.ClientSession] = {}
+        self._guard: AsyncGenerator[None, None] | None = None
+        self.closed = False
+
+    def get(self, provider: str) -> aiohttp.ClientSession:
+        session = self._by_provider.get(provider)
+        if session is None or session.closed:
+            if self._guard is None:
+                self._guard = self._close_at_loop_end()
+                _start(self._guard)
+            connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0,
+                                             keepalive_timeout=30)
+            # trust_env=False: proxies come from jackfield's own configuration only.
+            session = aiohttp.ClientSession(connector=connector, trust_env=False,
+                                            auto_decompress=True)
+            self._by_provider[provider] = session
+        return session
+
+    async def _close_at_loop_end(self) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            self.closed = True
+            sessions, self._by_provider = list(self._by_provider.values()), {}
+            for session in sessions:
+                await session.close()
+
+    async def aclose(self) -> None:
+        """Close every session now (on the loop they belong to)."""
+        guard, self._guard = self._guard, None
+        if guard is not None:
+            await guard.aclose()
+
+    def forget(self) -> None:
+        """Drop the sessions of a loop that closed without finalizing them.
+
+        Their sockets went with the loop: nothing can be closed any more.
+        """
+        self._by_provider.clear()
+        self._guard = None
+        self.closed = True
+
+
+def _start(generator: AsyncGenerator[None, None]) -> None:
+    """Run generator up to its first yield, now (its first step never suspends)."""
+    step = generator.__anext__()
+    try:
+        step.send(None)
+    except StopIteration:
+        return
+    raise AssertionError("the guard suspended before its first yield")  # pragma: no cover
+
+
+def _busy(session: aiohttp.ClientSession) -> int:
+    """Return how many connections of session's pool are in use (0 if unknown)."""
+    # aiohttp has no public count; this is read only once a call has already failed.
+    acquired = getattr(session.connector, "_acquired", ())
+    return len(acquired)
+
+
+def closed_under_call(provider: str) -> ProviderUnavailableError:
+    return ProviderUnavailableError(
+        provider, "the registry was closed (aclose()) while this call was running",
+        advice="Close the registry only after its calls and streams are finished.")
+
+
+def _invalid_url(provider: str, url: str, error: aiohttp.ClientError) -> JackfieldError:
+    if isinstance(error, aiohttp.RedirectClientError):
+        return ResponseFormatError(provider, "the reply redirected to a URL that is not a "
+                                             "valid http(s) URL")
+    # Nothing was sent: the URL came from the base URL setting and the plugin's path.
+    return ConfigurationError(
+        f"{provider}: the request URL {url.split('?')[0][:200]!r} is not a valid http(s) URL. "
+        f"Check the provider's base URL setting; if it is right, report it to the plugin's "
+        f"authors.")
 
 
 class ProviderTransport:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import attrs
 
@@ -20,20 +21,30 @@ class Timeouts:
     total: float | None = attrs.field(default=600.0, validator=optional_duration)
 
 
+def _optional_whole(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:  # None stands for another field's value
+        whole(instance, attribute, value)
+
+
 @attrs.frozen
 class Limits:
-    """Size caps (an oversized reply is a ResponseFormatError) and the connection pool size."""
+    """Size caps (an oversized reply is a ResponseFormatError) and the connection pool sizes."""
 
     # One line / SSE event.
     max_event_bytes: int = attrs.field(default=1024 * 1024, validator=whole)
     # A whole reply body, image downloads included.
     max_reply_bytes: int = attrs.field(default=32 * 1024 * 1024, validator=whole)
-    # Open connections in the pool; more calls wait for one.
+    # Open connections in each provider's pool (unless max_connections_per_provider is set).
     max_connections: int = attrs.field(default=100, validator=whole)
     # Images one reply may download; a reply naming more is a ResponseFormatError.
     max_images: int = attrs.field(default=32, validator=whole)
     # All follow-up downloads of one call together (each is also under max_reply_bytes).
     max_call_bytes: int = attrs.field(default=64 * 1024 * 1024, validator=whole)
+    # Each provider has a pool of its own, so that calls one provider keeps busy (slow
+    # streams, clients that do not read) cannot starve another. A call that finds its
+    # provider's pool full waits up to the connect timeout, then fails with
+    # ProviderTimeoutError. None: max_connections.
+    max_connections_per_provider: int | None = attrs.field(default=None, validator=_optional_whole)
 
 
 @attrs.frozen
