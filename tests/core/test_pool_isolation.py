@@ -116,5 +116,5 @@ async def test_max_connections_per_provider_sizes_each_pool(serve_app: Any,
 @pytest.mark.parametrize("value", [0, -1, 2.5, "many", True])
 def test_max_connections_per_provider_is_validated(value: Any) -> None:
     with pytest.raises(ConfigurationError,
-                       match="Limits.max_connections_per_provider must be a whole number"):
+                       match=r"Limits\.max_connections_per_provider must be a whole number"):
         Limits(max_connections_per_provider=value)

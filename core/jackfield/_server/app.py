@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import math
 from typing import Any
 
 from aiohttp import web
@@ -28,11 +31,13 @@ from jackfield._server.openai_shapes import (
 )
 from jackfield._types.events import Chunk
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "REGISTRY_KEY", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_WRITE_TIMEOUT", "REGISTRY_KEY", "create_app"]
 
 log = logging.getLogger("jackfield._server")
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 REGISTRY_KEY = web.AppKey("jackfield_registry", Registry)
+DEFAULT_WRITE_TIMEOUT = 30.0  # seconds a streaming client may read nothing before it is cut
+WRITE_TIMEOUT_KEY = web.AppKey("jackfield_write_timeout", float)
 ENDPOINTS = {"chat": "/v1/chat/completions", "image": "/v1/images/generations"}
 SSE_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
@@ -97,8 +102,36 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     return web.json_response(completion_object(completion, completion_id(), now()))
 
 
-async def _send(response: web.StreamResponse, payload: dict[str, Any]) -> None:
-    await response.write(b"data: " + json.dumps(payload).encode() + b"\n\n")
+class _ClientNotReading(Exception):
+    """The client read nothing for the write timeout; its connection has been dropped."""
+
+
+class _EventWriter:
+    """Writes SSE events to one client, cutting a client that stops reading.
+
+    A client that never reads would otherwise hold its handler, and so the upstream
+    connection, for as long as the stream lasts: each write waits at most write_timeout.
+    """
+
+    def __init__(self, request: web.Request, response: web.StreamResponse) -> None:
+        self._request = request
+        self._response = response
+        self._timeout = request.app[WRITE_TIMEOUT_KEY]
+
+    async def write(self, data: bytes, *, eof: bool = False) -> None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await (self._response.write_eof(data) if eof else self._response.write(data))
+        except TimeoutError:
+            transport = self._request.transport
+            if transport is not None:
+                transport.abort()  # the unread events are dropped with the connection
+            log.info("dropped a client of %s that read nothing for %g s",
+                     self._request.path, self._timeout)
+            raise _ClientNotReading from None
+
+    async def send(self, payload: dict[str, Any]) -> None:
+        await self.write(b"data: " + json.dumps(payload).encode() + b"\n\n")
 
 
 async def _stream_chat(request: web.Request, stream: CompletionStream,
@@ -113,30 +146,38 @@ async def _stream_chat(request: web.Request, stream: CompletionStream,
         first = None
     response = web.StreamResponse(headers=SSE_HEADERS)
     await response.prepare(request)
-    call_id, created = completion_id(), now()
-    opening = {"role": "assistant", "content": first.text if first else ""}
-    model = stream.model or call.model  # the resolved id, known once the first chunk came
-    await _send(response, chunk_object(call_id, created, model, opening))
-    failure = None if first is None else await _relay(stream, response, call_id, created,
-                                                      model)
-    if failure is not None:
-        await _send(response, error_body(failure))  # the stream ends without [DONE]
-        await response.write_eof()
-        return response
-    completion = stream.completion
-    last = chunk_object(call_id, created, completion.model, {},
-                        completion.finish_reason or "stop")
-    await _send(response, last | {"provider": completion.provider})
-    if call.include_usage:
-        usage = completion_object(completion, call_id, created).get("usage")
-        await _send(response, chunk_object(call_id, created, completion.model, {})
-                    | {"choices": [], "usage": usage})
-    await response.write(b"data: [DONE]\n\n")
-    await response.write_eof()
+    writer = _EventWriter(request, response)
+    # A client cut for not reading: the caller closes the upstream stream, and aiohttp
+    # finds the client's connection already closed.
+    with contextlib.suppress(_ClientNotReading):
+        await _write_events(writer, stream, call, first)
     return response
 
 
-async def _relay(stream: CompletionStream, response: web.StreamResponse, call_id: str,
+async def _write_events(writer: _EventWriter, stream: CompletionStream, call: ChatCall,
+                        first: Chunk | None) -> None:
+    call_id, created = completion_id(), now()
+    opening = {"role": "assistant", "content": first.text if first else ""}
+    model = stream.model or call.model  # the resolved id, known once the first chunk came
+    await writer.send(chunk_object(call_id, created, model, opening))
+    failure = None if first is None else await _relay(stream, writer, call_id, created,
+                                                      model)
+    if failure is not None:
+        await writer.send(error_body(failure))  # the stream ends without [DONE]
+        await writer.write(b"", eof=True)
+        return
+    completion = stream.completion
+    last = chunk_object(call_id, created, completion.model, {},
+                        completion.finish_reason or "stop")
+    await writer.send(last | {"provider": completion.provider})
+    if call.include_usage:
+        usage = completion_object(completion, call_id, created).get("usage")
+        await writer.send(chunk_object(call_id, created, completion.model, {})
+                          | {"choices": [], "usage": usage})
+    await writer.write(b"data: [DONE]\n\n", eof=True)
+
+
+async def _relay(stream: CompletionStream, writer: _EventWriter, call_id: str,
                  created: int, model: str) -> ApiError | None:
     """Send each text chunk as it arrives; return the error that ended the stream, if any."""
     while True:
@@ -153,8 +194,7 @@ async def _relay(stream: CompletionStream, response: web.StreamResponse, call_id
             return ApiError(500, "server_error", "internal_error",
                             "Internal server error; the server log has the details.")
         if chunk.text:  # images have no place in a chat completion chunk
-            await _send(response, chunk_object(call_id, created, model,
-                                               {"content": chunk.text}))
+            await writer.send(chunk_object(call_id, created, model, {"content": chunk.text}))
 
 
 async def generate_images(request: web.Request) -> web.Response:
@@ -187,15 +227,24 @@ async def health(request: web.Request) -> web.Response:
 
 
 def create_app(registry: Registry | None = None, *, api_key: str | None = None,
-               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> web.Application:
-    """Return the server app over registry (None: discover plugins and close it at cleanup)."""
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+               write_timeout: float = DEFAULT_WRITE_TIMEOUT) -> web.Application:
+    """Return the server app over registry (None: discover plugins and close it at cleanup).
+
+    write_timeout: seconds a streaming client may read nothing before it is dropped (and
+    its upstream call closed).
+    """
     if max_body_bytes < 1:
         raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes}")
+    if not isinstance(write_timeout, int | float) or not 0 < write_timeout < math.inf:
+        raise ValueError(f"write_timeout must be a positive number of seconds, got "
+                         f"{write_timeout!r}")
     middlewares: list[Middleware] = [error_middleware]
     if api_key:
         middlewares.append(auth_middleware(api_key))  # inside: its 401s pass through as they are
     app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
     app[MAX_BODY_KEY] = max_body_bytes
+    app[WRITE_TIMEOUT_KEY] = float(write_timeout)
     if registry is None:
         owned = Registry.discover()
 
