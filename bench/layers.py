@@ -55,7 +55,7 @@ async def measure(url: str, calls: int, rounds: int) -> dict[str, float]:
     follow_up = ProviderTransport(transport, "amigochat", None, None)
 
     async def raw() -> None:
-        session = transport._get_session()
+        session = transport._get_session("amigochat")
         async with session.request("POST", built.url, headers=dict(built.headers),
                                    json=built.json) as response:
             await response.json()

@@ -63,10 +63,17 @@ class Transport:
         """Return this loop's sessions, dropping those of loops that are closed."""
         sessions = self._loops.get(loop)
         if sessions is None:
-            for old in [old for old in self._loops if old.is_closed()]:
-                self._loops.pop(old).forget()
+            self._drop_closed_loops()
             sessions = self._loops[loop] = _LoopSessions(self._pool_size)
         return sessions
+
+    def _drop_closed_loops(self) -> None:
+        # list() copies at once: another thread's loop may add its sessions meanwhile.
+        for old in list(self._loops):
+            if old.is_closed():
+                dropped = self._loops.pop(old, None)
+                if dropped is not None:
+                    dropped.forget()
 
     def _get_session(self, provider: str) -> aiohttp.ClientSession:
         return self._sessions(asyncio.get_running_loop()).get(provider)
@@ -153,8 +160,7 @@ class Transport:
         """
         loop = asyncio.get_running_loop()
         sessions = self._loops.pop(loop, None)
-        for old in [old for old in self._loops if old.is_closed()]:
-            self._loops.pop(old).forget()
+        self._drop_closed_loops()
         if sessions is not None:
             await sessions.aclose()
 
