@@ -140,3 +140,12 @@ async def test_an_invalid_url_in_a_reply_is_the_reply_s_fault(serve_app: Any,
     # the reply's fault, not the plugin's.
     assert not isinstance(caught.value, PluginError)
     assert "127.0.0.1" in str(caught.value) and "bug in the plugin" not in str(caught.value)
+
+
+async def test_an_invalid_request_url_is_shown_without_credentials(make_registry: Any) -> None:
+    registry = make_registry([MockProvider()], retry=ONCE,
+                             base_urls={"mock": "http://user:hunter2@127.0.0.1:99999"})
+    with pytest.raises(ConfigurationError) as caught:
+        await registry.complete("echo", "hi")
+    assert "'http://127.0.0.1:99999/chat'" in str(caught.value)
+    assert "hunter2" not in str(caught.value)

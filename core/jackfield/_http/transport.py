@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncGenerator, Mapping
 from urllib.parse import urljoin
 
@@ -246,9 +247,11 @@ def _invalid_url(provider: str, url: str, error: aiohttp.ClientError) -> Jackfie
     if isinstance(error, aiohttp.RedirectClientError):
         return ResponseFormatError(provider, "the reply redirected to a URL that is not a "
                                              "valid http(s) URL")
-    # Nothing was sent: the URL came from the base URL setting and the plugin's path.
+    # Nothing was sent: the URL came from the base URL setting and the plugin's path. It is
+    # shown as given (a bad port is the usual mistake) but without credentials or query.
+    shown = re.sub(r"//[^/@]*@", "//", url.split("?")[0])[:200]
     return ConfigurationError(
-        f"{provider}: the request URL {url.split('?')[0][:200]!r} is not a valid http(s) URL. "
+        f"{provider}: the request URL {shown!r} is not a valid http(s) URL. "
         f"Check the provider's base URL setting; if it is right, report it to the plugin's "
         f"authors.")
 
