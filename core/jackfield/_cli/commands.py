@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+import math
 import os
 import re
 import shlex
@@ -251,12 +252,13 @@ def is_loopback(host: str) -> bool:
 
 
 async def _listen(stack: contextlib.AsyncExitStack, app: web.Application, host: str,
-                  port: int) -> str:
-    """Serve app on host:port until the stack closes; return its URL."""
+                  port: int, server: contextlib.AbstractAsyncContextManager[str] | None = None,
+                  ) -> str:
+    """Serve app on host:port until the stack closes (with server, if given); return its URL."""
     from jackfield.testing._emulation import serve_app
 
     try:
-        return await stack.enter_async_context(serve_app(app, host, port))
+        return await stack.enter_async_context(server or serve_app(app, host, port))
     except OSError as error:
         raise CliError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
 
@@ -300,13 +302,23 @@ async def serve(args: argparse.Namespace) -> int:
             f"refusing to serve on {args.host} without an API key: anyone who can reach it "
             "could use your providers. Set JACKFIELD_API_KEY=<a long random secret> (or pass "
             "--api-key), or listen on 127.0.0.1.", EXIT_USAGE)
-    if args.max_body_bytes < 1:
-        raise CliError("--max-body-bytes must be positive", EXIT_USAGE)
+    if args.max_body_bytes < 1 or args.max_connections < 1:
+        raise CliError("--max-body-bytes and --max-connections must be positive", EXIT_USAGE)
+    if not (math.isfinite(args.header_timeout) and math.isfinite(args.body_timeout)):
+        raise CliError("--header-timeout and --body-timeout must be finite", EXIT_USAGE)
     from jackfield._server import create_app
+    from jackfield._server.guard import ALLOWED_HOSTS_ENV, CORS_ORIGINS_ENV, split_names
+    from jackfield._server.listen import serving
 
-    app = create_app(api_key=api_key, max_body_bytes=args.max_body_bytes)
+    allowed_hosts = [*args.allowed_hosts, *split_names(os.environ.get(ALLOWED_HOSTS_ENV, ""))]
+    cors_origins = [*args.cors_origins, *split_names(os.environ.get(CORS_ORIGINS_ENV, ""))]
+    app = create_app(api_key=api_key, max_body_bytes=args.max_body_bytes,
+                     allowed_hosts=[args.host, *allowed_hosts], cors_origins=cors_origins,
+                     body_timeout=args.body_timeout)
+    server = serving(app, args.host, args.port, header_timeout=args.header_timeout,
+                     max_connections=args.max_connections)
     async with contextlib.AsyncExitStack() as stack:
-        url = await _listen(stack, app, args.host, args.port)
+        url = await _listen(stack, app, args.host, args.port, server)
         guard = "API key required" if api_key else "no API key, loopback only"
         print(f"{PROG}: serving the OpenAI API at {url}/v1 ({guard}); stop with Ctrl-C",
               flush=True)

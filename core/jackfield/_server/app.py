@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
@@ -13,7 +15,16 @@ from jackfield._engine.completion import CompletionStream
 from jackfield._engine.registry import Registry
 from jackfield._errors import InvalidRequestError, JackfieldError, ResponseFormatError
 from jackfield._server.auth import API_KEY_KEY, auth_middleware, has_api_key
-from jackfield._server.errors import MAX_BODY_KEY, ApiError, classify, error_body, error_middleware
+from jackfield._server.body import BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT, read_json
+from jackfield._server.errors import (
+    MAX_BODY_KEY,
+    ApiError,
+    classify,
+    error_body,
+    error_middleware,
+    remember_response,
+)
+from jackfield._server.guard import Guard
 from jackfield._server.health import health_report, remember_secrets
 from jackfield._server.openai_shapes import (
     ChatCall,
@@ -39,22 +50,6 @@ SSE_HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",  # a reverse proxy must pass each event on at once
 }
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-async def read_json(request: web.Request) -> dict[str, Any]:
-    """Return the request body as a JSON object; 400 when it is not one, 413 when too large."""
-    raw = await request.read()  # aiohttp enforces client_max_size here (413)
-    try:
-        body = json.loads(raw, parse_constant=_refuse_constant)
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
-        raise InvalidRequestError(f"The body is not valid JSON: {error}.") from error
-    if not isinstance(body, dict):
-        raise InvalidRequestError("The body must be a JSON object.")
-    return body
 
 
 def _check_kind(registry: Registry, model: str, kind: str) -> None:
@@ -187,14 +182,27 @@ async def health(request: web.Request) -> web.Response:
 
 
 def create_app(registry: Registry | None = None, *, api_key: str | None = None,
-               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> web.Application:
-    """Return the server app over registry (None: discover plugins and close it at cleanup)."""
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+               allowed_hosts: Iterable[str] = (), cors_origins: Iterable[str] = (),
+               body_timeout: float = DEFAULT_BODY_TIMEOUT) -> web.Application:
+    """Return the server app over registry (None: discover plugins and close it at cleanup).
+
+    Requests are answered only when their Host is loopback, the address they came to or one
+    of allowed_hosts ("*": any), and, from a web page, only for an origin in cors_origins.
+    """
     if max_body_bytes < 1:
         raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes}")
-    middlewares: list[Middleware] = [error_middleware]
+    if not (math.isfinite(body_timeout) and body_timeout > 0):
+        raise ValueError(f"body_timeout must be a positive number of seconds, got {body_timeout}")
+    guard = Guard(allowed_hosts, cors_origins)
+    # error_middleware outermost: the guard's and auth's own refusals pass through as they are.
+    middlewares: list[Middleware] = [error_middleware, guard.middleware()]
     if api_key:
-        middlewares.append(auth_middleware(api_key))  # inside: its 401s pass through as they are
+        middlewares.append(auth_middleware(api_key))
     app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
+    app.on_response_prepare.append(remember_response)
+    app.on_response_prepare.append(guard.add_cors_headers)
+    app[BODY_TIMEOUT_KEY] = body_timeout
     app[MAX_BODY_KEY] = max_body_bytes
     if registry is None:
         owned = Registry.discover()
