@@ -133,10 +133,21 @@ def _run_async(name: str, *, runs_until_stopped: bool = False,
                 raise
             # Ctrl-C is how a server is meant to stop: by then everything has shut down.
             print(f"{PROG}: stopped", file=sys.stderr)
-            return 0
+            return EXIT_INTERRUPTED
         return result
 
     return run
+
+
+def non_negative(text: str) -> float:
+    """Parse a number of seconds that may be 0 (--grace 0: end the calls in flight at once)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
 
 
 _OPTION_HELP = ("a provider option, e.g. -o temperature=0.2 (repeatable; values are JSON "
@@ -245,6 +256,9 @@ def build_parser() -> Parser:
     serve.add_argument("--max-connections", type=int, default=1024, metavar="N",
                        help="open client connections at most; beyond, the oldest idle one is "
                             "closed, or the newcomer gets a 503 (default: 1024)")
+    serve.add_argument("--grace", type=non_negative, default=10.0, metavar="SECONDS",
+                       help="on Ctrl-C or SIGTERM, let calls in flight finish this long; then "
+                            "they end with an error (default: 10)")
     serve.add_argument("--allowed-host", dest="allowed_hosts", action="append", default=[],
                        metavar="NAME",
                        help="also answer requests whose Host is NAME (repeatable; '*': any); "

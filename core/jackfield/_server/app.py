@@ -37,6 +37,7 @@ from jackfield._server.openai_shapes import (
     parse_chat_call,
     parse_image_call,
 )
+from jackfield._server.shutdown import DEFAULT_GRACE, Drain
 from jackfield._types.events import Chunk
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "REGISTRY_KEY", "create_app"]
@@ -184,24 +185,29 @@ async def health(request: web.Request) -> web.Response:
 def create_app(registry: Registry | None = None, *, api_key: str | None = None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                allowed_hosts: Iterable[str] = (), cors_origins: Iterable[str] = (),
-               body_timeout: float = DEFAULT_BODY_TIMEOUT) -> web.Application:
+               body_timeout: float = DEFAULT_BODY_TIMEOUT,
+               grace: float = DEFAULT_GRACE) -> web.Application:
     """Return the server app over registry (None: discover plugins and close it at cleanup).
 
     Requests are answered only when their Host is loopback, the address they came to or one
     of allowed_hosts ("*": any), and, from a web page, only for an origin in cors_origins.
+    At shutdown, calls in flight get grace seconds; then each ends with a 503 or, for a
+    stream under way, a final error event.
     """
     if max_body_bytes < 1:
         raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes}")
     if not (math.isfinite(body_timeout) and body_timeout > 0):
         raise ValueError(f"body_timeout must be a positive number of seconds, got {body_timeout}")
-    guard = Guard(allowed_hosts, cors_origins)
-    # error_middleware outermost: the guard's and auth's own refusals pass through as they are.
-    middlewares: list[Middleware] = [error_middleware, guard.middleware()]
+    guard, drain = Guard(allowed_hosts, cors_origins), Drain(grace)
+    # error_middleware outside the guard and auth: their own refusals pass through as they
+    # are; the drain outermost, as it answers for the requests it interrupts.
+    middlewares: list[Middleware] = [drain.track, error_middleware, guard.middleware()]
     if api_key:
         middlewares.append(auth_middleware(api_key))
     app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
     app.on_response_prepare.append(remember_response)
     app.on_response_prepare.append(guard.add_cors_headers)
+    app.on_shutdown.append(drain.on_shutdown)
     app[BODY_TIMEOUT_KEY] = body_timeout
     app[MAX_BODY_KEY] = max_body_bytes
     if registry is None:
