@@ -8,6 +8,7 @@ import pytest
 from server_helpers import StartServer, exchange, post_bytes, raw
 
 from jackfield import Registry
+from jackfield._server.guard import _same_address, host_name
 from mockprovider import MockServer
 
 BODY = json.dumps({"model": "echo", "messages": [{"role": "user", "content": "hi"}]}).encode()
@@ -96,3 +97,17 @@ async def test_cors_is_closed_unless_an_origin_is_allowed(
     status, headers, _ = await raw("GET", f"{url}/v1/models",
                                    headers={"Origin": "https://other.example"})
     assert status == 403 and "Access-Control-Allow-Origin" not in headers
+
+
+@pytest.mark.parametrize(("header", "name"), [
+    ("Example.COM:8080", "example.com"), ("example.com.", "example.com"), ("[::1]:80", "::1"),
+    ("::1", "::1"), ("10.0.0.1:1", "10.0.0.1"),
+])
+def test_host_name_drops_the_port_and_case(header: str, name: str) -> None:
+    assert host_name(header) == name
+
+
+def test_an_ipv4_client_of_a_dual_stack_socket_matches_its_address() -> None:
+    assert _same_address("192.168.1.5", "::ffff:192.168.1.5")
+    assert not _same_address("192.168.1.6", "::ffff:192.168.1.5")
+    assert not _same_address("evil.example", "192.168.1.5")

@@ -54,11 +54,19 @@ def _local_address(request: web.Request) -> str | None:
     return None
 
 
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    address = ipaddress.ip_address(text)
+    # A dual-stack socket reports an IPv4 client's connection as ::ffff:a.b.c.d.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
 def _same_address(name: str, address: str | None) -> bool:
     if address is None:
         return False
     try:
-        return ipaddress.ip_address(name) == ipaddress.ip_address(address)
+        return _ip(name) == _ip(address)
     except ValueError:
         return False  # a name, not an address
 
