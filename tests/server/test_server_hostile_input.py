@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import logging
@@ -92,3 +93,25 @@ async def test_what_aiohttp_cannot_parse_is_a_json_400_and_one_line(
     assert error["code"] == "bad_http_request" and "not valid HTTP" in error["message"]
     assert not [r for r in caplog.records if r.exc_info], caplog.text
     assert len([r for r in caplog.records if r.name.startswith(("jackfield", "aiohttp"))]) == 1
+
+
+async def test_clients_that_vanish_mid_stream_leave_no_traceback(
+        strict_registry: Registry, start_server: StartServer,
+        caplog: pytest.LogCaptureFixture) -> None:
+    url = await start_server(strict_registry)
+    caplog.set_level(logging.INFO)
+    body = json.dumps({"model": "echo", "stream": True,
+                       "messages": [{"role": "user", "content": "word " * 2000}]}).encode()
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    for attempt in range(20):  # cut at different points: before, at and after the headers
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(post_bytes(body, JSON))
+        await writer.drain()
+        if attempt % 2:
+            await asyncio.wait_for(reader.read(500 * attempt), 5)
+        writer.transport.abort()
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.3)
+    ours = [r for r in caplog.records if r.name.startswith("jackfield._server")]
+    assert not [r for r in ours if r.exc_info], caplog.text
+    assert (await exchange(url, post_bytes(b'{"model": "echo", "messages": []}', JSON)))[0] == 400
