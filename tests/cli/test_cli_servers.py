@@ -132,7 +132,8 @@ async def test_ctrl_c_on_serve_ends_calls_in_flight_after_the_grace_and_exits_13
     faults = emulators.aichats[FAULTS_KEY]
     faults.set("stall_after_headers")  # the upstream answers 200 and then nothing
     process = await start(spawn, "serve", "--port", "0", "--grace", "0.5",
-                          "--allowed-host", "jackfield.test", environ=emulators.environ)
+                          "--allowed-host", "jackfield.test",
+                          environ=emulators.environ | {"JACKFIELD_ALLOWED_HOSTS": "b.test,c.test"})
     match = re.search(r"(http://127\.0\.0\.1:\d+)/v1", await read_line(process))
     assert match
     url = match.group(1)
@@ -144,7 +145,7 @@ async def test_ctrl_c_on_serve_ends_calls_in_flight_after_the_grace_and_exits_13
             return response.status, await response.json()
 
     async with aiohttp.ClientSession() as session:
-        for host, expected in [("jackfield.test", 200), ("evil.example", 403)]:
+        for host, expected in [("jackfield.test", 200), ("c.test", 200), ("evil.example", 403)]:
             async with session.get(f"{url}/health", headers={"Host": host}) as response:
                 assert response.status == expected, host
         in_flight = asyncio.create_task(call(session))

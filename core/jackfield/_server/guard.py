@@ -100,13 +100,15 @@ class Guard:
                     403, "invalid_request_error", "host_not_allowed",
                     f"This server does not answer to Host {request.headers['Host']!r} (a "
                     "protection against DNS rebinding). Allow the name with `jackfield serve "
-                    f"--allowed-host NAME` or {ALLOWED_HOSTS_ENV}."))
+                    f"--allowed-host NAME`, {ALLOWED_HOSTS_ENV} or "
+                    "create_app(allowed_hosts=[...])."))
             origin = request.headers.get("Origin")
             if origin is not None and not self.origin_allowed(origin):
                 return error_response(ApiError(
                     403, "invalid_request_error", "origin_not_allowed",
                     f"Requests from web pages at {origin!r} are refused. Allow the origin "
-                    f"with `jackfield serve --cors-origin ORIGIN` or {CORS_ORIGINS_ENV}."))
+                    f"with `jackfield serve --cors-origin ORIGIN`, {CORS_ORIGINS_ENV} or "
+                    "create_app(cors_origins=[...])."))
             if origin is not None and request.method == "OPTIONS":
                 return web.Response(status=204, headers=self._cors_headers(origin) | {
                     "Access-Control-Allow-Methods": _CORS_METHODS,
