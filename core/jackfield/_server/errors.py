@@ -51,7 +51,7 @@ class ApiError:
 
 
 class Refusal(Exception):
-    """A request the server refuses before any provider call; the reply is error as it is."""
+    """A request the server refuses before any provider call, answered with error as it is."""
 
     def __init__(self, error: ApiError) -> None:
         super().__init__(error.message)
