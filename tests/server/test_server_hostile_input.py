@@ -14,6 +14,7 @@ from server_helpers import StartServer, exchange, post_bytes
 
 from jackfield import Registry
 from jackfield._server.errors import error_middleware
+from jackfield._server.listen import serving
 from mockprovider import MockServer
 
 JSON = "Content-Type: application/json"
@@ -115,3 +116,18 @@ async def test_clients_that_vanish_mid_stream_leave_no_traceback(
     ours = [r for r in caplog.records if r.name.startswith("jackfield._server")]
     assert not [r for r in ours if r.exc_info], caplog.text
     assert (await exchange(url, post_bytes(b'{"model": "echo", "messages": []}', JSON)))[0] == 400
+
+
+async def test_a_bug_outside_the_error_middleware_is_a_json_500_and_keeps_its_traceback(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(request: web.Request) -> web.StreamResponse:
+        raise KeyError("oops")
+
+    app = web.Application()  # no error_middleware: what serving() does when it is bypassed
+    app.router.add_get("/broken", broken)
+    async with serving(app) as url:
+        status, headers, body = await exchange(
+            url, b"GET /broken HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert status == 500 and headers["content-type"].startswith("application/json")
+    assert json.loads(body)["error"]["code"] == "internal_error" and b"oops" not in body
+    assert [r.exc_info[0] for r in caplog.records if r.exc_info] == [KeyError]

@@ -19,6 +19,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from jackfield._server.errors import ApiError, error_body, error_response
 
@@ -38,6 +40,10 @@ _BUSY = json.dumps(error_body(ApiError(
 _BUSY_REPLY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
                b"Retry-After: 1\r\nConnection: close\r\nContent-Length: "
                + str(len(_BUSY)).encode() + b"\r\n\r\n" + _BUSY)
+
+
+# What aiohttp complains about when a client sent bad bytes or went away (not a bug here).
+_CLIENT_FAULTS = (HttpProcessingError, RequestPayloadError, ConnectionError)
 
 
 def _first_line(text: object) -> str:
@@ -93,7 +99,10 @@ class _Handler(web.RequestHandler):
                      message: str | None = None) -> web.StreamResponse:
         """Answer a request aiohttp could not parse (or a bug) in the JSON error shape."""
         reason = _first_line(message or exc or "")
-        log.info("refused a malformed request from %s: %s", request.remote, reason)
+        if status >= 500:  # not the client's bytes: a bug, which keeps its traceback
+            log.error("unexpected error serving %s", request.remote, exc_info=exc)
+        else:
+            log.info("refused a malformed request from %s: %s", request.remote, reason)
         if request.writer.output_size > 0:
             raise ConnectionError("the reply had begun; the connection is cut instead")
         if status >= 500:
@@ -107,8 +116,11 @@ class _Handler(web.RequestHandler):
         return response
 
     def log_exception(self, *args: Any, **kwargs: Any) -> None:
-        """Log aiohttp's own complaints as one line (a client's bytes caused them)."""
+        """Log what a client's bytes caused as one line; a bug keeps its traceback."""
         exc = kwargs.get("exc_info")
+        if not isinstance(exc, _CLIENT_FAULTS):
+            super().log_exception(*args, **kwargs)
+            return
         text = (args[0] % args[1:]) if args else "error"
         log.warning("%s: %s", text, _first_line(exc) or type(exc).__name__)
 
