@@ -26,7 +26,9 @@ async def start_server() -> AsyncIterator[StartServer]:
         async def start(registry: Registry, *, listen: Mapping[str, Any] | None = None,
                         **kwargs: Any) -> str:
             app = create_app(registry, **kwargs)
-            return str(await stack.enter_async_context(serving(app, **(listen or {}))))
+            # A cap well under any file limit: the tests never depend on raising the limit.
+            options = {"max_connections": 256, **(listen or {})}
+            return str(await stack.enter_async_context(serving(app, **options)))
 
         yield start
 

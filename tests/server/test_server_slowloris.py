@@ -13,7 +13,7 @@ import pytest
 from server_helpers import StartServer, exchange, raw
 
 from jackfield import Registry
-from jackfield._server.listen import _rate_limited_accept_errors
+from jackfield._server.listen import FD_RESERVE, _fit_to_file_limit, _rate_limited_accept_errors
 
 HEALTH = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 
@@ -134,3 +134,16 @@ async def test_accept_errors_are_logged_once_a_minute(
     lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(lines) == 1 and "Too many open files" in lines[0].getMessage()
     assert "ulimit" in lines[0].getMessage() and not lines[0].exc_info
+
+
+def test_the_cap_fits_under_the_file_limit(monkeypatch: pytest.MonkeyPatch,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    resource = pytest.importorskip("resource")
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (256, 512))
+    raised: list[tuple[int, int]] = []
+    monkeypatch.setattr(resource, "setrlimit", lambda _, limits: raised.append(limits))
+    assert _fit_to_file_limit(100) == 100 and raised == []  # 100 + the reserve fits in 256
+    assert _fit_to_file_limit(300) == 300 and raised == [(300 + FD_RESERVE, 512)]
+    raised.clear()
+    assert _fit_to_file_limit(1024) == 512 - FD_RESERVE  # the hard limit is the ceiling
+    assert raised == [(512, 512)] and "room for 384 client connections" in caplog.text
