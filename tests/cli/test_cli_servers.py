@@ -7,11 +7,16 @@ import re
 import shlex
 import signal
 import socket
+import time
 from collections.abc import AsyncIterator
+from typing import Any
 
+import aiohttp
 import openai
 import pytest
 from cli_helpers import CLI, Emulators, clean_environ
+
+from jackfield.testing import FAULTS_KEY
 
 
 @pytest.fixture
@@ -40,10 +45,10 @@ async def read_line(process: asyncio.subprocess.Process) -> str:
 
 
 async def interrupt(process: asyncio.subprocess.Process) -> str:
-    """Press Ctrl-C; return what the process said on stderr once it has exited with 0."""
+    """Press Ctrl-C; return what the process said on stderr once it has exited with 130."""
     process.send_signal(signal.SIGINT)
     _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 0, stderr
+    assert process.returncode == 130, stderr  # 128 + SIGINT, as the README says
     return stderr.decode()
 
 
@@ -120,3 +125,40 @@ async def test_emulate_refuses_an_unknown_fault_in_one_line() -> None:
     stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 2 and stdout == b""
     assert "unknown fault 'gremlins'" in stderr.decode() and "rate_limit" in stderr.decode()
+
+
+async def test_ctrl_c_on_serve_ends_calls_in_flight_after_the_grace_and_exits_130(
+        emulators: Emulators, spawn: list[asyncio.subprocess.Process]) -> None:
+    faults = emulators.aichats[FAULTS_KEY]
+    faults.set("stall_after_headers")  # the upstream answers 200 and then nothing
+    process = await start(spawn, "serve", "--port", "0", "--grace", "0.5",
+                          "--allowed-host", "jackfield.test",
+                          environ=emulators.environ | {"JACKFIELD_ALLOWED_HOSTS": "b.test,c.test"})
+    match = re.search(r"(http://127\.0\.0\.1:\d+)/v1", await read_line(process))
+    assert match
+    url = match.group(1)
+
+    async def call(session: aiohttp.ClientSession) -> tuple[int, Any]:
+        body = {"model": "aichats/gpt-4", "stream": True,
+                "messages": [{"role": "user", "content": "hi"}]}
+        async with session.post(f"{url}/v1/chat/completions", json=body) as response:
+            return response.status, await response.json()
+
+    async with aiohttp.ClientSession() as session:
+        for host, expected in [("jackfield.test", 200), ("c.test", 200), ("evil.example", 403)]:
+            async with session.get(f"{url}/health", headers={"Host": host}) as response:
+                assert response.status == expected, host
+        in_flight = asyncio.create_task(call(session))
+        for _ in range(100):  # 10 s at most for the call to reach the upstream
+            if faults.applied:
+                break
+            await asyncio.sleep(0.1)
+        assert faults.applied == {"stall_after_headers": 1}
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 130, stderr
+        assert time.monotonic() - started < 5  # the grace, 2 s for last words, start-up noise
+        status, reply = await asyncio.wait_for(in_flight, 5)
+    assert status == 503 and reply["error"]["code"] == "server_shutting_down"
+    assert "Traceback" not in stderr.decode() and "stopped" in stderr.decode()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -12,16 +12,25 @@ from server_helpers import MakeClient, StartServer
 
 from jackfield import Registry, RetryPolicy, Timeouts
 from jackfield._server import create_app
+from jackfield._server.listen import serving
 from mockprovider import MockProvider, MockServer
 
 
 @pytest.fixture
-async def start_server(serve_app: Any) -> StartServer:
-    """`url = await start_server(registry, api_key=..., max_body_bytes=...)` on loopback."""
-    async def start(registry: Registry, **kwargs: Any) -> str:
-        return str(await serve_app(create_app(registry, **kwargs)))
+async def start_server() -> AsyncIterator[StartServer]:
+    """`url = await start_server(registry, api_key=..., max_body_bytes=...)` on loopback.
 
-    return start
+    The server runs as `jackfield serve` runs it; `listen={...}` sets serving()'s options.
+    """
+    async with AsyncExitStack() as stack:
+        async def start(registry: Registry, *, listen: Mapping[str, Any] | None = None,
+                        **kwargs: Any) -> str:
+            app = create_app(registry, **kwargs)
+            # A cap well under any file limit: the tests never depend on raising the limit.
+            options = {"max_connections": 256, **(listen or {})}
+            return str(await stack.enter_async_context(serving(app, **options)))
+
+        yield start
 
 
 @pytest.fixture

@@ -222,7 +222,8 @@ async def test_the_raw_stream_ends_with_the_error_event_and_no_done(
     import aiohttp
 
     async with aiohttp.ClientSession() as session, session.post(
-            f"{url}/v1/chat/completions", data=body) as response:
+            f"{url}/v1/chat/completions", data=body,
+            headers={"content-type": "application/json"}) as response:
         assert response.status == 200
         assert response.headers["Content-Type"].startswith("text/event-stream")
         text = (await response.read()).decode()

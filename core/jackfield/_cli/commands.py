@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+import math
 import os
 import re
 import shlex
@@ -16,7 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from jackfield._cli.common import EXIT_USAGE, PROG, CliError
+from jackfield._cli.common import EXIT_INTERRUPTED, EXIT_USAGE, PROG, CliError
 from jackfield._engine.registry import Registry
 from jackfield._errors import ResponseFormatError
 from jackfield._settings.config import env_name
@@ -230,14 +231,35 @@ async def image(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _wait_until_stopped() -> None:
-    """Return on SIGTERM; Ctrl-C cancels the wait through asyncio.run as usual."""
+async def _wait_until_stopped() -> bool:
+    """Return on SIGTERM (False) or Ctrl-C (True), so that shutting down is not cancelled."""
     stop = asyncio.Event()
+    interrupted = False
+
+    def on_interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        stop.set()
+
     loop = asyncio.get_running_loop()
-    # Without signal handlers (Windows, or not the main thread) Ctrl-C still stops us.
+    # Without signal handlers (Windows, or not the main thread) Ctrl-C still stops us, as a
+    # KeyboardInterrupt through asyncio.run.
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGTERM, stop.set)
-    await stop.wait()
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    try:
+        await stop.wait()
+    finally:
+        # A second Ctrl-C during the shutdown stops at once (KeyboardInterrupt).
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+    return interrupted
+
+
+def _stopped(interrupted: bool) -> int:
+    """Say that the server stopped; return 130 after Ctrl-C, as for every command, else 0."""
+    print(f"{PROG}: stopped", file=sys.stderr, flush=True)
+    return EXIT_INTERRUPTED if interrupted else 0
 
 
 def is_loopback(host: str) -> bool:
@@ -251,12 +273,13 @@ def is_loopback(host: str) -> bool:
 
 
 async def _listen(stack: contextlib.AsyncExitStack, app: web.Application, host: str,
-                  port: int) -> str:
-    """Serve app on host:port until the stack closes; return its URL."""
+                  port: int, server: contextlib.AbstractAsyncContextManager[str] | None = None,
+                  ) -> str:
+    """Serve app on host:port until the stack closes (with server, if given); return its URL."""
     from jackfield.testing._emulation import serve_app
 
     try:
-        return await stack.enter_async_context(serve_app(app, host, port))
+        return await stack.enter_async_context(server or serve_app(app, host, port))
     except OSError as error:
         raise CliError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
 
@@ -288,8 +311,8 @@ async def emulate(args: argparse.Namespace) -> int:
                 print(f"export {env_name(provider, setting)}={shlex.quote(value)}"
                       f"  # the {provider} emulator accepts any {setting}")
         sys.stdout.flush()
-        await _wait_until_stopped()
-    return 0
+        interrupted = await _wait_until_stopped()
+    return _stopped(interrupted)
 
 
 async def serve(args: argparse.Namespace) -> int:
@@ -300,15 +323,28 @@ async def serve(args: argparse.Namespace) -> int:
             f"refusing to serve on {args.host} without an API key: anyone who can reach it "
             "could use your providers. Set JACKFIELD_API_KEY=<a long random secret> (or pass "
             "--api-key), or listen on 127.0.0.1.", EXIT_USAGE)
-    if args.max_body_bytes < 1:
-        raise CliError("--max-body-bytes must be positive", EXIT_USAGE)
+    if args.max_body_bytes < 1 or args.max_connections < 1:
+        raise CliError("--max-body-bytes and --max-connections must be positive", EXIT_USAGE)
+    if not all(math.isfinite(t) for t in (args.header_timeout, args.body_timeout, args.grace)):
+        raise CliError("--header-timeout, --body-timeout and --grace must be finite",
+                       EXIT_USAGE)
     from jackfield._server import create_app
+    from jackfield._server.guard import ALLOWED_HOSTS_ENV, CORS_ORIGINS_ENV, split_names
+    from jackfield._server.listen import serving
 
-    app = create_app(api_key=api_key, max_body_bytes=args.max_body_bytes)
+    allowed_hosts = [*args.allowed_hosts, *split_names(os.environ.get(ALLOWED_HOSTS_ENV, ""))]
+    cors_origins = [*args.cors_origins, *split_names(os.environ.get(CORS_ORIGINS_ENV, ""))]
+    app = create_app(api_key=api_key, max_body_bytes=args.max_body_bytes,
+                     allowed_hosts=[args.host, *allowed_hosts], cors_origins=cors_origins,
+                     body_timeout=args.body_timeout, grace=args.grace)
+    server = serving(app, args.host, args.port, header_timeout=args.header_timeout,
+                     max_connections=args.max_connections)
     async with contextlib.AsyncExitStack() as stack:
-        url = await _listen(stack, app, args.host, args.port)
+        url = await _listen(stack, app, args.host, args.port, server)
         guard = "API key required" if api_key else "no API key, loopback only"
         print(f"{PROG}: serving the OpenAI API at {url}/v1 ({guard}); stop with Ctrl-C",
               flush=True)
-        await _wait_until_stopped()
-    return 0
+        interrupted = await _wait_until_stopped()
+        print(f"{PROG}: stopping; calls in flight get {args.grace:g} s", file=sys.stderr,
+              flush=True)
+    return _stopped(interrupted)

@@ -133,10 +133,21 @@ def _run_async(name: str, *, runs_until_stopped: bool = False,
                 raise
             # Ctrl-C is how a server is meant to stop: by then everything has shut down.
             print(f"{PROG}: stopped", file=sys.stderr)
-            return 0
+            return EXIT_INTERRUPTED
         return result
 
     return run
+
+
+def non_negative(text: str) -> float:
+    """Parse a number of seconds that may be 0 (--grace 0: end the calls in flight at once)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
 
 
 _OPTION_HELP = ("a provider option, e.g. -o temperature=0.2 (repeatable; values are JSON "
@@ -236,6 +247,27 @@ def build_parser() -> Parser:
                             "the variable keeps the key out of the process list)")
     serve.add_argument("--max-body-bytes", type=int, default=1024 * 1024, metavar="N",
                        help="largest request body accepted (default: 1048576, 1 MiB)")
+    serve.add_argument("--header-timeout", type=positive, default=30.0, metavar="SECONDS",
+                       help="close a connection whose request headers have not all come in "
+                            "this time, or that stays idle this long (default: 30)")
+    serve.add_argument("--body-timeout", type=positive, default=30.0, metavar="SECONDS",
+                       help="answer 408 when a request body has not all come in this time "
+                            "(default: 30)")
+    serve.add_argument("--max-connections", type=int, default=1024, metavar="N",
+                       help="open client connections at most; beyond, the oldest idle one is "
+                            "closed, or the newcomer gets a 503 (default: 1024)")
+    serve.add_argument("--grace", type=non_negative, default=10.0, metavar="SECONDS",
+                       help="on Ctrl-C or SIGTERM, let calls in flight finish this long; then "
+                            "they end with an error (default: 10)")
+    serve.add_argument("--allowed-host", dest="allowed_hosts", action="append", default=[],
+                       metavar="NAME",
+                       help="also answer requests whose Host is NAME (repeatable; '*': any); "
+                            "loopback and the listening address always work (default: "
+                            "$JACKFIELD_ALLOWED_HOSTS, comma-separated)")
+    serve.add_argument("--cors-origin", dest="cors_origins", action="append", default=[],
+                       metavar="ORIGIN",
+                       help="let web pages from ORIGIN (e.g. https://app.example) call the API "
+                            "(repeatable; default: none, $JACKFIELD_CORS_ORIGINS)")
     return parser
 
 

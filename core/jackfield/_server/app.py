@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +17,16 @@ from jackfield._engine.completion import CompletionStream
 from jackfield._engine.registry import Registry
 from jackfield._errors import InvalidRequestError, JackfieldError, ResponseFormatError
 from jackfield._server.auth import API_KEY_KEY, auth_middleware, has_api_key
-from jackfield._server.errors import MAX_BODY_KEY, ApiError, classify, error_body, error_middleware
+from jackfield._server.body import BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT, read_json
+from jackfield._server.errors import (
+    MAX_BODY_KEY,
+    ApiError,
+    classify,
+    error_body,
+    error_middleware,
+    remember_response,
+)
+from jackfield._server.guard import Guard
 from jackfield._server.health import health_report, remember_secrets
 from jackfield._server.openai_shapes import (
     ChatCall,
@@ -29,6 +39,7 @@ from jackfield._server.openai_shapes import (
     parse_chat_call,
     parse_image_call,
 )
+from jackfield._server.shutdown import DEFAULT_GRACE, Drain
 from jackfield._types.events import Chunk
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_WRITE_TIMEOUT", "REGISTRY_KEY", "create_app"]
@@ -44,22 +55,6 @@ SSE_HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",  # a reverse proxy must pass each event on at once
 }
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-async def read_json(request: web.Request) -> dict[str, Any]:
-    """Return the request body as a JSON object; 400 when it is not one, 413 when too large."""
-    raw = await request.read()  # aiohttp enforces client_max_size here (413)
-    try:
-        body = json.loads(raw, parse_constant=_refuse_constant)
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
-        raise InvalidRequestError(f"The body is not valid JSON: {error}.") from error
-    if not isinstance(body, dict):
-        raise InvalidRequestError("The body must be a JSON object.")
-    return body
 
 
 def _check_kind(registry: Registry, model: str, kind: str) -> None:
@@ -228,21 +223,36 @@ async def health(request: web.Request) -> web.Response:
 
 def create_app(registry: Registry | None = None, *, api_key: str | None = None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-               write_timeout: float = DEFAULT_WRITE_TIMEOUT) -> web.Application:
+               write_timeout: float = DEFAULT_WRITE_TIMEOUT,
+               allowed_hosts: Iterable[str] = (), cors_origins: Iterable[str] = (),
+               body_timeout: float = DEFAULT_BODY_TIMEOUT,
+               grace: float = DEFAULT_GRACE) -> web.Application:
     """Return the server app over registry (None: discover plugins and close it at cleanup).
 
+    Requests are answered only when their Host is loopback, the address they came to or one
+    of allowed_hosts ("*": any), and, from a web page, only for an origin in cors_origins.
     write_timeout: seconds a streaming client may read nothing before it is dropped (and
-    its upstream call closed).
+    its upstream call closed). At shutdown, calls in flight get grace seconds; then each
+    ends with a 503 or, for a stream under way, a final error event.
     """
     if max_body_bytes < 1:
         raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes}")
     if not isinstance(write_timeout, int | float) or not 0 < write_timeout < math.inf:
         raise ValueError(f"write_timeout must be a positive number of seconds, got "
                          f"{write_timeout!r}")
-    middlewares: list[Middleware] = [error_middleware]
+    if not (math.isfinite(body_timeout) and body_timeout > 0):
+        raise ValueError(f"body_timeout must be a positive number of seconds, got {body_timeout}")
+    guard, drain = Guard(allowed_hosts, cors_origins), Drain(grace)
+    # error_middleware outside the guard and auth: their own refusals pass through as they
+    # are; the drain outermost, as it answers for the requests it interrupts.
+    middlewares: list[Middleware] = [drain.track, error_middleware, guard.middleware()]
     if api_key:
-        middlewares.append(auth_middleware(api_key))  # inside: its 401s pass through as they are
+        middlewares.append(auth_middleware(api_key))
     app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
+    app.on_response_prepare.append(remember_response)
+    app.on_response_prepare.append(guard.add_cors_headers)
+    app.on_shutdown.append(drain.on_shutdown)
+    app[BODY_TIMEOUT_KEY] = body_timeout
     app[MAX_BODY_KEY] = max_body_bytes
     app[WRITE_TIMEOUT_KEY] = float(write_timeout)
     if registry is None:

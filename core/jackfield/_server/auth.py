@@ -37,7 +37,8 @@ def auth_middleware(api_key: str) -> Middleware:
             return _refuse("missing_api_key",
                            "This server needs an API key: send `Authorization: Bearer <key>`.")
         # compare_digest takes as long for a wrong key as for a right one: no timing oracle.
-        if not hmac.compare_digest(token.strip().encode(), expected):
+        # surrogateescape: aiohttp keeps a non-UTF-8 byte of the header as a lone surrogate.
+        if not hmac.compare_digest(token.strip().encode("utf-8", "surrogateescape"), expected):
             return _refuse("invalid_api_key", "The API key is not valid for this server.")
         return await handler(request)
 

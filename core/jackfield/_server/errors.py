@@ -27,13 +27,16 @@ from jackfield._errors import (
 from jackfield._secrets import mask_known
 
 __all__ = [
-    "MAX_BODY_KEY", "ApiError", "classify", "error_body", "error_middleware", "error_response",
+    "MAX_BODY_KEY", "RESPONSE_KEY", "ApiError", "Refusal", "classify", "error_body",
+    "error_middleware", "error_response", "remember_response",
 ]
 
 log = logging.getLogger("jackfield._server")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The body-size limit the app enforces (client_max_size), for the 413 message.
 MAX_BODY_KEY = web.AppKey("jackfield_max_body_bytes", int)
+# The response whose headers went out (on_response_prepare), for a request that fails later.
+RESPONSE_KEY = web.RequestKey("jackfield_response", web.StreamResponse)
 
 
 @attrs.frozen
@@ -45,6 +48,19 @@ class ApiError:
     code: str
     message: str
     headers: Mapping[str, str] = attrs.field(factory=dict)
+
+
+class Refusal(Exception):
+    """A request the server refuses before any provider call, answered with error as it is."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+async def remember_response(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: keep the response whose headers are sent, for error_middleware."""
+    request[RESPONSE_KEY] = response
 
 
 def error_body(error: ApiError) -> dict[str, dict[str, str | None]]:
@@ -144,10 +160,16 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise  # redirects and the like are not errors
         return error_response(_http_error(request, exc))
+    except Refusal as refusal:
+        return error_response(refusal.error)
     except JackfieldError as error:
         return error_response(classify(error))
-    except ConnectionResetError:
-        raise  # the client is gone: there is nobody to answer
+    except ConnectionResetError as error:
+        # The client is gone: one line, not aiohttp's traceback. The response already under
+        # way (or a new one) goes back to aiohttp, whose write then fails quietly.
+        log.info("client went away during %s %s: %s", request.method, request.path, error)
+        return request.get(RESPONSE_KEY) or error_response(ApiError(
+            499, "invalid_request_error", "client_closed_request", "The client went away."))
     # Deliberately broad: an unforeseen bug is logged here with its traceback and the client
     # gets a plain 500, so that no internals leak into a reply.
     except Exception:
