@@ -80,3 +80,36 @@ def test_cli_modules_do_not_import_each_other() -> None:
     assert "jackfield._cli.main" not in imported("commands", top_level=False)
     assert "jackfield._cli.commands" not in imported("main", top_level=True)
     assert "__main__" not in (folder / "main.py").read_text()
+
+
+class _Stop(Exception):
+    """Raised by the stand-in create_app once it has seen its arguments."""
+
+
+async def test_serve_hands_every_server_bound_to_create_app(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import jackfield._server
+    from jackfield._cli import commands
+    from jackfield._cli.main import build_parser
+
+    seen: dict[str, object] = {}
+
+    def fake_create_app(**kwargs: object) -> None:
+        seen.update(kwargs)
+        raise _Stop
+
+    monkeypatch.setattr(jackfield._server, "create_app", fake_create_app)
+    args = build_parser().parse_args(["serve", "--write-timeout", "7", "--body-timeout", "8",
+                                      "--grace", "2"])
+    with pytest.raises(_Stop):
+        await commands.serve(args)
+    assert (seen["write_timeout"], seen["body_timeout"], seen["grace"]) == (7.0, 8.0, 2.0)
+
+
+def test_serve_refuses_a_write_timeout_that_is_not_positive(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from jackfield._cli.main import build_parser
+
+    with pytest.raises(SystemExit) as stopped:
+        build_parser().parse_args(["serve", "--write-timeout", "0"])
+    assert stopped.value.code == 2 and "--write-timeout" in capsys.readouterr().err

@@ -325,9 +325,10 @@ async def serve(args: argparse.Namespace) -> int:
             "--api-key), or listen on 127.0.0.1.", EXIT_USAGE)
     if args.max_body_bytes < 1 or args.max_connections < 1:
         raise CliError("--max-body-bytes and --max-connections must be positive", EXIT_USAGE)
-    if not all(math.isfinite(t) for t in (args.header_timeout, args.body_timeout, args.grace)):
-        raise CliError("--header-timeout, --body-timeout and --grace must be finite",
-                       EXIT_USAGE)
+    timeouts = (args.header_timeout, args.body_timeout, args.write_timeout, args.grace)
+    if not all(math.isfinite(t) for t in timeouts):
+        raise CliError("--header-timeout, --body-timeout, --write-timeout and --grace must be "
+                       "finite", EXIT_USAGE)
     from jackfield._server import create_app
     from jackfield._server.guard import ALLOWED_HOSTS_ENV, CORS_ORIGINS_ENV, split_names
     from jackfield._server.listen import serving
@@ -336,7 +337,8 @@ async def serve(args: argparse.Namespace) -> int:
     cors_origins = [*args.cors_origins, *split_names(os.environ.get(CORS_ORIGINS_ENV, ""))]
     app = create_app(api_key=api_key, max_body_bytes=args.max_body_bytes,
                      allowed_hosts=[args.host, *allowed_hosts], cors_origins=cors_origins,
-                     body_timeout=args.body_timeout, grace=args.grace)
+                     body_timeout=args.body_timeout, write_timeout=args.write_timeout,
+                     grace=args.grace)
     server = serving(app, args.host, args.port, header_timeout=args.header_timeout,
                      max_connections=args.max_connections)
     async with contextlib.AsyncExitStack() as stack:

@@ -256,6 +256,9 @@ def build_parser() -> Parser:
     serve.add_argument("--max-connections", type=int, default=1024, metavar="N",
                        help="open client connections at most; beyond, the oldest idle one is "
                             "closed, or the newcomer gets a 503 (default: 1024)")
+    serve.add_argument("--write-timeout", type=positive, default=30.0, metavar="SECONDS",
+                       help="a streaming client that reads nothing this long is dropped and its "
+                            "upstream call closed (default: 30)")
     serve.add_argument("--grace", type=non_negative, default=10.0, metavar="SECONDS",
                        help="on Ctrl-C or SIGTERM, let calls in flight finish this long; then "
                             "they end with an error (default: 10)")
