@@ -54,3 +54,15 @@ async def test_secret_stays_out_of_reprs_logs_and_errors(
     shown = [str(caught.value), repr(caught.value), caplog.text, repr(registry),
              repr(registry.config("mock")), repr(registry.health())]
     assert not [text for text in shown if SECRET in text]
+
+
+def test_passwords_and_query_values_in_urls_stay_out_of_reprs() -> None:
+    from jackfield._settings.config import ProviderConfig
+    from jackfield.provider import HttpRequest
+
+    config = ProviderConfig("mock", "https://me:hunter2-secret@api.example.test/v1")
+    request = HttpRequest("GET", "https://api.example.test/v1/images?key=tok-123456&size=2")
+    shown = repr(config) + repr(request)
+    assert "hunter2-secret" not in shown and "tok-123456" not in shown
+    assert "me:***@api.example.test/v1" in shown and "key=***&size=***" in shown
+    assert repr(HttpRequest("GET", "http://127.0.0.1:8001/chat/")).count("127.0.0.1:8001/chat/")

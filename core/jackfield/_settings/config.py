@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from jackfield._errors import AuthenticationError, ConfigurationError
+from jackfield._types.requests import redact_url
 from jackfield._types.specs import ProviderSpec
 
 __all__ = ["ProviderConfig", "env_name", "resolve_config"]
@@ -55,7 +56,8 @@ class ProviderConfig:
 
     def __repr__(self) -> str:
         shown = {k: ("***" if k in self.secret_names else v) for k, v in self.values.items()}
-        return (f"ProviderConfig(provider={self.provider!r}, base_url={self.base_url!r}, "
+        return (f"ProviderConfig(provider={self.provider!r}, "
+                f"base_url={redact_url(self.base_url)!r}, "
                 f"values={shown!r})")
 
 

@@ -10,12 +10,36 @@ import attrs
 from jackfield._types.messages import Message
 from jackfield._types.specs import ModelSpec
 
-__all__ = ["SENSITIVE_HEADERS", "CompletionRequest", "HttpRequest", "redact_headers"]
+__all__ = [
+    "SENSITIVE_HEADERS", "CompletionRequest", "HttpRequest", "redact_headers", "redact_url",
+]
 
 # Header values that are credentials: redacted wherever a request is shown.
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "cookie", "proxy-authorization", "x-api-key", "api-key", "set-cookie"}
 )
+
+
+def redact_url(url: str) -> str:
+    """Return url with its password and query values replaced by '***', for reprs.
+
+    A token may ride in either (`https://user:token@host`, `?key=...`); the path is kept,
+    as it says which endpoint was meant.
+    """
+    if "@" not in url and "?" not in url:
+        return url  # the usual case, without parsing
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<a malformed URL>"
+    netloc = parts.netloc
+    if password is not None:
+        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
+    query = "&".join(f"{pair.partition('=')[0]}=***" for pair in parts.query.split("&") if pair)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -51,5 +75,5 @@ class HttpRequest:
     stream: bool = False
 
     def __repr__(self) -> str:
-        return (f"HttpRequest(method={self.method!r}, url={self.url!r}, "
+        return (f"HttpRequest(method={self.method!r}, url={redact_url(self.url)!r}, "
                 f"headers={redact_headers(self.headers)!r}, stream={self.stream!r})")
