@@ -66,3 +66,13 @@ def test_passwords_and_query_values_in_urls_stay_out_of_reprs() -> None:
     assert "hunter2-secret" not in shown and "tok-123456" not in shown
     assert "me:***@api.example.test/v1" in shown and "key=***&size=***" in shown
     assert repr(HttpRequest("GET", "http://127.0.0.1:8001/chat/")).count("127.0.0.1:8001/chat/")
+
+
+def test_a_refused_url_is_quoted_without_its_password() -> None:
+    from jackfield import ConfigurationError, Registry
+
+    for kwargs in ({"proxy": "socks5://me:hunter2-secret@127.0.0.1:1080"},
+                   {"proxy": "http://me:hunter2-secret@127.0.0.1:99999"}):
+        with pytest.raises(ConfigurationError) as caught:
+            Registry([], environ={}, **kwargs)
+        assert "hunter2-secret" not in str(caught.value) and "me:***@" in str(caught.value)

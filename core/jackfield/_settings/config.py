@@ -65,7 +65,8 @@ def _check_url(value: str, source: str, default: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(f"{source} must be an http:// or https:// URL such as "
-                                 f"{default!r} or 'http://127.0.0.1:8001', got {value!r}.")
+                                 f"{default!r} or 'http://127.0.0.1:8001', "
+                                 f"got {redact_url(value)!r}.")
     return value
 
 

@@ -18,6 +18,7 @@ import attrs
 from jackfield._engine.health import CooldownPolicy
 from jackfield._errors import ConfigurationError
 from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
+from jackfield._types.requests import redact_url
 
 __all__ = ["CONFIG_ENV", "ROUTES_ENV", "RegistrySettings", "check_proxy", "gather",
            "load_config_file", "parse_routes"]
@@ -67,8 +68,9 @@ def _names(value: Any, source: str) -> list[str]:
 def check_proxy(value: Any, source: str) -> str:
     """Return value if it is an http(s) proxy URL; raise ConfigurationError naming source."""
     if not isinstance(value, str) or not _is_proxy_url(value):
+        shown = redact_url(value) if isinstance(value, str) else value  # it may hold a password
         raise ConfigurationError(f"{source} must be an http:// or https:// proxy URL such as "
-                                 f"'http://127.0.0.1:3128', got {value!r}.")
+                                 f"'http://127.0.0.1:3128', got {shown!r}.")
     return value
 
 
