@@ -17,9 +17,16 @@ COOKIE = "session=abc"
 PLUGINS = "jackfield-aichats,jackfield-amigochat"
 
 
+# Kept from the test's environment: conftest points it at the test's tmp_path, so that no
+# run logs into the real user's data directory.
+KEPT = ("JACKFIELD_LOGS",)
+
+
 def clean_environ(extra: Mapping[str, str] = ()) -> dict[str, str]:
-    """Return the environment without the caller's JACKFIELD_* settings, plus extra."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("JACKFIELD_")}
+    """Return the environment without the caller's JACKFIELD_* settings (but KEPT), plus
+    extra."""
+    environ = {k: v for k, v in os.environ.items()
+               if not k.startswith("JACKFIELD_") or k in KEPT}
     environ.update({"JACKFIELD_LOAD_PLUGINS": PLUGINS, "PYTHONUNBUFFERED": "1"})
     environ.update(extra)
     return environ

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,14 @@ from cli_helpers import COOKIE, Emulators, clean_environ
 
 import jackfield_aichats.emulator
 import jackfield_amigochat.emulator
+
+
+@pytest.fixture(autouse=True)
+def _logs_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every command a test runs logs into its own tmp_path, never the user's data dir."""
+    logs = tmp_path / "logs" / "logs.db"
+    monkeypatch.setenv("JACKFIELD_LOGS", str(logs))
+    return logs
 
 
 @pytest.fixture

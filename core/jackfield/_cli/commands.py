@@ -26,6 +26,9 @@ from jackfield._types.events import Image
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from jackfield._cli.chatlog import Call
+    from jackfield._engine.completion import Completion, CompletionStream
+
 __all__ = ["chat", "emulate", "image", "image_paths", "is_loopback", "read_prompt", "serve"]
 
 
@@ -67,33 +70,66 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 async def chat(args: argparse.Namespace) -> int:
     """Send the prompt; stream the reply to stdout as it arrives (or print it whole)."""
+    from jackfield._cli.chatlog import CallLog, registry_secrets
+
     prompt = read_prompt(args.prompt)
-    messages = [{"role": "system", "content": args.system}] if args.system else []
-    messages.append({"role": "user", "content": prompt})
     options = _options(args)
-    async with Registry.discover() as registry:
-        _check_kind(registry, args.model, "chat")
-        if args.no_stream:
-            completion = await registry.complete(args.model, messages, timeout=args.timeout,
-                                                 **options)
-            print(completion.text, flush=True)
-            return 0
-        stream = await registry.complete(args.model, messages, stream=True,
-                                         timeout=args.timeout, **options)
-        out = sys.stdout
-        last = "\n"
-        try:
-            async with stream:  # closes the connection however the loop ends (Ctrl-C too)
-                async for chunk in stream:
-                    if chunk.text:
-                        out.write(chunk.text)
-                        out.flush()
-                        last = chunk.text[-1]
-        finally:
-            if last != "\n":
-                out.write("\n")  # keep the shell prompt off the reply's last line
-                out.flush()
+    with CallLog.open(args) as log:
+        model = log.model(args.model)
+        messages = log.messages(prompt, args.system)
+        async with Registry.discover() as registry:
+            log.use_secrets(registry_secrets(registry))
+            _check_kind(registry, model, "chat")
+            with log.call(prompt=prompt, system=args.system, model=model,
+                          options=options) as call:
+                if args.no_stream or args.json:
+                    completion = await registry.complete(model, messages, timeout=args.timeout,
+                                                         **options)
+                else:
+                    stream = await registry.complete(model, messages, stream=True,
+                                                     timeout=args.timeout, **options)
+                    await _stream_out(stream, call)
+                    completion = stream.completion
+                call.finish(completion)
+    if args.json:
+        _print_json({"text": completion.text, "usage": call.usage, "model": completion.model,
+                     "provider": completion.provider, "warnings": call.warnings,
+                     "cid": log.cid})
+        return 0
+    if args.no_stream:
+        print(completion.text, flush=True)
+    _warn(call.warnings)
     return 0
+
+
+async def _stream_out(stream: CompletionStream, call: Call) -> None:
+    """Write a stream's text to stdout as it comes, noting each piece in call."""
+    out = sys.stdout
+    last = "\n"
+    try:
+        async with stream:  # closes the connection however the loop ends (Ctrl-C too)
+            async for chunk in stream:
+                if chunk.text:
+                    call.provider = call.provider or stream.provider
+                    call.add_text(chunk.text)
+                    out.write(chunk.text)
+                    out.flush()
+                    last = chunk.text[-1]
+    finally:
+        if last != "\n":
+            out.write("\n")  # keep the shell prompt off the reply's last line
+            out.flush()
+
+
+def _print_json(value: Any) -> None:
+    import json
+
+    print(json.dumps(value, indent=2), flush=True)
+
+
+def _warn(warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
 
 
 def _slug(prompt: str) -> str:
@@ -210,25 +246,44 @@ async def _progress(what: str) -> AsyncIterator[None]:
 
 async def image(args: argparse.Namespace) -> int:
     """Generate images; save each and print its path (or its URL when no bytes came)."""
+    from jackfield._cli.chatlog import CallLog, registry_secrets
+
     options = _options(args)
     output, directory = image_target(args.output, args.dir, args.force)
-    async with Registry.discover() as registry:
-        _check_kind(registry, args.model, "image")
-        async with _progress(f"generating with {args.model}"):
-            completion = await registry.complete(args.model, args.prompt, timeout=args.timeout,
-                                                 **options)
+    with CallLog.open(args) as log:
+        async with Registry.discover() as registry:
+            log.use_secrets(registry_secrets(registry))
+            _check_kind(registry, args.model, "image")
+            with log.call(prompt=args.prompt, system=None, model=args.model,
+                          options=options) as call:
+                async with _progress(f"generating with {args.model}"):
+                    completion = await registry.complete(args.model, args.prompt,
+                                                         timeout=args.timeout, **options)
+                call.finish(completion)
+                call.images = _save_images(args, completion, output, directory)
+                # An image that came only as a URL is logged as that URL, the reply's text.
+                urls = [i.url for i in completion.images if i.data is None and i.url]
+                call.pieces = ["\n".join(urls)] if urls else []
+    return 0
+
+
+def _save_images(args: argparse.Namespace, completion: Completion, output: str | None,
+                 directory: str | None) -> list[Path]:
+    """Save the images that came with bytes and print each path; print the URLs of the rest."""
     if not completion.images:
         raise ResponseFormatError(completion.provider, "the reply held no image")
     with_bytes = [i for i in completion.images if i.data is not None]
     paths = image_paths(with_bytes, args.prompt, output, directory, force=args.force)
+    saved = []
     for path, picture in zip(paths, with_bytes, strict=True):
         assert picture.data is not None
-        print(save_image(path, picture.data, args.force), flush=True)
+        saved.append(save_image(path, picture.data, args.force))
+        print(saved[-1], flush=True)
     for picture in completion.images:
         if picture.data is None:
             print(f"{PROG}: the provider sent only a URL for an image", file=sys.stderr)
             print(picture.url, flush=True)
-    return 0
+    return saved
 
 
 async def _wait_until_stopped() -> bool:

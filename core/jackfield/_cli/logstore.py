@@ -246,7 +246,7 @@ class LogStore:
 
     def search(self, query: str | None, *, limit: int,
                cid: str | None = None) -> list[LoggedResponse]:
-        """Return up to limit responses, newest first; with query, those whose prompt or
+        """Return up to limit (0: all) responses, newest first; with query, those whose prompt or
         reply holds its words, best match first (or containing it, without FTS5)."""
         where, params = [], []
         order = "r.rowid DESC"
@@ -269,7 +269,7 @@ class LogStore:
                + f" ORDER BY {order} LIMIT ?")
         self._db.row_factory = sqlite3.Row
         try:
-            rows = self._db.execute(sql, (*params, max(limit, 0))).fetchall()
+            rows = self._db.execute(sql, (*params, limit if limit > 0 else -1)).fetchall()
         finally:
             self._db.row_factory = None
         return [self._entry(row) for row in rows]

@@ -28,6 +28,7 @@ from jackfield._cli.common import (
     port,
     positive,
 )
+from jackfield._cli.logs import add_parser as add_logs_parser
 from jackfield._errors import JackfieldError
 
 if TYPE_CHECKING:
@@ -156,6 +157,10 @@ _TIMEOUT_HELP = ("give up after this many seconds (default: total under [timeout
                  "named by JACKFIELD_CONFIG, else 600)")
 
 
+_NO_LOG_HELP = ("do not log this call (`jackfield logs off` stops logging for good; "
+                "`jackfield logs path` shows where the log is)")
+
+
 def build_parser() -> Parser:
     """Return the parser of every command; each command's help ends with examples."""
     common = Parser(add_help=False)
@@ -196,13 +201,26 @@ def build_parser() -> Parser:
     chat = command("chat", "Send a prompt to a chat model; the reply streams to stdout.",
                    _run_async("chat"),
                    'echo "hi" | jackfield chat -m gpt-4o -s "be brief" -o temperature=0.2',
-                   'jackfield chat -m aichats/gpt-4 --no-stream --timeout 30 "hello"')
-    chat.add_argument("-m", "--model", required=True, help="model name, alias or provider/model")
+                   'jackfield chat -m aichats/gpt-4 --no-stream --timeout 30 "hello"',
+                   'jackfield chat -c "and in French?"   # continue the last conversation',
+                   'jackfield chat -m gpt-4o --json "hi"')
+    chat.add_argument("-m", "--model", help="model name, alias or provider/model (default with "
+                                            "-c or --cid: the conversation's model)")
     chat.add_argument("-s", "--system", help="a system message sent before the prompt")
     chat.add_argument("-o", "--option", dest="options", action="append", default=[],
                       type=parse_option, metavar="KEY=VALUE", help=_OPTION_HELP)
     chat.add_argument("--no-stream", action="store_true", help="print the reply once it is whole")
     chat.add_argument("--timeout", type=positive, metavar="SECONDS", help=_TIMEOUT_HELP)
+    chat.add_argument("--json", action="store_true",
+                      help="print one JSON object (text, usage, model, provider, warnings, cid) "
+                           "once the reply is whole")
+    conversation = chat.add_mutually_exclusive_group()
+    conversation.add_argument("-c", "--continue", dest="continue_", action="store_true",
+                              help="continue the last conversation (its messages are sent "
+                                   "again)")
+    conversation.add_argument("--cid", metavar="ID", help="continue conversation ID (see "
+                                                          "`jackfield logs`)")
+    chat.add_argument("--no-log", action="store_true", help=_NO_LOG_HELP)
     chat.add_argument("prompt", nargs="?", metavar="PROMPT",
                       help="the prompt (default, or '-': read standard input)")
 
@@ -222,7 +240,10 @@ def build_parser() -> Parser:
     image.add_argument("--force", action="store_true",
                        help="overwrite an existing --output file (kept by default)")
     image.add_argument("--timeout", type=positive, metavar="SECONDS", help=_TIMEOUT_HELP)
+    image.add_argument("--no-log", action="store_true", help=_NO_LOG_HELP)
     image.add_argument("prompt", metavar="PROMPT", help="what to draw")
+
+    add_logs_parser(command)
 
     emulate = command("emulate", "Run every installed plugin's protocol emulator on loopback "
                       "and print the settings that point the providers at them.",
