@@ -49,6 +49,27 @@ class Emulators:
             env=self.environ if environ is None else environ, timeout=timeout)
 
 
+async def held_chat(emulators: Emulators) -> asyncio.subprocess.Process:
+    """Start `chat -m aichats/gpt-4 hi`; return once its first piece (b"Hello") is read, the
+    AiChats emulator holding back the rest until the connection closes."""
+    from jackfield_aichats.emulator import CONTROLS_KEY
+
+    held = asyncio.Event()  # never set
+
+    async def pacer(index: int) -> None:
+        if index > 0:
+            await held.wait()
+
+    emulators.aichats[CONTROLS_KEY].pacer = pacer
+    process = await asyncio.create_subprocess_exec(
+        *CLI, "chat", "-m", "aichats/gpt-4", "hi", env=emulators.environ,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert process.stdout is not None
+    first = await asyncio.wait_for(process.stdout.read(5), 30)
+    assert first == b"Hello"  # the first piece arrived while the rest is held back
+    return process
+
+
 def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     """Return the single line a failure printed on stderr (asserting there is just one)."""
     lines = result.stderr.splitlines()

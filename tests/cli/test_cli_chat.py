@@ -6,10 +6,9 @@ import asyncio
 import signal
 from pathlib import Path
 
-from cli_helpers import CLI, Emulators, one_error_line
+from cli_helpers import Emulators, held_chat, one_error_line
 
 from jackfield.testing import STATS_KEY
-from jackfield_aichats.emulator import CONTROLS_KEY
 
 
 async def test_chat_streams_the_reply_for_a_prompt_from_stdin(emulators: Emulators) -> None:
@@ -63,20 +62,8 @@ async def test_a_provider_failure_is_one_line_and_debug_shows_the_traceback(
 
 
 async def test_ctrl_c_stops_a_stream_and_closes_the_connection(emulators: Emulators) -> None:
-    held = asyncio.Event()  # never set: the emulator holds every piece after the first
-
-    async def pacer(index: int) -> None:
-        if index > 0:
-            await held.wait()
-
-    emulators.aichats[CONTROLS_KEY].pacer = pacer
     stats = emulators.aichats[STATS_KEY]
-    process = await asyncio.create_subprocess_exec(
-        *CLI, "chat", "-m", "aichats/gpt-4", "hi", env=emulators.environ,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    assert process.stdout is not None
-    first = await asyncio.wait_for(process.stdout.read(5), 30)
-    assert first == b"Hello"  # the first piece arrived while the rest is held back
+    process = await held_chat(emulators)
     assert stats.in_flight == 1
     process.send_signal(signal.SIGINT)
     stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
