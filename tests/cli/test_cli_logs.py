@@ -115,7 +115,9 @@ async def test_no_log_and_logs_off(emulators: Emulators, _logs_in_tmp_path: Path
     assert path.stdout.strip() == str(_logs_in_tmp_path)
     assert (await emulators.run("logs", "off")).returncode == 0
     await emulators.run("chat", "-m", "gpt-4o", "while off")
-    assert not _logs_in_tmp_path.exists()
+    cont = await emulators.run("chat", "-c", "while off")
+    assert cont.returncode == 2 and "no conversation to continue" in one_error_line(cont)
+    assert not _logs_in_tmp_path.exists()  # not even made empty by -c
     listing = await emulators.run("logs")
     assert "logging is off" in listing.stderr
     assert (await emulators.run("logs", "on")).returncode == 0

@@ -96,6 +96,9 @@ class CallLog:
         continuing = cid is not None or getattr(args, "continue_", False)
         if not writable and not continuing:
             return cls(None, None, writable=False)
+        if not writable and not path.exists():
+            raise CliError(f"no conversation to continue: {path} does not exist (logging "
+                           "is off)", EXIT_USAGE)
         store = LogStore.open(path)
         try:
             if cid is not None:

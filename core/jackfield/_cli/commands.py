@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+import json
 import math
 import os
 import re
@@ -92,13 +93,14 @@ async def chat(args: argparse.Namespace) -> int:
                     completion = stream.completion
                 call.finish(completion)
     if args.json:
-        _print_json({"text": completion.text, "usage": call.usage, "model": completion.model,
-                     "provider": completion.provider, "warnings": call.warnings,
-                     "cid": log.cid})
+        print(json.dumps({"text": completion.text, "usage": call.usage,
+                          "model": completion.model, "provider": completion.provider,
+                          "warnings": call.warnings, "cid": log.cid}, indent=2), flush=True)
         return 0
     if args.no_stream:
         print(completion.text, flush=True)
-    _warn(call.warnings)
+    for warning in call.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -119,17 +121,6 @@ async def _stream_out(stream: CompletionStream, call: Call) -> None:
         if last != "\n":
             out.write("\n")  # keep the shell prompt off the reply's last line
             out.flush()
-
-
-def _print_json(value: Any) -> None:
-    import json
-
-    print(json.dumps(value, indent=2), flush=True)
-
-
-def _warn(warnings: Sequence[str]) -> None:
-    for warning in warnings:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
 
 
 def _slug(prompt: str) -> str:
