@@ -10,6 +10,10 @@ logs` use it):
         store.record(cid, prompt="hi", system=None, model="gpt-4o", provider="aichats",
                      options={}, reply="hello", usage={"total_tokens": 3}, duration_ms=12.5)
         store.search("hello", limit=3)                   # newest first (best first with text)
+        store.conversation_model(cid)                    # the model to keep using (-c)
+
+search() returns LoggedResponse records (to_dict() for JSON). open() raises CliError for a
+database it cannot use, history() and conversation_model() for an unknown conversation id.
 
 Secrets never reach the file: option values under a secret-looking name (token, cookie, key,
 ...) are stored as ***, and option values and error text are masked with every secret this
@@ -44,7 +48,6 @@ __all__ = ["LOGS_ENV", "LogStore", "LoggedResponse", "conversation_messages", "l
 
 LOGS_ENV = "JACKFIELD_LOGS"
 _OFF_FLAG = "logs-off"
-# Option names whose values are credentials whatever the provider calls them.
 # Option names whose values are credentials whatever the provider calls them: a word of the
 # name (api_key, access-token) is one of these; max_tokens is not.
 _SECRET_NAME = re.compile(r"(?i)(?:^|[_.-])(?:api_?key|key|token|secret|passw(?:or)?d|cookie"
@@ -192,8 +195,8 @@ class LogStore:
             " ORDER BY rowid DESC LIMIT 1), c.model) FROM conversations c WHERE c.id = ?",
             (cid,)).fetchone()
         if row is None:
-            raise CliError(f"no conversation {cid!r} in {self.path}: `jackfield logs` lists "
-                           "them (the CID column)")
+            raise CliError(f"no conversation {cid!r} in {self.path}: `jackfield logs` shows "
+                           "each response's cid")
         return str(row[0])
 
     def history(self, cid: str) -> list[dict[str, str]]:
