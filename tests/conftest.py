@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 from unittest import mock
@@ -27,6 +28,12 @@ class _CompatClientResponse(aioresponses.core.ClientResponse):  # type: ignore[m
 
 
 aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_config_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Point the user config directory (keys, default models) away from the real user's."""
+    os.environ["JACKFIELD_CONFIG_DIR"] = str(tmp_path_factory.mktemp("config"))
 
 
 @pytest.fixture

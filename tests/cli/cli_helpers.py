@@ -17,9 +17,9 @@ COOKIE = "session=abc"
 PLUGINS = "jackfield-aichats,jackfield-amigochat"
 
 
-# Kept from the test's environment: conftest points it at the test's tmp_path, so that no
-# run logs into the real user's data directory.
-KEPT = ("JACKFIELD_LOGS",)
+# Kept from the test's environment: conftest points them at tmp paths, so that no run logs
+# into the real user's data directory or reads the real user's keys and default models.
+KEPT = ("JACKFIELD_LOGS", "JACKFIELD_CONFIG_DIR")
 
 
 def clean_environ(extra: Mapping[str, str] = ()) -> dict[str, str]:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from jackfield import __version__
+from jackfield._cli import keys as cli_keys
 from jackfield._cli.common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -197,6 +198,8 @@ def build_parser() -> Parser:
                       cmd_plugins, "jackfield plugins",
                       "JACKFIELD_LOAD_PLUGINS=jackfield-aichats jackfield plugins --json")
     plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    cli_keys.add_parser(command)
 
     chat = command("chat", "Send a prompt to a chat model; the reply streams to stdout.",
                    _run_async("chat"),

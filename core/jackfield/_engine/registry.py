@@ -32,6 +32,7 @@ from jackfield._settings.checks import MAX_SECONDS, shown_value
 from jackfield._settings.config import ProviderConfig, resolve_config
 from jackfield._settings.configfile import check_proxy, gather
 from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
+from jackfield._settings.userfiles import keys_path, read_keys
 from jackfield._types.messages import MessageInput, normalize_messages
 from jackfield._types.requests import CompletionRequest
 from jackfield._types.specs import Kind, ModelInfo, ProviderSpec
@@ -69,8 +70,9 @@ class Registry:
 
         Each setting is taken from the first of: these keyword arguments, the environment
         (`environ`, default os.environ; JACKFIELD_<PROVIDER>_<SETTING>, JACKFIELD_ROUTES,
-        JACKFIELD_LOAD_PLUGINS), the TOML file `config_file` (default: $JACKFIELD_CONFIG),
-        the plugin's default. `environ={}` reads no environment at all.
+        JACKFIELD_LOAD_PLUGINS), the keys file (`jackfield keys path`), the TOML file
+        `config_file` (default: $JACKFIELD_CONFIG), the plugin's default. `environ={}` reads
+        no environment and no keys file at all.
         """
         self._environ = os.environ if environ is None else environ
         settings = gather(self._environ, config_file, timeouts=timeouts, limits=limits,
@@ -82,9 +84,14 @@ class Registry:
         self._check_providers(settings.provider_order, settings.order_source, shared=from_file)
         self._check_providers(settings.file_config, f"{settings.file}: [providers]", shared=True)
         self._router = Router(self._plugins.providers, settings.provider_order, settings.routes)
+        # The keys file (`jackfield keys set`) sits between the environment and the config
+        # file; keys of providers not loaded here are kept for them, not refused.
+        keys_file = keys_path(self._environ, real=environ is None)
+        keys = read_keys(keys_file)
         self._configs = {
             name: resolve_config(spec, config.get(name), self._environ,
-                                 settings.file_config.get(name), settings.file)
+                                 settings.file_config.get(name), settings.file,
+                                 key_values=keys.get(name), keys_file=str(keys_file))
             for name, spec in self._plugins.providers.items()
         }
         self.timeouts = settings.timeouts

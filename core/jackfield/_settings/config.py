@@ -33,6 +33,8 @@ class ProviderConfig:
     values: Mapping[str, str] = attrs.field(factory=dict)
     secret_names: frozenset[str] = frozenset()
     auth_hint: str = ""
+    # setting -> where its value came from (`jackfield config`); unset ones are absent.
+    sources: Mapping[str, str] = attrs.field(factory=dict, eq=False)
 
     def get(self, name: str) -> str | None:
         """Return a setting's value, or None when it is not configured."""
@@ -72,16 +74,25 @@ def _check_url(value: str, source: str, default: str) -> str:
 
 def resolve_config(
     spec: ProviderSpec, explicit: Mapping[str, Any] | None, environ: Mapping[str, str],
-    file_values: Mapping[str, Any] | None = None, file: str | None = None,
+    file_values: Mapping[str, Any] | None = None, file: str | None = None, *,
+    key_values: Mapping[str, str] | None = None, keys_file: str | None = None,
 ) -> ProviderConfig:
-    """Merge config= over the environment over the config file over the plugin's defaults."""
+    """Merge config= over the environment over the keys file over the config file over the
+    plugin's defaults."""
     known = {"base_url", *spec.settings}
     layers: list[tuple[Mapping[str, Any], Callable[[str], str]]] = [
         (explicit or {}, lambda key: f"config={{{spec.name!r}: {{{key!r}: ...}}}}"),
         ({key: value for key in known if (value := environ.get(env_name(spec.name, key)))},
          lambda key: env_name(spec.name, key)),
+        (key_values or {}, lambda key: f"the keys file {keys_file} ({spec.name} {key})"),
         (file_values or {}, lambda key: f"{file}: [providers.{spec.name}] {key}"),
     ]
+    stale = sorted(set(key_values or {}) - {n for n, s in spec.settings.items() if s.secret})
+    if stale:
+        raise ConfigurationError(
+            f"the keys file {keys_file} holds {', '.join(stale)} for provider {spec.name!r}, "
+            f"which is no secret setting of it: run `jackfield keys remove {spec.name} "
+            f"{stale[0]}`.")
     for values, where in ((explicit or {}, "config="),
                           (file_values or {}, f"{file}: [providers.{spec.name}]")):
         unknown = sorted(set(values) - known)
@@ -92,6 +103,8 @@ def resolve_config(
 
     secret_names = frozenset(name for name, s in spec.settings.items() if s.secret)
 
+    sources: dict[str, str] = {}
+
     def lookup(name: str) -> str | None:
         for values, source in layers:
             value = values.get(name)
@@ -100,6 +113,7 @@ def resolve_config(
             if not isinstance(value, str):
                 shown = type(value).__name__ if name in secret_names else repr(value)
                 raise ConfigurationError(f"{source(name)} must be text, got {shown}.")
+            sources[name] = source(name)
             if name == "base_url":
                 return _check_url(value, source(name), spec.base_url)
             return value
@@ -107,4 +121,4 @@ def resolve_config(
 
     base_url = lookup("base_url") or spec.base_url
     values = {name: value for name in spec.settings if (value := lookup(name)) is not None}
-    return ProviderConfig(spec.name, base_url, values, secret_names, spec.auth_hint)
+    return ProviderConfig(spec.name, base_url, values, secret_names, spec.auth_hint, sources)
