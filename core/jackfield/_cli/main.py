@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from jackfield import __version__
+from jackfield._cli import config as cli_config
+from jackfield._cli import defaults as cli_defaults
 from jackfield._cli import keys as cli_keys
 from jackfield._cli.common import (
     EXIT_FAILURE,
@@ -193,6 +195,7 @@ def build_parser() -> Parser:
     models.add_argument("--provider", metavar="P", help="only this provider's models")
     models.add_argument("--kind", choices=KINDS, help="only chat or only image models")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    cli_defaults.add_to_models(models, cmd_models)
 
     plugins = command("plugins", "List the installed plugins, their hooks and load errors.",
                       cmd_plugins, "jackfield plugins",
@@ -200,15 +203,17 @@ def build_parser() -> Parser:
     plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     cli_keys.add_parser(command)
+    cli_config.add_parser(command)
 
     chat = command("chat", "Send a prompt to a chat model; the reply streams to stdout.",
-                   _run_async("chat"),
+                   cli_defaults.with_default("chat", _run_async("chat")),
                    'echo "hi" | jackfield chat -m gpt-4o -s "be brief" -o temperature=0.2',
                    'jackfield chat -m aichats/gpt-4 --no-stream --timeout 30 "hello"',
                    'jackfield chat -c "and in French?"   # continue the last conversation',
                    'jackfield chat -m gpt-4o --json "hi"')
     chat.add_argument("-m", "--model", help="model name, alias or provider/model (default with "
-                                            "-c or --cid: the conversation's model)")
+                                            "-c or --cid: the conversation's model; else "
+                                            "`jackfield models default`)")
     chat.add_argument("-s", "--system", help="a system message sent before the prompt")
     chat.add_argument("-o", "--option", dest="options", action="append", default=[],
                       type=parse_option, metavar="KEY=VALUE", help=_OPTION_HELP)
@@ -227,10 +232,12 @@ def build_parser() -> Parser:
     chat.add_argument("prompt", nargs="?", metavar="PROMPT",
                       help="the prompt (default, or '-': read standard input)")
 
-    image = command("image", "Generate images from a prompt and save them.", _run_async("image"),
+    image = command("image", "Generate images from a prompt and save them.",
+                    cli_defaults.with_default("image", _run_async("image")),
                     'jackfield image -m dalle --dir out/ "a lighthouse at dusk"',
                     'jackfield image -m amigochat/flux-realism --output cat.png "a cat"')
-    image.add_argument("-m", "--model", required=True, help="image model name or provider/model")
+    image.add_argument("-m", "--model", help="image model name or provider/model (default: "
+                       "`jackfield models default --kind image`)")
     # -o means a provider option in every command; the output file has only a long name.
     image.add_argument("-o", "--option", dest="options", action="append", default=[],
                        type=parse_option, metavar="KEY=VALUE", help=_OPTION_HELP)

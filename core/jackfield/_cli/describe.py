@@ -1,0 +1,93 @@
+"""`jackfield models --options`: what each provider accepts and what each model can do.
+
+Options come from each plugin's ProviderSpec (type, default, doc, the kinds they apply to).
+Models do not declare capabilities yet (vision, tools, ...): what is known is shown (kind,
+availability, aliases) and capabilities are reported as not declared, never guessed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from jackfield._cli.common import EXIT_USAGE, CliError
+
+if TYPE_CHECKING:
+    from jackfield._types.specs import Option, ProviderSpec
+
+__all__ = ["cmd_options", "option_dict"]
+
+NOT_DECLARED = "not declared"
+
+
+def _type_name(option: Option) -> str:
+    types = option.type if isinstance(option.type, tuple) else (option.type,)
+    return "|".join(t.__name__ for t in types)
+
+
+def _default(value: Any) -> Any:
+    """Return a default as JSON holds it (text for a value JSON cannot)."""
+    return value if value is None or isinstance(value, bool | int | float | str) else repr(value)
+
+
+def option_dict(option: Option) -> dict[str, Any]:
+    """Return an option as JSON: type, default, kinds, doc."""
+    return {"type": _type_name(option), "default": _default(option.default),
+            "kinds": list(option.kinds), "doc": option.doc}
+
+
+def _providers(args: argparse.Namespace) -> list[tuple[ProviderSpec, list[Any]]]:
+    from jackfield._engine.registry import Registry
+
+    registry = Registry.discover()
+    specs = [spec for spec in registry.providers()
+             if args.provider in (None, spec.name)]
+    if args.provider is not None and not specs:
+        names = ", ".join(spec.name for spec in registry.providers()) or "none"
+        raise CliError(f"no installed provider is named {args.provider!r}; installed: {names}",
+                       EXIT_USAGE)
+    return [(spec, registry.models(kind=args.kind, provider=spec.name)) for spec in specs]
+
+
+def cmd_options(args: argparse.Namespace) -> int:
+    """Print each provider's options and its models' kind, availability and capabilities."""
+    import json
+
+    from jackfield._cli.main import _table
+
+    providers = _providers(args)
+    if args.json:
+        print(json.dumps([
+            {"provider": spec.name,
+             "options": {name: option_dict(option) for name, option in spec.options.items()
+                         if args.kind in (None, *option.kinds)},
+             "settings": {name: {"doc": s.doc, "secret": s.secret}
+                          for name, s in spec.settings.items()},
+             "models": [model.to_dict() | {"capabilities": None} for model in models]}
+            for spec, models in providers], indent=2))
+        return 0
+    blocks = []
+    for spec, models in providers:
+        options = [(name, _type_name(o), "-" if o.default is None else json.dumps(
+                    _default(o.default)), ",".join(o.kinds), o.doc or "-")
+                   for name, o in spec.options.items() if args.kind in (None, *o.kinds)]
+        lines = [f"{spec.name}"]
+        lines.append(_indent(_table(("OPTION", "TYPE", "DEFAULT", "KINDS", "DOC"), options))
+                     if options else "  options: none (no -o is accepted)")
+        if spec.settings:
+            lines.append("  settings: " + ", ".join(
+                f"{name}{' (secret: jackfield keys set ' + spec.name + ')' if s.secret else ''}"
+                for name, s in spec.settings.items()))
+        rows = [(m.id, m.kind, "yes" if m.available else "no", ", ".join(m.aliases) or "-",
+                 NOT_DECLARED) for m in models]
+        if rows:
+            lines.append(_indent(_table(("MODEL", "KIND", "AVAILABLE", "ALIASES",
+                                         "CAPABILITIES"), rows)))
+        blocks.append("\n".join(lines))
+    print("\n\n".join(blocks) if blocks else "no providers are installed (see `jackfield "
+                                              "plugins`)")
+    return 0
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())
