@@ -36,6 +36,7 @@ async def test_a_piped_key_is_stored_private_and_used_by_chat(guarded: Emulators
                                                               tmp_path: Path) -> None:
     refused = await guarded.run("chat", "-m", "amigochat/gpt-4o", "hi")
     assert refused.returncode == 1, refused.stderr
+    assert "`jackfield keys set amigochat`" in one_error_line(refused)
     stored = await guarded.run("keys", "set", "amigochat", stdin=f"{TOKEN}\n")
     assert stored.returncode == 0, stored.stderr
     assert stat.S_IMODE((tmp_path / "keys.json").stat().st_mode) == 0o600

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from jackfield._errors import (
     AllProvidersFailedError,
+    AuthenticationError,
     InvalidRequestError,
     ProviderError,
     UnknownModelError,
@@ -84,6 +85,8 @@ def cli_message(error: BaseException) -> str:
                 + ". Try again later, or pin one provider as 'provider/model'.")
     elif isinstance(error, ProviderError):
         text = f"{error.summary}. {cli_advice(error.advice)}"
+        if isinstance(error, AuthenticationError):  # the command line has one more place
+            text += f" Or store it hidden: `{PROG} keys set {error.provider}`."
     else:
         text = cli_advice(str(error))
     from jackfield._secrets import mask_known  # a call's errors come masked; this is the rest
