@@ -117,6 +117,10 @@ async def test_config_names_each_source_and_masks_secrets(cli: Any, tmp_path: Pa
     for output in (result, table):
         assert "amigo-config-secret-1" not in output.stdout + output.stderr
         assert COOKIE not in output.stdout + output.stderr
+    hidden = json.loads((await cli("config", "--json", JACKFIELD_AMIGOCHAT_BASE_URL=(
+        "http://user:url-secret-77@127.0.0.1:9/v1?key=query-secret-88"))).stdout)
+    assert hidden["providers"]["amigochat"]["base_url"]["value"] == (
+        "http://user:***@127.0.0.1:9/v1?key=***")
     unset = json.loads((await cli("config", "--json", JACKFIELD_AICHATS_COOKIE="")).stdout)
     assert unset["providers"]["aichats"]["cookie"]["source"].startswith("not set")
     assert "jackfield keys set aichats cookie" in unset["providers"]["aichats"]["cookie"][

@@ -32,12 +32,10 @@ def add_parser(command: Callable[..., Parser]) -> None:
 
 
 def _masked(url: str | None) -> str | None:
-    """Return a URL with any password in it as ***."""
-    if url is None:
-        return None
-    from jackfield._secrets import Redactor, url_secrets
+    """Return a URL with its password and query values as *** (a token may ride in either)."""
+    from jackfield._types.requests import redact_url
 
-    return Redactor(url_secrets(url)).mask(url)
+    return None if url is None else redact_url(url)
 
 
 def _providers(registry: Registry) -> dict[str, dict[str, dict[str, str | None]]]:
