@@ -7,6 +7,7 @@ import logging
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,3 +109,22 @@ def test_writing_replaces_the_file_atomically_and_leaves_no_temporary(tmp_path: 
     write_json(path, {"amigochat": {"token": "two"}}, private=True)
     assert read_keys(path) == {"amigochat": {"token": "two"}}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keys.json"]
+
+
+async def test_a_refused_stored_key_is_in_no_error_repr_or_log(
+        tmp_path: Path, serve_app: Any, make_registry: Any,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from jackfield import AuthenticationError
+    from jackfield_amigochat.emulator import create_app
+
+    _keys(tmp_path, {"amigochat": {"token": SECRET}})
+    url = await serve_app(create_app(token="the-one-it-wants-123"))
+    registry = make_registry([jackfield_amigochat], environ={
+        "JACKFIELD_CONFIG_DIR": str(tmp_path), "JACKFIELD_AMIGOCHAT_BASE_URL": url})
+    assert registry.config("amigochat").get("token") == SECRET
+    with caplog.at_level(logging.DEBUG, logger="jackfield"), \
+            pytest.raises(AuthenticationError) as caught:
+        await registry.complete("amigochat/gpt-4o", "hi")
+    shown = [str(caught.value), repr(caught.value), repr(registry.config("amigochat")),
+             repr(registry), caplog.text]
+    assert not [text for text in shown if SECRET in text]
