@@ -30,7 +30,7 @@ def add_to_models(models: Parser, run: Run) -> None:
     models.add_argument("--options", action="store_true",
                         help="each provider's options (type, default, doc) and what each "
                              "model is known to support")
-    actions = models.add_subparsers(title="actions", metavar="default", parser_class=Parser)
+    actions = models.add_subparsers(title="actions", metavar="[default]", parser_class=Parser)
     default = actions.add_parser(
         "default", formatter_class=HelpFormatter,
         help="show the default model of each kind, or set it (used when -m is left out)",
