@@ -8,6 +8,7 @@ Every registry reading the real environment then uses it, below the environment 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
@@ -64,8 +65,6 @@ def _path() -> Path:
 def _providers() -> dict[str, ProviderSpec]:
     # The plugins only, not a Registry: a broken keys or config file must not stop the very
     # command that mends it.
-    import os
-
     from jackfield._engine.discovery import load_plugins
 
     return dict(load_plugins(None, os.environ).providers)
@@ -120,8 +119,6 @@ def cmd_set(args: argparse.Namespace) -> int:
     write_json(path, keys, private=True)
     print(f"stored {spec.name} {setting} in {path}", file=sys.stderr)
     variable = env_name(spec.name, setting)
-    import os
-
     if os.environ.get(variable):
         print(f"note: {variable} is set and wins over the stored key; unset it to use the "
               "key", file=sys.stderr)
@@ -130,8 +127,6 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print each stored provider and setting name, one a line; values never."""
-    import os
-
     from jackfield._settings.config import env_name
     from jackfield._settings.userfiles import read_keys
 
