@@ -125,3 +125,14 @@ async def test_config_names_each_source_and_masks_secrets(cli: Any, tmp_path: Pa
     assert unset["providers"]["aichats"]["cookie"]["source"].startswith("not set")
     assert "jackfield keys set aichats cookie" in unset["providers"]["aichats"]["cookie"][
         "source"]
+
+
+async def test_a_continued_conversation_keeps_its_model_over_the_default(cli: Any) -> None:
+    assert (await cli("models", "default", "aichats/gpt-4")).returncode == 0
+    first = await cli("chat", "-m", "amigochat/gpt-4o", "hello")
+    assert first.returncode == 0, first.stderr
+    again = await cli("chat", "-c", "--json", "and again")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["provider"] == "amigochat"
+    fresh = await cli("chat", "--json", "a new one")
+    assert json.loads(fresh.stdout)["provider"] == "aichats"
