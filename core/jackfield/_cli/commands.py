@@ -71,6 +71,10 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 async def chat(args: argparse.Namespace) -> int:
     """Send the prompt; stream the reply to stdout as it arrives (or print it whole)."""
+    if args.prompt is None and not args.json and sys.stdin is not None and sys.stdin.isatty():
+        from jackfield._cli.session import run_session  # no prompt on a terminal: a session
+
+        return await run_session(args)
     from jackfield._cli.chatlog import CallLog, registry_secrets
 
     prompt = read_prompt(args.prompt)

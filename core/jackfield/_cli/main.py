@@ -210,7 +210,8 @@ def build_parser() -> Parser:
                    'echo "hi" | jackfield chat -m gpt-4o -s "be brief" -o temperature=0.2',
                    'jackfield chat -m aichats/gpt-4 --no-stream --timeout 30 "hello"',
                    'jackfield chat -c "and in French?"   # continue the last conversation',
-                   'jackfield chat -m gpt-4o --json "hi"')
+                   'jackfield chat -m gpt-4o --json "hi"',
+                   "jackfield chat -m gpt-4o   # on a terminal: a session; /help inside")
     chat.add_argument("-m", "--model", help="model name, alias or provider/model (default with "
                                             "-c or --cid: the conversation's model; else "
                                             "`jackfield models default`)")
