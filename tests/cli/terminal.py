@@ -37,7 +37,8 @@ class Terminal:
     """One `jackfield` process on a pseudo-terminal; `raw` is everything it printed."""
 
     def __init__(self, args: Sequence[str], environ: Mapping[str, str]) -> None:
-        self.child = pexpect.spawn(CLI[0], [*CLI[1:], *args], env=dict(environ),
+        self.environ = dict(environ)
+        self.child = pexpect.spawn(CLI[0], [*CLI[1:], *args], env=self.environ,
                                    dimensions=(40, 200), timeout=30)
         self.raw = b""
         self.mark = 0  # where the next expect starts looking
@@ -76,6 +77,11 @@ class Terminal:
         """Type line and Enter at the next prompt (">", or "..." inside a message)."""
         await self.prompt(prompt)
         self.child.send(line + "\r")
+
+    async def turn(self, line: str, shown: str) -> str:
+        """Type line at the prompt and wait until shown appears; return what showed."""
+        await self.send(line)
+        return await self.expect(shown)
 
     async def finish(self, timeout: float = 30) -> int:
         """Wait for the process to end; return its exit status."""

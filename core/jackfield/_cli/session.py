@@ -1,9 +1,10 @@
 """`jackfield chat` on a terminal with no prompt: a session of turns, one conversation.
 
-The conversation lives in memory and is sent back whole each turn. Ctrl-C cancels the reply
-in flight (its stream's `async with` exits, which closes the upstream connection) and the
-session goes on; Ctrl-D or /exit leaves it. Imported only when a session starts: it pulls in
-prompt_toolkit.
+The conversation lives in memory and is sent back whole each turn; -c / --cid start it from
+a logged one, and each turn is logged as one-shot calls are (unless --no-log). Ctrl-C cancels
+the reply in flight (its stream's `async with` exits, which closes the upstream connection)
+and the session goes on; Ctrl-D or /exit leaves it. Imported only when a session starts: it
+pulls in prompt_toolkit.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import attrs
 
+from jackfield._cli.chatlog import CallLog, registry_secrets
 from jackfield._cli.commands import _check_kind, _options
 from jackfield._cli.common import PROG, CliError, cli_message
+from jackfield._cli.logstore import LOGS_ENV, log_path
 from jackfield._engine.registry import Registry
 from jackfield._errors import JackfieldError
 
@@ -33,7 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["HELP", "Conversation", "history_path", "run_session", "use_colour"]
 
 T = TypeVar("T")
-HISTORY_ENV = "JACKFIELD_LOGS"  # the history file sits beside the log database
 HELP = """\
 Enter sends the line; end a line with \\ to go on with the next one.
   /multi (or !multi)  type several lines; a line with !end (or /end) sends them
@@ -51,13 +53,8 @@ def use_colour(stream: TextIO) -> bool:
 
 
 def history_path() -> Path:
-    """Return the line-editing history file: beside JACKFIELD_LOGS, else the user data dir."""
-    logs = os.environ.get(HISTORY_ENV)
-    if logs:
-        return Path(logs).expanduser().parent / "chat-history"
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("jackfield", appauthor=False)) / "chat-history"
+    """Return the line-editing history file: beside the log database (see JACKFIELD_LOGS)."""
+    return log_path().parent / "chat-history"
 
 
 def _history(enabled: bool) -> History:
@@ -68,11 +65,11 @@ def _history(enabled: bool) -> History:
         return InMemoryHistory()
     path = history_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
     except OSError as error:
         raise CliError(f"cannot keep the chat history in {path}: {error.strerror or error}; "
-                       f"set {HISTORY_ENV} to a writable place, or pass --no-log") from error
+                       f"set {LOGS_ENV} to a writable place, or pass --no-log") from error
     return FileHistory(str(path))
 
 
@@ -83,6 +80,14 @@ class Conversation:
     model: str
     system: str | None = None
     turns: list[dict[str, str]] = attrs.field(factory=list)
+
+    @classmethod
+    def resume(cls, model: str, system: str | None,
+               history: Sequence[Mapping[str, str]]) -> Conversation:
+        """Start from a logged conversation's messages; a -s system message replaces its own."""
+        logged = next((m["content"] for m in history if m["role"] == "system"), None)
+        turns = [dict(m) for m in history if m["role"] != "system"]
+        return cls(model, system or logged, turns)
 
     def messages(self, prompt: str) -> list[dict[str, str]]:
         """Return the messages that ask for the reply to prompt."""
@@ -126,11 +131,13 @@ class Session:
     """The prompt loop: read a message or a command, answer it, until Ctrl-D or /exit."""
 
     def __init__(self, args: argparse.Namespace, registry: Registry,
-                 prompts: PromptSession[str]) -> None:
+                 prompts: PromptSession[str], conversation: Conversation,
+                 log: CallLog) -> None:
         self.args = args
         self.registry = registry
         self.prompts = prompts
-        self.conversation = Conversation(args.model, args.system)
+        self.conversation = conversation
+        self.log = log
         self.options = _options(args)
         self.out = sys.stdout  # replies only, so `> file` keeps a clean transcript
         # The editor always draws on the terminal; prompt_toolkit itself heeds NO_COLOR too.
@@ -202,21 +209,29 @@ class Session:
         """Stream the reply to prompt to stdout; return its text."""
         conversation = self.conversation
         messages = conversation.messages(prompt)
-        if self.args.no_stream:
-            completion: Completion = await self.registry.complete(
-                conversation.model, messages, timeout=self.args.timeout, **self.options)
-            self.out.write(completion.text)
-            return completion.text
-        stream = await self.registry.complete(conversation.model, messages, stream=True,
-                                              timeout=self.args.timeout, **self.options)
-        parts: list[str] = []
-        async with stream:  # closes the connection however the turn ends (Ctrl-C too)
-            async for chunk in stream:
-                if chunk.text:
-                    self.out.write(chunk.text)
-                    self.out.flush()
-                    parts.append(chunk.text)
-        return "".join(parts)
+        # One log row per turn, written however it ends (Ctrl-C: "interrupted").
+        with self.log.call(prompt=prompt, system=conversation.system,
+                           model=conversation.model, options=self.options) as call:
+            if self.args.no_stream:
+                completion: Completion = await self.registry.complete(
+                    conversation.model, messages, timeout=self.args.timeout, **self.options)
+                self.out.write(completion.text)
+            else:
+                stream = await self.registry.complete(
+                    conversation.model, messages, stream=True, timeout=self.args.timeout,
+                    **self.options)
+                async with stream:  # closes the connection however the turn ends (Ctrl-C)
+                    async for chunk in stream:
+                        if chunk.text:
+                            call.provider = call.provider or stream.provider
+                            call.add_text(chunk.text)
+                            self.out.write(chunk.text)
+                            self.out.flush()
+                completion = stream.completion
+            call.finish(completion)
+        for warning in call.warnings:  # as the one-shot chat says them
+            print(f"{PROG}: warning: {warning}", file=sys.stderr, flush=True)
+        return completion.text
 
     async def turn(self, prompt: str) -> None:
         """Answer one message; a failure or Ctrl-C ends the turn, not the session."""
@@ -234,6 +249,9 @@ class Session:
 
     async def run(self) -> int:
         """Loop until Ctrl-D or /exit; return the exit status (0)."""
+        if self.conversation.turns:
+            self.note(f"continuing conversation {self.log.cid} "
+                      f"({len(self.conversation.turns) // 2} turns)")
         self.note(f"{PROG} chat with {self.conversation.model}: /help for the commands, "
                   "Ctrl-D to leave")
         while True:
@@ -255,10 +273,15 @@ async def run_session(args: argparse.Namespace) -> int:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.output import create_output
 
-    async with Registry.discover() as registry:
-        _check_kind(registry, args.model, "chat")  # a wrong -m fails before the first prompt
-        # The editor draws on the terminal even when stdout is a file: replies go to stdout.
-        prompts: PromptSession[str] = PromptSession(
-            history=_history(not getattr(args, "no_log", False)),
-            output=create_output(always_prefer_tty=True))
-        return await Session(args, registry, prompts).run()
+    with CallLog.open(args) as log:  # -c, --cid, --no-log, `jackfield logs off`
+        model = log.model(args.model)
+        history = (log.store.history(log.cid)
+                   if log.store is not None and log.cid is not None else [])
+        async with Registry.discover() as registry:
+            log.use_secrets(registry_secrets(registry))
+            _check_kind(registry, model, "chat")  # a wrong -m fails before the first prompt
+            # The editor draws on the terminal even when stdout is a file: replies go there.
+            prompts: PromptSession[str] = PromptSession(
+                history=_history(log.writable), output=create_output(always_prefer_tty=True))
+            conversation = Conversation.resume(model, args.system, history)
+            return await Session(args, registry, prompts, conversation, log).run()
