@@ -44,6 +44,15 @@ def hold_after_first_piece(emulators: Emulators) -> None:
     emulators.aichats[CONTROLS_KEY].pacer = pacer
 
 
+async def eventually(check: Callable[[], bool], seconds: float = 3) -> None:
+    """Wait until check() holds (the emulator's counts change on its own schedule)."""
+    for _ in range(int(seconds * 100)):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    assert check()
+
+
 def user_messages(sent: dict[str, object]) -> list[object]:
     messages = sent["messages"]
     assert isinstance(messages, list)
@@ -81,11 +90,7 @@ async def test_ctrl_c_cancels_the_reply_in_flight_and_the_session_goes_on(
     assert stats.in_flight == 1
     terminal.child.sendintr()
     await terminal.expect("(cancelled)")
-    for _ in range(300):
-        if stats.in_flight == 0:
-            break
-        await asyncio.sleep(0.01)
-    assert stats.in_flight == 0  # the upstream connection was closed
+    await eventually(lambda: stats.in_flight == 0)  # the upstream connection was closed
     emulators.aichats[CONTROLS_KEY].pacer = None
     await terminal.send("third")
     # AiChats takes the conversation as one text, which its emulator echoes.
@@ -205,3 +210,19 @@ async def test_a_failed_turn_is_one_line_and_the_session_goes_on(
     shown = plain(terminal.raw)
     [error] = [line for line in shown.splitlines() if line.startswith("jackfield: ")]
     assert "amigochat" in error.lower() and "Traceback" not in shown
+
+
+async def test_ctrl_c_before_the_first_piece_cancels_too(
+        start: Start, emulators: Emulators) -> None:
+    faults, stats = emulators.amigochat[FAULTS_KEY], emulators.amigochat[STATS_KEY]
+    faults.slow_start_delay = 20.0  # far longer than the test waits
+    faults.set("slow_start", times=1)
+    terminal = start("-m", "gpt-4o")
+    await terminal.send("hi")
+    await eventually(lambda: stats.in_flight == 1)  # the request is waiting for its headers
+    terminal.child.sendintr()
+    await terminal.expect("(cancelled)")
+    await eventually(lambda: stats.in_flight == 0)
+    await terminal.turn("hi again", "You said: hi again")
+    await terminal.send("/exit")
+    assert await terminal.finish() == 0

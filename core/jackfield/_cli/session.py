@@ -118,7 +118,9 @@ async def interruptible(work: Coroutine[Any, Any, T]) -> tuple[bool, T | None]:
     finally:
         if installed:
             loop.remove_signal_handler(signal.SIGINT)
-            signal.signal(signal.SIGINT, previous)  # asyncio.run's own, not the default
+            # Back to asyncio.run's own handler, not the default (None: not set from Python).
+            signal.signal(signal.SIGINT, signal.default_int_handler if previous is None
+                          else previous)
         if not task.done():
             task.cancel()
             await asyncio.wait([task])
