@@ -121,6 +121,10 @@ async def test_model_and_system_commands(start: Start, emulators: Emulators) -> 
 async def test_multi_line_input_by_command_and_by_trailing_backslash(
         start: Start, emulators: Emulators) -> None:
     terminal = start("-m", "gpt-4o")
+    await terminal.prompt()
+    terminal.child.send("never sent")
+    await terminal.expect("never sent")
+    terminal.child.sendintr()  # Ctrl-C at the prompt drops the line; the session goes on
     await terminal.send("/multi")
     await terminal.send("line one", prompt="...")
     await terminal.send("line two", prompt="...")
@@ -133,6 +137,7 @@ async def test_multi_line_input_by_command_and_by_trailing_backslash(
     await terminal.expect("You said: first half")
     assert user_messages(emulators.amigochat[STATS_KEY].last_json)[-1] == (
         "user", "first half \nsecond half")
+    assert emulators.amigochat[STATS_KEY].requests == 2
     await terminal.prompt()
     terminal.child.sendcontrol("d")
     assert await terminal.finish() == 0

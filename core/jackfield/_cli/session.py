@@ -142,6 +142,7 @@ class Session:
         self.log = log
         self.options = _options(args)
         self.out = sys.stdout  # replies only, so `> file` keeps a clean transcript
+        self.line_open = False  # a reply's last line has no newline yet
         # The editor always draws on the terminal; prompt_toolkit itself heeds NO_COLOR too.
         self.colour = not os.environ.get("NO_COLOR")
 
@@ -217,7 +218,7 @@ class Session:
             if self.args.no_stream:
                 completion: Completion = await self.registry.complete(
                     conversation.model, messages, timeout=self.args.timeout, **self.options)
-                self.out.write(completion.text)
+                self.show(completion.text)
             else:
                 stream = await self.registry.complete(
                     conversation.model, messages, stream=True, timeout=self.args.timeout,
@@ -227,23 +228,37 @@ class Session:
                         if chunk.text:
                             call.provider = call.provider or stream.provider
                             call.add_text(chunk.text)
-                            self.out.write(chunk.text)
-                            self.out.flush()
+                            self.show(chunk.text)
                 completion = stream.completion
             call.finish(completion)
+        self.end_line()  # a warning starts on a line of its own
         for warning in call.warnings:  # as the one-shot chat says them
             print(f"{PROG}: warning: {warning}", file=sys.stderr, flush=True)
         return completion.text
+
+    def show(self, text: str) -> None:
+        """Write a piece of the reply as it comes."""
+        if text:
+            self.out.write(text)
+            self.out.flush()
+            self.line_open = not text.endswith("\n")
+
+    def end_line(self) -> None:
+        """Finish the reply's last line, so the prompt and notes start on their own."""
+        if self.line_open:
+            self.out.write("\n")
+            self.out.flush()
+            self.line_open = False
 
     async def turn(self, prompt: str) -> None:
         """Answer one message; a failure or Ctrl-C ends the turn, not the session."""
         try:
             cancelled, text = await interruptible(self.reply(prompt))
         except (CliError, JackfieldError, OSError) as error:
-            self.out.write("\n")
+            self.end_line()
             self.error(error)
             return
-        self.out.write("\n")
+        self.end_line()
         if cancelled or text is None:
             self.note("(cancelled)")  # the partial reply is not kept in the conversation
             return
