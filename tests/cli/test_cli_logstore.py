@@ -98,13 +98,15 @@ def test_search_without_fts5_matches_the_text_literally(tmp_path: Path) -> None:
         assert len(store.search("sure", limit=5, cid=cid)) == 2
 
 
-def test_history_skips_failed_turns_and_system_can_be_replaced(tmp_path: Path) -> None:
+def test_history_skips_failed_and_cut_off_turns_and_system_can_be_replaced(tmp_path: Path) -> None:
     with LogStore.open(tmp_path / "logs.db") as store:
         cid = store.new_conversation("m")
         store.record(cid, prompt="one", system="first", model="m", provider="p", options={},
                      reply="1", usage=None, duration_ms=1)
         store.record(cid, prompt="lost", system=None, model="m", provider=None, options={},
                      reply=None, usage=None, duration_ms=1, error="HTTP 500")
+        store.record(cid, prompt="cut", system=None, model="m", provider="p", options={},
+                     reply="half a rep", usage=None, duration_ms=1, error="interrupted")
         history = store.history(cid)
     assert [m["content"] for m in history] == ["first", "one", "1"]
     assert conversation_messages(history, "two", system="second") == [

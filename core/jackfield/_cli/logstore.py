@@ -201,15 +201,17 @@ class LogStore:
 
     def history(self, cid: str) -> list[dict[str, str]]:
         """Return the conversation as messages to send again: its latest system prompt
-        first, then each turn that got a reply (user, then assistant)."""
+        first, then each turn that got its whole reply (user, then assistant)."""
         self.conversation_model(cid)  # refuse an unknown id
-        rows = self._db.execute("SELECT system, prompt, reply FROM responses WHERE "
+        rows = self._db.execute("SELECT system, prompt, reply, error FROM responses WHERE "
                                 "conversation_id = ? ORDER BY rowid", (cid,)).fetchall()
         messages: list[dict[str, str]] = []
         system = None
-        for row_system, prompt, reply in rows:
+        for row_system, prompt, reply, error in rows:
             system = row_system if row_system is not None else system
-            if reply:  # a failed turn sent nothing useful: resending it would confuse
+            # A failed turn sent nothing useful, and a cut-off reply (Ctrl-C, a broken stream)
+            # is not what the model said: the live session drops both, and so does -c.
+            if reply and error is None:
                 messages += [{"role": "user", "content": prompt},
                              {"role": "assistant", "content": reply}]
         return ([{"role": "system", "content": system}] if system else []) + messages
