@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from jackfield import __version__
 from jackfield._cli import config as cli_config
 from jackfield._cli import defaults as cli_defaults
+from jackfield._cli import install
 from jackfield._cli import keys as cli_keys
 from jackfield._cli.common import (
     EXIT_FAILURE,
@@ -302,6 +303,7 @@ def build_parser() -> Parser:
                        metavar="ORIGIN",
                        help="let web pages from ORIGIN (e.g. https://app.example) call the API "
                             "(repeatable; default: none, $JACKFIELD_CORS_ORIGINS)")
+    install.add_parsers(command)
     return parser
 
 
@@ -313,7 +315,7 @@ def _silence_stdout() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(install.shield(argv))
     debug = getattr(args, "debug", False)
     try:
         status: int = args.run(args)
