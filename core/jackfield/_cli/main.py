@@ -313,9 +313,20 @@ def _silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = build_parser().parse_args(install.shield(argv))
+    try:
+        args = build_parser().parse_args(install.shield(argv))
+    except SystemExit:  # --help or --version has printed: a closed pipe is no failure either
+        _flush_stdout()
+        raise
     debug = getattr(args, "debug", False)
     try:
         status: int = args.run(args)
@@ -326,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         _silence_stdout()  # `jackfield models | head`: the reader has all it wanted
-        return EXIT_FAILURE
+        return 0
     except (CliError, JackfieldError, OSError) as error:
         if debug:
             import traceback
