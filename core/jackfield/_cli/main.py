@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from jackfield import __version__
+from jackfield._cli import completion, install
 from jackfield._cli import config as cli_config
 from jackfield._cli import defaults as cli_defaults
-from jackfield._cli import install
 from jackfield._cli import keys as cli_keys
 from jackfield._cli.common import (
     EXIT_FAILURE,
@@ -304,6 +304,7 @@ def build_parser() -> Parser:
                        help="let web pages from ORIGIN (e.g. https://app.example) call the API "
                             "(repeatable; default: none, $JACKFIELD_CORS_ORIGINS)")
     install.add_parsers(command)
+    completion.add_parser(command)
     return parser
 
 
