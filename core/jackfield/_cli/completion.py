@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
 from jackfield._cli.common import PROG, Parser
 
@@ -25,23 +24,28 @@ _PROVIDERS = f"{PROG} models 2>/dev/null | awk 'NR > 1 {{print $2}}' | sort -u"
 _PATHS = frozenset({"output", "dir"})
 
 
-class Option(NamedTuple):
+class Option:
     """One option of a command, as the completion scripts need it."""
 
-    strings: tuple[str, ...]
-    help: str
-    takes_value: bool
-    repeats: bool
-    values: str  # "models", "providers", "paths", "" (free text) or space-separated choices
+    # A plain class: a NamedTuple or dataclass costs start-up time on every `jackfield` run.
+    def __init__(self, strings: tuple[str, ...], help: str, takes_value: bool, repeats: bool,
+                 values: str) -> None:
+        self.strings = strings
+        self.help = help
+        self.takes_value = takes_value
+        self.repeats = repeats
+        self.values = values  # "models", "providers", "paths", "" (free text) or choices
 
 
-class Command(NamedTuple):
+class Command:
     """One command: its options and the choices of its positional argument, if any."""
 
-    name: str
-    help: str
-    options: tuple[Option, ...]
-    choices: tuple[str, ...]
+    def __init__(self, name: str, help: str, options: tuple[Option, ...],
+                 choices: tuple[str, ...]) -> None:
+        self.name = name
+        self.help = help
+        self.options = options
+        self.choices = choices
 
 
 def _summary(text: str | None) -> str:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jackfield._cli.common import EXIT_USAGE, PROG, CliError, Parser
+
+if TYPE_CHECKING:
+    from pathlib import Path  # imported where used: `jackfield --help` loads this module
 
 __all__ = ["add_parsers", "config_dir", "pip_arguments", "records_path", "shield", "spec_name"]
 
@@ -50,6 +51,8 @@ def _normalize(name: str) -> str:
 
 def config_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """Return the user's jackfield config directory (JACKFIELD_CONFIG_DIR moves it)."""
+    from pathlib import Path
+
     if environ.get(CONFIG_DIR_ENV):
         return Path(environ[CONFIG_DIR_ENV])
     import platformdirs  # here: only commands that keep state need it
@@ -126,6 +129,8 @@ def spec_name(spec: str) -> str | None:
     archive = _ARCHIVE.search(spec.rsplit("/", 1)[-1])
     if archive:
         return _normalize(archive.group(1))
+    from pathlib import Path
+
     path = Path(spec).expanduser()
     if path.is_dir() and (path / "pyproject.toml").is_file():
         import tomllib
@@ -143,6 +148,8 @@ def _recorded(spec: str) -> str:
     """Return spec as remembered: paths made absolute, credentials cut out of URLs."""
     if "://" in spec:
         return re.sub(r"://[^/@\s]+@", "://", spec)
+    from pathlib import Path
+
     if _is_location(spec) and Path(spec).expanduser().exists():
         return str(Path(spec).expanduser().resolve())
     return spec
@@ -192,6 +199,8 @@ def _plugin_dists() -> dict[str, str]:
 
 def _pip(command: str, arguments: Sequence[str]) -> int:
     """Run pip in this environment; its output streams through; return its exit status."""
+    import subprocess
+
     sys.stdout.flush()
     return subprocess.run([sys.executable, "-m", "pip", command, *arguments],
                           check=False).returncode
