@@ -21,6 +21,7 @@ from jackfield._cli.install import (
     shield,
     spec_name,
 )
+from jackfield._cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,6 +84,20 @@ def test_usage_errors(tmp_path: Path, args: list[str], expected: str) -> None:
                             env=clean_environ({"JACKFIELD_CONFIG_DIR": str(tmp_path)}))
     assert result.returncode == 2
     assert expected in one_error_line(result)
+    assert not (tmp_path / "plugins.json").exists()
+
+
+def test_an_environment_without_pip_says_how_to_get_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *rest: None if name == "pip" else real(name, *rest))
+    monkeypatch.setenv("JACKFIELD_CONFIG_DIR", str(tmp_path))
+    assert main(["install", "aichats"]) == 1
+    assert "-m ensurepip" in capsys.readouterr().err
     assert not (tmp_path / "plugins.json").exists()
 
 

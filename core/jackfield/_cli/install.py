@@ -199,8 +199,13 @@ def _plugin_dists() -> dict[str, str]:
 
 def _pip(command: str, arguments: Sequence[str]) -> int:
     """Run pip in this environment; its output streams through; return its exit status."""
+    import importlib.util
     import subprocess
 
+    if importlib.util.find_spec("pip") is None:
+        raise CliError(f"jackfield's environment ({sys.prefix}) has no pip: add it with "
+                       f"`{sys.executable} -m ensurepip`, or, for a uv tool, reinstall with "
+                       "`uv tool install jackfield --with jackfield-NAME`")
     sys.stdout.flush()
     return subprocess.run([sys.executable, "-m", "pip", command, *arguments],
                           check=False).returncode
