@@ -16,10 +16,11 @@ from jackfield._cli.main import build_parser
 
 
 @pytest.mark.parametrize("command", [["models"], ["models", "--json"], ["plugins"],
-                                     ["--help"], ["models", "--help"], ["--version"]])
-def test_a_reader_that_stops_early_is_not_a_failure(command: list[str]) -> None:
+                                     ["logs", "path"], ["--help"], ["models", "--help"],
+                                     ["--version"]])
+def test_a_reader_that_stops_early_is_not_a_failure(command: list[str], tmp_path: Path) -> None:
     """`jackfield models | head -1`: stdout closed before the first write; exit 0, quietly."""
-    environ = clean_environ()
+    environ = clean_environ({"JACKFIELD_LOGS": str(tmp_path / "logs.db")})
     del environ["PYTHONUNBUFFERED"]  # as in a shell: what is printed waits in the buffer
     process = subprocess.Popen([*CLI, *command], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=environ)
