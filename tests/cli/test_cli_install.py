@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import CLI, clean_environ, one_error_line
 
+from jackfield._cli.common import CliError
 from jackfield._cli.install import (
     load_records,
     pip_arguments,
@@ -69,8 +70,11 @@ def test_records_round_trip_and_a_broken_file(tmp_path: Path) -> None:
     result = subprocess.run([*CLI, "install", "--restore"], capture_output=True, text=True,
                             env=clean_environ({"JACKFIELD_CONFIG_DIR": str(path.parent)}),
                             timeout=60)
-    assert result.returncode == 1
-    assert "fix or delete the file" in one_error_line(result)
+    assert result.returncode == 2  # as for every broken user file: the user must fix it
+    assert "is not valid JSON" in one_error_line(result)
+    path.write_text('{"plugins": 1}', encoding="utf-8")
+    with pytest.raises(CliError, match="fix it or delete it"):
+        load_records(path)
 
 
 @pytest.mark.parametrize(("args", "expected"), [

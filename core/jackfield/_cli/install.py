@@ -21,9 +21,9 @@ from jackfield._cli.common import EXIT_USAGE, PROG, CliError, Parser
 if TYPE_CHECKING:
     from pathlib import Path  # imported where used: `jackfield --help` loads this module
 
-__all__ = ["add_parsers", "config_dir", "pip_arguments", "records_path", "shield", "spec_name"]
+__all__ = ["add_parsers", "load_records", "pip_arguments", "records_path", "save_records",
+           "shield", "spec_name"]
 
-CONFIG_DIR_ENV = "JACKFIELD_CONFIG_DIR"
 RECORDS_FILE = "plugins.json"
 PREFIX = "jackfield-"
 ENTRY_POINT_GROUP = "jackfield"  # jackfield._engine.discovery's, not imported: it loads pluggy
@@ -49,20 +49,13 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503, as pip compares names
 
 
-def config_dir(environ: Mapping[str, str] = os.environ) -> Path:
-    """Return the user's jackfield config directory (JACKFIELD_CONFIG_DIR moves it)."""
-    from pathlib import Path
+def records_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Return the file that remembers the installed plugins, in the user config directory."""
+    from jackfield._settings.userfiles import config_dir  # here: --help must not load it
 
-    if environ.get(CONFIG_DIR_ENV):
-        return Path(environ[CONFIG_DIR_ENV])
-    import platformdirs  # here: only commands that keep state need it
-
-    return Path(platformdirs.user_config_dir("jackfield", appauthor=False))
-
-
-def records_path(environ: Mapping[str, str] = os.environ) -> Path:
-    """Return the file that remembers the installed plugins."""
-    return config_dir(environ) / RECORDS_FILE
+    folder = config_dir(environ)
+    assert folder is not None  # the real environment always has a config directory
+    return folder / RECORDS_FILE
 
 
 def _is_location(token: str) -> bool:
@@ -157,33 +150,21 @@ def _recorded(spec: str) -> str:
 
 def load_records(path: Path) -> list[dict[str, Any]]:
     """Return the remembered plugins: [{"name": ..., "args": [...]}], oldest first."""
-    import json
+    from jackfield._settings.userfiles import read_json
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return []
-    except (OSError, ValueError) as error:
-        raise CliError(f"cannot read {path}: {error}; fix or delete the file (it only lists "
-                       "the plugins `jackfield install --restore` reinstalls)") from error
-    plugins = data.get("plugins") if isinstance(data, dict) else None
+    plugins = read_json(path).get("plugins", [])
     if not isinstance(plugins, list):
-        raise CliError(f"{path} has no \"plugins\" list; fix or delete the file")
+        raise CliError(f"{path} has no \"plugins\" list; fix it or delete it (it only lists "
+                       f"the plugins `{PROG} install --restore` reinstalls)", EXIT_USAGE)
     return [entry for entry in plugins if isinstance(entry, dict)
             and isinstance(entry.get("name"), str) and isinstance(entry.get("args"), list)]
 
 
 def save_records(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
     """Write the records atomically: a crash mid-write keeps the old file."""
-    import json
-    import tempfile
+    from jackfield._settings.userfiles import write_json
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"version": 1, "plugins": list(records)}, indent=2) + "\n"
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
-                                     prefix=".plugins-", delete=False) as file:
-        file.write(text)
-    os.replace(file.name, path)
+    write_json(path, {"version": 1, "plugins": list(records)})
 
 
 def _plugin_dists() -> dict[str, str]:
