@@ -1,8 +1,10 @@
-"""Start-up time of the command line: `jackfield models` against `python -c "import jackfield"`.
+"""Start-up time of the command line: `jackfield --help` and `jackfield models` against
+`python -c "import jackfield"`.
 
 Each command runs once to warm the bytecode caches and the OS page cache, then --runs times;
-the table shows the median, fastest and slowest wall time. PYTHONDONTWRITEBYTECODE is unset
-so the caches a real installation has are used. Usage: python bench/startup.py [--runs 15]
+the table shows the median, fastest and slowest wall time and the median CPU time.
+PYTHONDONTWRITEBYTECODE is unset so the caches a real installation has are used.
+Usage: python bench/startup.py [--runs 15]
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-TARGET_MS = 150.0  # issue 4: `jackfield models` should answer within this
+TARGET_MS = 150.0  # issue 4: `jackfield models` answers within this; issue 14: --help too
+TARGETED = ("jackfield --help", "jackfield models")
 
 
 def commands() -> dict[str, list[str]]:
@@ -28,22 +31,31 @@ def commands() -> dict[str, list[str]]:
     return {
         "python -c 'pass' (interpreter alone)": [sys.executable, "-c", "pass"],
         "python -c 'import jackfield'": [sys.executable, "-c", "import jackfield"],
+        "jackfield --help": [*jackfield, "--help"],
         "jackfield models": [*jackfield, "models"],
         "jackfield models --json": [*jackfield, "models", "--json"],
         "jackfield plugins": [*jackfield, "plugins"],
     }
 
 
-def time_once(command: list[str], environ: dict[str, str]) -> float:
-    """Return the wall time of one run in milliseconds (the run must succeed)."""
+def time_once(command: list[str], environ: dict[str, str]) -> tuple[float, float]:
+    """Return the wall and CPU (user + system) time of one run in milliseconds.
+
+    The CPU time is what the command itself costs; on a busy machine the wall time also holds
+    the time spent waiting for a CPU.
+    """
     started = time.perf_counter()
-    subprocess.run(command, env=environ, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    return (time.perf_counter() - started) * 1000
+    process = subprocess.Popen(command, env=environ, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait again
+    if process.returncode != 0:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return (time.perf_counter() - started) * 1000, (usage.ru_utime + usage.ru_stime) * 1000
 
 
 def main() -> int:
-    """Time every command and print the table; exit 1 if `jackfield models` is over target."""
+    """Time every command and print the table; exit 1 if --help or models is over target."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="timed runs per command")
     args = parser.parse_args()
@@ -52,20 +64,22 @@ def main() -> int:
     print(f"date {datetime.date.today()}, {platform.python_implementation()} "
           f"{platform.python_version()}, {os.cpu_count()} CPUs ({platform.machine()}), "
           f"JACKFIELD_LOAD_PLUGINS={environ.get('JACKFIELD_LOAD_PLUGINS', '(unset: all)')}, "
-          f"median of {args.runs} runs after one warm-up")
+          f"median of {args.runs} runs after one warm-up, load average "
+          f"{os.getloadavg()[0]:.2f}")
     width = max(map(len, commands()))
-    print(f"{'command':<{width}}  {'median':>8}  {'min':>8}  {'max':>8}")
+    print(f"{'command':<{width}}  {'median':>8}  {'min':>8}  {'max':>8}  {'cpu':>8}")
     medians = {}
     for label, command in commands().items():
         time_once(command, environ)  # warm-up: writes .pyc files, fills the page cache
-        samples = [time_once(command, environ) for _ in range(args.runs)]
+        runs = [time_once(command, environ) for _ in range(args.runs)]
+        samples = [wall for wall, _ in runs]
         medians[label] = statistics.median(samples)
         print(f"{label:<{width}}  {medians[label]:>6.1f}ms  {min(samples):>6.1f}ms  "
-              f"{max(samples):>6.1f}ms")
-    models = medians["jackfield models"]
-    verdict = "within" if models <= TARGET_MS else "OVER"
-    print(f"jackfield models: {models:.1f} ms, {verdict} the {TARGET_MS:.0f} ms target")
-    return 0 if models <= TARGET_MS else 1
+              f"{max(samples):>6.1f}ms  {statistics.median(cpu for _, cpu in runs):>6.1f}ms")
+    for label in TARGETED:
+        verdict = "within" if medians[label] <= TARGET_MS else "OVER"
+        print(f"{label}: {medians[label]:.1f} ms, {verdict} the {TARGET_MS:.0f} ms target")
+    return 0 if all(medians[label] <= TARGET_MS for label in TARGETED) else 1
 
 
 if __name__ == "__main__":

@@ -88,7 +88,7 @@ def _subcommands() -> dict[str, str]:
 def test_every_help_shows_its_defaults_and_examples() -> None:
     helps = _subcommands()
     assert {"models", "plugins", "chat", "image", "emulate", "serve", "logs", "keys",
-            "config"} <= set(helps)
+            "config", "install", "uninstall", "completion"} <= set(helps)
     for name, text in helps.items():
         assert "\nexamples:\n" in text and f"jackfield {name}" in text.split("examples:")[1], name
     assert "(default: 127.0.0.1)" in helps["serve"] and "(default: 8080)" in helps["serve"]

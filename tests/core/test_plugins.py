@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import sys
 import types
 from typing import Any
@@ -11,6 +10,7 @@ import pytest
 
 import jackfield._engine.discovery
 from jackfield import ConfigurationError, PluginError, Registry, Timeouts
+from jackfield._engine.entrypoints import FoundEntryPoint
 from jackfield.provider import ModelSpec, ProviderSpec, hookimpl
 from mockprovider import MockProvider
 
@@ -57,14 +57,13 @@ def test_broken_plugins_are_recorded_and_the_rest_keep_working() -> None:
 
 
 def _fake_entry_points(monkeypatch: pytest.MonkeyPatch, *pairs: tuple[str, str]) -> None:
-    points = [importlib.metadata.EntryPoint(name=name, value=value, group="jackfield")
+    points = [FoundEntryPoint(name=name, value=value, dist_name=None, version=None)
               for name, value in pairs]
 
-    def entry_points(*, group: str) -> list[importlib.metadata.EntryPoint]:
+    def entry_points(group: str) -> list[FoundEntryPoint]:
         return points if group == "jackfield" else []
 
-    monkeypatch.setattr(jackfield._engine.discovery.importlib.metadata, "entry_points",
-                        entry_points)
+    monkeypatch.setattr(jackfield._engine.discovery, "entry_points", entry_points)
 
 
 @pytest.fixture

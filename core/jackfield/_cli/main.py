@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from jackfield import __version__
+from jackfield._cli import completion, install
 from jackfield._cli import config as cli_config
 from jackfield._cli import defaults as cli_defaults
 from jackfield._cli import keys as cli_keys
@@ -303,6 +304,8 @@ def build_parser() -> Parser:
                        metavar="ORIGIN",
                        help="let web pages from ORIGIN (e.g. https://app.example) call the API "
                             "(repeatable; default: none, $JACKFIELD_CORS_ORIGINS)")
+    install.add_parsers(command)
+    completion.add_parser(command)
     return parser
 
 
@@ -312,9 +315,20 @@ def _silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(install.shield(argv))
+    except SystemExit:  # --help or --version has printed: a closed pipe is no failure either
+        _flush_stdout()
+        raise
     debug = getattr(args, "debug", False)
     try:
         status: int = args.run(args)
@@ -325,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         _silence_stdout()  # `jackfield models | head`: the reader has all it wanted
-        return EXIT_FAILURE
+        return 0
     except (CliError, JackfieldError, OSError) as error:
         if debug:
             import traceback

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 import types
 from collections.abc import Collection, Iterable, Mapping
@@ -12,6 +11,7 @@ import attrs
 import pluggy
 
 from jackfield import hookspecs
+from jackfield._engine.entrypoints import FoundEntryPoint, entry_points
 from jackfield._errors import ConfigurationError
 from jackfield._types.specs import ProviderSpec
 
@@ -44,7 +44,7 @@ def normalize(name: str) -> str:
 def installed_providers() -> set[str]:
     """Return the provider names installed plugins go by, loaded or not (by entry-point name,
     which names the provider in every plugin we know of, and the first-party table)."""
-    names = {ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    names = {ep.name for ep in entry_points(ENTRY_POINT_GROUP)}
     return names | {provider for provider, _ in KNOWN_PLUGINS.values()}
 
 
@@ -101,13 +101,12 @@ def _allowed(environ: Mapping[str, str]) -> set[str] | None:
     return {normalize(name.strip()) for name in raw.split(",") if name.strip()}
 
 
-def _check_allowed(allowed: set[str], entry_points: Iterable[importlib.metadata.EntryPoint],
-                   ) -> None:
+def _check_allowed(allowed: set[str], found: Iterable[FoundEntryPoint]) -> None:
     """Refuse a JACKFIELD_LOAD_PLUGINS name that no installed plugin has: a typo loads nothing."""
     # A plugin registered without a distribution (rare: a test, a zipapp) is named by its
     # entry point.
-    installed = sorted({ep.dist.name if ep.dist is not None else ep.name for ep in entry_points})
-    names = {normalize(name) for name in installed} | {normalize(ep.name) for ep in entry_points}
+    installed = sorted({ep.dist_name or ep.name for ep in found})
+    names = {normalize(name) for name in installed} | {normalize(ep.name) for ep in found}
     unknown = sorted(allowed - names)
     if unknown:
         raise ConfigurationError(
@@ -180,18 +179,16 @@ def load_plugins(plugins: Iterable[object] | None, environ: Mapping[str, str]) -
             _register(manager, plugin, record, sets)
         return sets
     allowed = _allowed(environ)
-    entry_points = sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP),
-                          key=lambda ep: ep.name)
+    found = sorted(entry_points(ENTRY_POINT_GROUP), key=lambda ep: ep.name)
     if allowed is not None:
-        _check_allowed(allowed, entry_points)
-    for entry_point in entry_points:
-        dist = entry_point.dist
-        dist_name = dist.name if dist is not None else None
+        _check_allowed(allowed, found)
+    for entry_point in found:
+        dist_name = entry_point.dist_name
         if allowed is not None and normalize(dist_name or "") not in allowed \
                 and normalize(entry_point.name) not in allowed:
             continue
         record = PluginRecord(name=entry_point.name, distribution=dist_name,
-                              version=dist.version if dist is not None else None)
+                              version=entry_point.version)
         sets.records.append(record)
         try:
             plugin = entry_point.load()

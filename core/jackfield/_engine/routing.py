@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
@@ -131,6 +130,8 @@ class Router:
         for spec in providers:
             for candidate in (*spec.aliases, *(m.id for m in spec.models)):
                 names.append(f"{spec.name}/{candidate}" if qualify else candidate)
+        import difflib  # only an unknown name needs it: listing models must not pay for it
+
         lookup = {n.lower(): n for n in names}
         key = (providers[0].name + "/" + name if qualify and providers else name).lower()
         return [lookup[m] for m in difflib.get_close_matches(key, lookup, n=3, cutoff=0.6)]
