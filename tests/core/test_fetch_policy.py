@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp import web
 
 from jackfield import ResponseFormatError
-from jackfield._http.fetch_policy import FetchPolicy, is_internal, shown_url
+from jackfield._http import fetch_policy
+from jackfield._http.fetch_policy import (
+    FetchPolicy,
+    InternalAddressError,
+    PublicOnlyResolver,
+    is_internal,
+    shown_url,
+)
 from jackfield._http.transport import ProviderTransport, Transport
 from jackfield.provider import ProviderSpec
 from jackfield.testing import ServeApp, new_app, png_bytes
@@ -158,3 +167,52 @@ def test_download_hosts_are_checked_in_the_spec() -> None:
     for bad in ("https://cdn.example/path", "user@cdn.example", "cdn.example:http", ""):
         with pytest.raises(ValueError, match="download host"):
             ProviderSpec(name="p", base_url=PUBLIC_BASE, models=(), download_hosts=(bad,))
+
+
+async def test_a_name_rebinding_to_loopback_never_receives_the_request(
+        transport: Transport, internal: tuple[Service, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # DNS rebinding: the policy's lookup sees a public address, the connection's lookup
+    # (the loop's getaddrinfo, as aiohttp's resolver uses) sees the loopback service.
+    service, url = internal
+    port = int(url.rsplit(":", 1)[1])
+    host = "cdn.rebind.test"  # .test never resolves for real: both answers are the fakes'
+
+    async def checked(name: str, at: int) -> list[ipaddress.IPv4Address]:
+        return [ipaddress.IPv4Address("93.184.215.14")]
+
+    loop = asyncio.get_running_loop()
+    real_getaddrinfo = loop.getaddrinfo
+    lookups: list[str] = []
+
+    async def connected(name: Any, at: Any, *args: Any, **kwargs: Any) -> Any:
+        if name != host:
+            return await real_getaddrinfo(name, at, *args, **kwargs)
+        lookups.append(name)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(fetch_policy, "_addresses", checked)
+    monkeypatch.setattr(loop, "getaddrinfo", connected)
+    with pytest.raises(ResponseFormatError, match="loopback, private"):
+        await fetch(transport, f"http://{host}:{port}/img.png", PUBLIC_BASE,
+                    hosts=(f"{host}:{port}",))
+    assert service.hits == [] and lookups == [host]
+
+
+async def test_the_download_resolver_hands_on_only_public_addresses(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = {"mixed.test": ["93.184.215.14", "127.0.0.1", "10.0.0.7"],
+               "inside.test": ["127.0.0.1", "169.254.169.254"]}
+
+    async def getaddrinfo(name: Any, at: Any, *args: Any, **kwargs: Any) -> Any:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, at)) for a in answers[name]]
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", getaddrinfo)
+    resolver = PublicOnlyResolver()
+    try:
+        assert [r["host"] for r in await resolver.resolve("mixed.test", 443)] == \
+            ["93.184.215.14"]
+        with pytest.raises(InternalAddressError):
+            await resolver.resolve("inside.test", 443)
+    finally:
+        await resolver.close()

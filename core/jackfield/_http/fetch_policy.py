@@ -6,6 +6,11 @@ download goes only to the provider's own origin (scheme-default or explicit port
 URL) or to the hosts its spec declares, never with credentials in the URL, and never to a
 loopback, private, link-local or reserved address unless the provider's base URL itself is
 on one (the emulators listen on 127.0.0.1). Every redirect hop is checked the same way.
+
+A name is judged on the answer the connection uses (DNS rebinding): a public provider's
+downloads go through a connector whose PublicOnlyResolver drops the internal addresses of
+each lookup and hands aiohttp only the rest, so a name that turns into 127.0.0.1 between
+the check and the connect never receives the request.
 """
 
 from __future__ import annotations
@@ -16,14 +21,22 @@ import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
 from jackfield._errors import ProviderUnavailableError, ResponseFormatError
 from jackfield._settings.limits import Limits
 from jackfield._types.specs import download_host
 
-__all__ = ["MAX_REDIRECTS", "DownloadBudget", "FetchPolicy", "is_internal", "shown_url"]
+__all__ = ["MAX_REDIRECTS", "DownloadBudget", "FetchPolicy", "InternalAddressError",
+           "PublicOnlyResolver", "is_internal", "shown_url"]
 
 MAX_REDIRECTS = 5
 DEFAULT_PORTS = {"http": 80, "https": 443}
+INTERNAL = "its host is a loopback, private, link-local or reserved address"
+ADVICE = ("A plugin whose images live on another host declares it in "
+          "ProviderSpec(download_hosts=...); internal addresses are never fetched "
+          "for a provider on the public network.")
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -116,12 +129,19 @@ class FetchPolicy:
         return ResponseFormatError(
             self.provider, f"the reply names a download the core refuses to fetch "
                            f"({shown_url(url)}): {why}",
-            advice="A plugin whose images live on another host declares it in "
-                   "ProviderSpec(download_hosts=...); internal addresses are never fetched "
-                   "for a provider on the public network.")
+            advice=ADVICE)
+
+    async def allows_internal(self) -> bool:
+        """Return True if downloads may reach internal addresses: proxied (the proxy
+        resolves), or a provider that itself lives on one (an emulator)."""
+        return self._proxied or await self._base_is_internal()
 
     async def check_url(self, url: str) -> None:
-        """Raise ResponseFormatError unless url may be fetched; resolves its host to decide."""
+        """Raise ResponseFormatError unless url may be fetched; resolves its host to decide.
+
+        This lookup refuses early with a clear message; the one that holds against DNS
+        rebinding is the PublicOnlyResolver's, whose answer is the one connected to.
+        """
         parts = urlsplit(url)
         if parts.scheme not in DEFAULT_PORTS:
             raise self._refuse(url, "only http and https URLs are fetched")
@@ -143,8 +163,7 @@ class FetchPolicy:
                 self.provider, f"could not resolve the download host {host!r} ({error})"
             ) from error
         if any(is_internal(a) for a in found) and not await self._base_is_internal():
-            raise self._refuse(url, "its host is a loopback, private, link-local or "
-                                    "reserved address")
+            raise self._refuse(url, INTERNAL)
 
     async def check_peer(self, url: str, peer: str | None) -> None:
         """Raise unless the address actually connected to is allowed (DNS rebinding)."""
@@ -153,6 +172,43 @@ class FetchPolicy:
         address = _literal(peer.split("%")[0])
         if address is not None and is_internal(address) and not await self._base_is_internal():
             raise self._refuse(url, "its host resolved to an internal address on connecting")
+
+
+class InternalAddressError(OSError):
+    """A download host resolved only to internal addresses (raised by PublicOnlyResolver)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(f"{host}:{port} resolved only to internal addresses")
+        self.host = host
+        self.port = port
+
+    def refusal(self, provider: str) -> ResponseFormatError:
+        """Return the typed error a caller sees (aiohttp wraps this one as a DNS failure)."""
+        return ResponseFormatError(
+            provider, f"the reply names a download the core refuses to fetch "
+                      f"({self.host}:{self.port}): {INTERNAL}", advice=ADVICE)
+
+
+class PublicOnlyResolver(AbstractResolver):
+    """Resolves for the connector of a public provider's downloads: internal answers dropped.
+
+    The answer checked is the answer connected to (no second lookup to rebind between).
+    aiohttp never asks a resolver about literal addresses: FetchPolicy.check_url judges those.
+    """
+
+    def __init__(self) -> None:
+        self._inner = aiohttp.ThreadedResolver()
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        found = await self._inner.resolve(host, port, family)
+        allowed = [r for r in found if not is_internal(ipaddress.ip_address(r["host"]))]
+        if not allowed:
+            raise InternalAddressError(host.rstrip("."), port)
+        return allowed
+
+    async def close(self) -> None:
+        await self._inner.close()
 
 
 class DownloadBudget:

@@ -17,6 +17,7 @@ from jackfield._errors import (
     ProviderUnavailableError,
     ResponseFormatError,
 )
+from jackfield._http import fetch_policy
 from jackfield._http.fetch_policy import MAX_REDIRECTS, DownloadBudget, FetchPolicy, shown_url
 from jackfield._http.response import HttpResponse
 from jackfield._http.statuses import error_for_status
@@ -76,15 +77,17 @@ class Transport:
                 if dropped is not None:
                     dropped.forget()
 
-    def _get_session(self, provider: str) -> aiohttp.ClientSession:
-        return self._sessions(asyncio.get_running_loop()).get(provider)
+    def _get_session(self, provider: str, public_only: bool = False) -> aiohttp.ClientSession:
+        return self._sessions(asyncio.get_running_loop()).get(provider, public_only)
 
     async def send(self, provider: str, request: HttpRequest, *, timeouts: Timeouts | None = None,
                    proxy: str | None = None, auth_hint: str = "",
-                   allow_redirects: bool = True) -> HttpResponse:
+                   allow_redirects: bool = True, public_only: bool = False) -> HttpResponse:
         """Send request; return the 2xx response or raise the typed error for what happened.
 
         With allow_redirects=False a redirect is returned too, for the caller to judge.
+        public_only=True sends it over the provider's download session, whose resolver
+        connects to public addresses only.
         """
         timeouts = timeouts or self.timeouts
         # connect bounds the wait for a free connection of the pool too, not only the TCP
@@ -92,13 +95,15 @@ class Transport:
         client_timeout = aiohttp.ClientTimeout(total=timeouts.total, connect=timeouts.connect,
                                                sock_connect=timeouts.connect,
                                                sock_read=timeouts.read_idle)
-        session = self._get_session(provider)
+        session = self._get_session(provider, public_only)
         try:
             raw = await session.request(
                 request.method, request.url, headers=dict(request.headers), json=request.json,
                 proxy=proxy or self.proxy, timeout=client_timeout, allow_redirects=allow_redirects,
             )
         except aiohttp.ClientConnectorError as error:
+            if isinstance(error.os_error, fetch_policy.InternalAddressError):
+                raise error.os_error.refusal(provider) from error
             raise ProviderUnavailableError(
                 provider, f"could not connect to {request.url.split('?')[0]} ({error.os_error})",
                 advice="Check the network, the proxy, or the provider's base URL setting.",
@@ -177,22 +182,25 @@ class _LoopSessions:
 
     def __init__(self, pool_size: int) -> None:
         self._pool_size = pool_size
-        self._by_provider: dict[str, aiohttp.ClientSession] = {}
+        # (provider, public_only): a public provider's downloads have their own pool, whose
+        # resolver refuses internal addresses; its main requests keep theirs.
+        self._by_provider: dict[tuple[str, bool], aiohttp.ClientSession] = {}
         self._guard: AsyncGenerator[None, None] | None = None
         self.closed = False
 
-    def get(self, provider: str) -> aiohttp.ClientSession:
-        session = self._by_provider.get(provider)
+    def get(self, provider: str, public_only: bool = False) -> aiohttp.ClientSession:
+        session = self._by_provider.get((provider, public_only))
         if session is None or session.closed:
             if self._guard is None:
                 self._guard = self._close_at_loop_end()
                 _start(self._guard)
-            connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0,
-                                             keepalive_timeout=30)
+            connector = aiohttp.TCPConnector(
+                limit=self._pool_size, limit_per_host=0, keepalive_timeout=30,
+                resolver=fetch_policy.PublicOnlyResolver() if public_only else None)
             # trust_env=False: proxies come from jackfield's own configuration only.
             session = aiohttp.ClientSession(connector=connector, trust_env=False,
                                             auto_decompress=True)
-            self._by_provider[provider] = session
+            self._by_provider[(provider, public_only)] = session
         return session
 
     async def _close_at_loop_end(self) -> AsyncGenerator[None, None]:
@@ -284,6 +292,10 @@ class ProviderTransport:
             reply names too many images or too many bytes.
         """
         self._budget.start()
+        # A public provider's downloads connect through a resolver that judges the very answer
+        # connected to (DNS rebinding). Through a proxy the proxy resolves: names are judged
+        # by host only, as before. An emulator's downloads may reach internal addresses.
+        pinned = self._policy is not None and not await self._policy.allows_internal()
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             if self._policy is not None:
@@ -291,9 +303,9 @@ class ProviderTransport:
             request = HttpRequest("GET", current, headers=dict(headers or {}))
             response = await self._transport.send(self._provider, request,
                                                    timeouts=self._timeouts, proxy=self._proxy,
-                                                   allow_redirects=False)
+                                                   allow_redirects=False, public_only=pinned)
             try:
-                if self._policy is not None:
+                if self._policy is not None:  # defence in depth: the peer actually connected
                     await self._policy.check_peer(current, response.peer_address)
                 if response.status in REDIRECTS:
                     location = response.headers.get("Location")
