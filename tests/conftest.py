@@ -34,6 +34,8 @@ aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
 def _own_config_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Point the user config directory (keys, default models) away from the real user's."""
     os.environ["JACKFIELD_CONFIG_DIR"] = str(tmp_path_factory.mktemp("config"))
+    # and the cache of `jackfield models` away from the real user's cache directory
+    os.environ["JACKFIELD_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture

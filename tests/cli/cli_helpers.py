@@ -18,8 +18,9 @@ PLUGINS = "jackfield-aichats,jackfield-amigochat"
 
 
 # Kept from the test's environment: conftest points them at tmp paths, so that no run logs
-# into the real user's data directory or reads the real user's keys and default models.
-KEPT = ("JACKFIELD_LOGS", "JACKFIELD_CONFIG_DIR")
+# into the real user's data directory or reads the real user's keys and default models
+# (or their cached model list).
+KEPT = ("JACKFIELD_LOGS", "JACKFIELD_CONFIG_DIR", "JACKFIELD_CACHE_DIR")
 
 
 def clean_environ(extra: Mapping[str, str] = ()) -> dict[str, str]:

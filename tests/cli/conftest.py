@@ -20,6 +20,14 @@ def _logs_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return logs
 
 
+@pytest.fixture(autouse=True)
+def _cache_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every command a test runs caches its model list in its own tmp_path."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("JACKFIELD_CACHE_DIR", str(cache))
+    return cache
+
+
 @pytest.fixture
 async def emulators(serve_app: Any) -> Emulators:
     """Serve both emulators; the environment of a CLI run points the providers at them."""

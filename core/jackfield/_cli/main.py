@@ -64,8 +64,15 @@ def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2))
 
 
-def cmd_models(args: argparse.Namespace) -> int:
-    """List the models of every installed provider (a table, or JSON)."""
+def _listing(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any]]]:
+    """Return the providers and every model: from the cache when nothing it was built from
+    has changed (no engine import), else from a new Registry (and cache that)."""
+    from jackfield._cli import listing_cache
+
+    path, key = listing_cache.cache_path(), listing_cache.fingerprint()
+    cached = None if args.refresh else listing_cache.load(path, key)
+    if cached is not None and args.provider in (None, *cached[0]):
+        return cached
     registry = _discover()
     names = [spec.name for spec in registry.providers()]
     if args.provider is not None and args.provider not in names:
@@ -75,15 +82,26 @@ def cmd_models(args: argparse.Namespace) -> int:
         raise CliError(f"no installed provider is named {args.provider!r}; installed: "
                        f"{', '.join(names) or 'none'}"
                        + (f"; `pip install {dist}` provides it" if dist else ""), EXIT_USAGE)
-    models = registry.models(kind=args.kind, provider=args.provider)
+    listing = names, [model.to_dict() for model in registry.models()]
+    # A plugin that failed to load may load next time: do not keep a list without it.
+    if not any(record.error for record in registry.plugins()):
+        listing_cache.store(path, key, listing)
+    return listing
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """List the models of every installed provider (a table, or JSON)."""
+    names, every = _listing(args)
+    models = [m for m in every
+              if args.kind in (None, m["kind"]) and args.provider in (None, m["provider"])]
     if args.json:
-        _print_json([model.to_dict() for model in models])
+        _print_json(models)
         return 0
     if not models:
         print(f"no models: {NO_PLUGINS}" if not names else "no models match", file=sys.stderr)
         return 0
-    rows = [(m.id, m.provider, m.kind, ", ".join(m.aliases), "yes" if m.available else "no",
-             "yes" if m.default else "") for m in models]
+    rows = [(m["id"], m["provider"], m["kind"], ", ".join(m["aliases"]),
+             "yes" if m["available"] else "no", "yes" if m["default"] else "") for m in models]
     print(_table(("ID", "PROVIDER", "KIND", "ALIASES", "AVAILABLE", "DEFAULT"), rows))
     return 0
 
@@ -196,6 +214,8 @@ def build_parser() -> Parser:
     models.add_argument("--provider", metavar="P", help="only this provider's models")
     models.add_argument("--kind", choices=KINDS, help="only chat or only image models")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    models.add_argument("--refresh", action="store_true",
+                        help="ask the plugins again instead of the cache of their model list")
     cli_defaults.add_to_models(models, cmd_models)
 
     plugins = command("plugins", "List the installed plugins, their hooks and load errors.",

@@ -1,0 +1,169 @@
+"""The cache `jackfield models` answers from, so that listing models imports no engine.
+
+Building a Registry (attrs, pluggy, every plugin) is most of `jackfield models`' start-up,
+yet its answer only changes when what it is built from changes. So the answer is kept in
+models.json in the user cache directory ($JACKFIELD_CACHE_DIR, else platformdirs'), under a
+fingerprint of everything it is built from, taken without importing jackfield._engine's
+registry:
+
+- the `jackfield` entry points (name, value, distribution and version) and the mtime of
+  every sys.path directory (an install or uninstall changes the one it writes to);
+- the size and mtime of every .py file of each plugin's package and of jackfield itself
+  (an editable install whose code changes);
+- jackfield's version, sys.executable and the current directory (a relative
+  JACKFIELD_CONFIG);
+- every JACKFIELD_* variable (JACKFIELD_LOAD_PLUGINS, JACKFIELD_ROUTES, JACKFIELD_CONFIG
+  and the provider settings a plugin might list models by) and the config file's size and
+  mtime (provider_order and routes change the listing). The keys file does not: keys do not
+  change which models are listed.
+
+Only a hash of the fingerprint is written, so no setting (a cookie, a key) reaches the file.
+A cache that cannot be read or parsed is a miss; one that cannot be written is skipped.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from typing import Any
+
+from jackfield import __version__
+
+__all__ = ["CACHE_DIR_ENV", "Listing", "cache_path", "fingerprint", "load", "store"]
+
+CACHE_DIR_ENV = "JACKFIELD_CACHE_DIR"
+CACHE_FILE = "models.json"
+_FORMAT = 1  # bump when what is stored changes shape
+_KEPT = 4  # listings kept, newest last
+
+# The provider names in routing order, and every model as ModelInfo.to_dict() gives it.
+Listing = tuple[list[str], list[dict[str, Any]]]
+
+
+def cache_path() -> str:
+    """Return where the listing cache is: $JACKFIELD_CACHE_DIR, else the user cache dir."""
+    folder = os.environ.get(CACHE_DIR_ENV)
+    if not folder:
+        import platformdirs  # here: only the real user's cache directory needs it
+
+        folder = platformdirs.user_cache_dir("jackfield", appauthor=False)
+    return os.path.join(os.path.expanduser(folder), CACHE_FILE)
+
+
+def _stat(path: str) -> list[int] | None:
+    try:
+        result = os.stat(path)
+    except OSError:
+        return None
+    return [result.st_mtime_ns, result.st_size]
+
+
+def _sources(directory: str) -> list[Any]:
+    """Return (path, mtime, size) of every .py file under a package directory."""
+    found: list[Any] = []
+    pending = [directory]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "__pycache__":
+                    pending.append(entry.path)
+            elif entry.name.endswith(".py"):
+                info = entry.stat()
+                found.append((entry.path, info.st_mtime_ns, info.st_size))
+    return sorted(found)
+
+
+def _package(module: str) -> list[Any]:
+    """Return the sources of the top-level package of module, found without importing it."""
+    top = module.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return [top, None]
+    if spec is None:
+        return [top, None]
+    locations = list(spec.submodule_search_locations or ())
+    if not locations:  # a single-module plugin
+        return [top, spec.origin, _stat(spec.origin) if spec.origin else None]
+    return [top, [_sources(location) for location in locations]]
+
+
+def fingerprint() -> str:
+    """Return a hash of everything the model listing is built from."""
+    import hashlib
+
+    from jackfield._engine.entrypoints import entry_points
+
+    found = sorted(entry_points("jackfield"), key=lambda ep: (ep.name, ep.value))
+    config = os.environ.get("JACKFIELD_CONFIG") or None
+    parts = [
+        _FORMAT, __version__, sys.executable, os.getcwd(),
+        sorted((key, value) for key, value in os.environ.items()
+               if key.startswith("JACKFIELD_")),
+        [config, _stat(config) if config else None],
+        [(entry, _stat(entry or ".")) for entry in sys.path],
+        [list(entry_point) for entry_point in found],
+        [_package(entry_point.value) for entry_point in found],
+        _package("jackfield"),
+    ]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def _read(path: str) -> dict[str, Any]:
+    """Return the cached listings by fingerprint; {} when missing, unreadable or corrupt."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = json.load(file)
+    except (OSError, ValueError):  # the cache is only a shortcut: build the listing again
+        return {}
+    entries = data.get("listings") if isinstance(data, dict) else None
+    if not isinstance(entries, dict) or data.get("format") != _FORMAT:
+        return {}
+    return entries
+
+
+def load(path: str, key: str) -> Listing | None:
+    """Return the cached listing if path holds one made under fingerprint key, else None."""
+    entry = _read(path).get(key)
+    if not isinstance(entry, dict):
+        return None
+    providers, models = entry.get("providers"), entry.get("models")
+    if not (isinstance(providers, list) and all(isinstance(p, str) for p in providers)
+            and isinstance(models, list) and all(isinstance(m, dict) for m in models)):
+        return None
+    return providers, models
+
+
+def store(path: str, key: str, listing: Listing) -> None:
+    """Add the listing to the cache atomically (a reader sees the old file or the new).
+
+    The last few fingerprints are kept: `jackfield` and `python -m jackfield` see different
+    sys.path, and must not keep evicting each other's listing.
+    """
+    import tempfile
+
+    providers, models = listing
+    entries = {k: v for k, v in _read(path).items() if k != key}
+    entries = dict(list(entries.items())[-(_KEPT - 1):]) | {
+        key: {"providers": providers, "models": models}}
+    directory = os.path.dirname(path)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".models-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                json.dump({"format": _FORMAT, "listings": entries}, file)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as error:
+        # The cache only saves time: a read-only or full disk must not fail `jackfield models`.
+        print(f"jackfield: the model list was not cached ({error}); set {CACHE_DIR_ENV} to a "
+              "writable directory", file=sys.stderr)

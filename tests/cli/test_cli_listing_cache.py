@@ -1,0 +1,125 @@
+"""The cache `jackfield models` answers from: same output, no engine import, invalidation."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_helpers import clean_environ
+
+from jackfield._cli import listing_cache
+from jackfield._engine import entrypoints
+
+# Runs `jackfield models ...` and says on its last stderr line whether the Registry was built.
+_CODE = ("import sys; from jackfield._cli.main import main; status = main(sys.argv[1:]); "
+         "sys.stdout.flush(); print('built' if 'jackfield._engine.registry' in sys.modules "
+         "else 'cached', file=sys.stderr); sys.exit(status)")
+
+
+def run(*args: str, **extra: str) -> tuple[str, str, str]:
+    """Return stdout, stderr without the last line, and "built" or "cached"."""
+    result = subprocess.run([sys.executable, "-c", _CODE, "models", *args], capture_output=True,
+                            text=True, env=clean_environ(extra), timeout=60)
+    assert result.returncode == 0, result.stderr
+    *stderr, how = result.stderr.splitlines()
+    return result.stdout, "\n".join(stderr), how
+
+
+@pytest.mark.parametrize("args", [(), ("--json",), ("--kind", "image", "--provider", "aichats"),
+                                  ("--json", "--kind", "chat", "--provider", "amigochat"),
+                                  ("--provider", "aichats", "--kind", "image", "--json")])
+def test_a_hit_prints_what_a_miss_printed_without_the_engine(args: tuple[str, ...]) -> None:
+    stdout, stderr, how = run(*args)
+    assert how == "built" and stdout
+    assert run(*args) == (stdout, stderr, "cached")
+
+
+def test_one_cache_serves_every_filter() -> None:
+    assert run()[2] == "built"
+    full = json.loads(run("--json")[0])
+    assert run("--json", "--kind", "image")[2] == "cached"
+    assert json.loads(run("--json", "--kind", "image")[0]) == [
+        m for m in full if m["kind"] == "image"]
+
+
+def test_an_unknown_provider_is_still_refused(tmp_path: Path) -> None:
+    assert run()[2] == "built"
+    result = subprocess.run([sys.executable, "-m", "jackfield", "models", "--provider", "nope"],
+                            capture_output=True, text=True, env=clean_environ(), timeout=60)
+    assert result.returncode == 2 and "installed: aichats, amigochat" in result.stderr
+
+
+def test_refresh_asks_the_plugins_again_and_rewrites(_cache_in_tmp_path: Path) -> None:
+    first = run()
+    cache = _cache_in_tmp_path / listing_cache.CACHE_FILE
+    cache.write_text(cache.read_text().replace('"gpt-4"', '"gpt-4-stale"'))
+    assert "gpt-4-stale" in run()[0]  # a hit prints what the cache holds
+    assert run("--refresh") == (first[0], first[1], "built")
+    assert "gpt-4-stale" not in cache.read_text()
+    assert run() == (first[0], first[1], "cached")
+
+
+@pytest.mark.parametrize("garbage", ["{not json", "[]", '{"format": 1, "listings": 3}',
+                                     '{"format": 1, "listings": {"x": 1}}', "\x00\xff"])
+def test_a_corrupt_cache_is_ignored_and_rewritten(_cache_in_tmp_path: Path,
+                                                  garbage: str) -> None:
+    first = run("--json")
+    (_cache_in_tmp_path / listing_cache.CACHE_FILE).write_text(garbage)
+    assert run("--json") == (first[0], first[1], "built")
+    assert run("--json") == (first[0], first[1], "cached")
+
+
+def test_an_unwritable_cache_dir_only_warns(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    stdout, stderr, how = run(JACKFIELD_CACHE_DIR=str(blocker / "cache"))
+    assert how == "built" and "gpt-4" in stdout
+    assert "not cached" in stderr and "JACKFIELD_CACHE_DIR" in stderr
+
+
+def test_load_plugins_changes_the_listing() -> None:
+    assert "amigochat" in run()[0]
+    stdout, _, how = run(JACKFIELD_LOAD_PLUGINS="jackfield-aichats")
+    assert how == "built" and "amigochat" not in stdout
+    assert run(JACKFIELD_LOAD_PLUGINS="jackfield-aichats") == (stdout, "", "cached")
+    assert "amigochat" in run()[0]  # the earlier listing is kept beside it
+
+
+def test_the_config_file_changes_the_listing(tmp_path: Path) -> None:
+    config = tmp_path / "jackfield.toml"
+    config.write_text('provider_order = ["amigochat", "aichats"]\n')
+    first = run("--json", JACKFIELD_CONFIG=str(config))[0]
+    assert json.loads(first)[0]["provider"] == "amigochat"
+    config.write_text('provider_order = ["aichats", "amigochat"]  # changed\n')
+    stdout, _, how = run("--json", JACKFIELD_CONFIG=str(config))
+    assert how == "built" and json.loads(stdout)[0]["provider"] == "aichats"
+
+
+def test_a_plugin_source_change_changes_the_fingerprint(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "hcache_plugin_pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    source = package / "sub" / "hooks.py"
+    source.write_text("MODELS = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = [entrypoints.FoundEntryPoint("hcache", "hcache_plugin_pkg.sub.hooks", "hcache", "1")]
+    monkeypatch.setattr(entrypoints, "entry_points", lambda group: found)
+    before = listing_cache.fingerprint()
+    assert listing_cache.fingerprint() == before
+    source.write_text("MODELS = 2  # edited in an editable install\n")
+    assert listing_cache.fingerprint() != before
+    changed = listing_cache.fingerprint()
+    os.utime(source, ns=(1, 1))  # same size, other mtime
+    assert listing_cache.fingerprint() != changed
+    assert "hcache_plugin_pkg" not in sys.modules  # found, not imported
+
+
+def test_no_setting_reaches_the_cache_file(_cache_in_tmp_path: Path) -> None:
+    run(JACKFIELD_AICHATS_COOKIE="session=very-secret-cookie")
+    text = (_cache_in_tmp_path / listing_cache.CACHE_FILE).read_text()
+    assert "very-secret" not in text and str(Path.home()) not in text
