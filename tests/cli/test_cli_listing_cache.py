@@ -123,3 +123,17 @@ def test_no_setting_reaches_the_cache_file(_cache_in_tmp_path: Path) -> None:
     run(JACKFIELD_AICHATS_COOKIE="session=very-secret-cookie")
     text = (_cache_in_tmp_path / listing_cache.CACHE_FILE).read_text()
     assert "very-secret" not in text and str(Path.home()) not in text
+
+
+@pytest.mark.parametrize("xdg", [None, "/tmp/hcache-xdg", "relative/is-ignored"])
+def test_the_default_cache_dir_is_platformdirs(monkeypatch: pytest.MonkeyPatch,
+                                               xdg: str | None) -> None:
+    import platformdirs
+
+    monkeypatch.delenv("JACKFIELD_CACHE_DIR")
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    expected = platformdirs.user_cache_dir("jackfield", appauthor=False)
+    assert listing_cache.cache_path() == os.path.join(expected, listing_cache.CACHE_FILE)

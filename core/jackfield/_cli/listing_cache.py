@@ -45,6 +45,12 @@ Listing = tuple[list[str], list[dict[str, Any]]]
 def cache_path() -> str:
     """Return where the listing cache is: $JACKFIELD_CACHE_DIR, else the user cache dir."""
     folder = os.environ.get(CACHE_DIR_ENV)
+    if not folder and sys.platform.startswith("linux"):
+        # The XDG rule platformdirs follows there, without its ~17 ms import (a quarter of a
+        # cached listing); tests/cli/test_cli_listing_cache.py holds the two to one answer.
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        folder = os.path.join(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.cache"),
+                              "jackfield")
     if not folder:
         import platformdirs  # here: only the real user's cache directory needs it
 
