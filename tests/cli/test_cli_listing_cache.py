@@ -137,3 +137,19 @@ def test_the_default_cache_dir_is_platformdirs(monkeypatch: pytest.MonkeyPatch,
         monkeypatch.setenv("XDG_CACHE_HOME", xdg)
     expected = platformdirs.user_cache_dir("jackfield", appauthor=False)
     assert listing_cache.cache_path() == os.path.join(expected, listing_cache.CACHE_FILE)
+
+
+def test_a_relative_config_file_is_found_from_the_current_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "jackfield.toml").write_text('provider_order = ["aichats"]\n')
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p])  # no '' (the cwd)
+    monkeypatch.chdir(tmp_path / "one")
+    unset = listing_cache.fingerprint()
+    monkeypatch.setenv("JACKFIELD_CONFIG", "jackfield.toml")
+    one = listing_cache.fingerprint()
+    monkeypatch.chdir(tmp_path / "two")
+    assert listing_cache.fingerprint() != one  # the same name, another file
+    monkeypatch.delenv("JACKFIELD_CONFIG")
+    assert listing_cache.fingerprint() == unset  # else the directory does not matter

@@ -10,12 +10,11 @@ registry:
   every sys.path directory (an install or uninstall changes the one it writes to);
 - the size and mtime of every .py file of each plugin's package and of jackfield itself
   (an editable install whose code changes);
-- jackfield's version, sys.executable and the current directory (a relative
-  JACKFIELD_CONFIG);
+- jackfield's version and sys.executable;
 - every JACKFIELD_* variable (JACKFIELD_LOAD_PLUGINS, JACKFIELD_ROUTES, JACKFIELD_CONFIG
-  and the provider settings a plugin might list models by) and the config file's size and
-  mtime (provider_order and routes change the listing). The keys file does not: keys do not
-  change which models are listed.
+  and the provider settings a plugin might list models by) and the config file's absolute
+  path, size and mtime (provider_order and routes change the listing). The keys file does
+  not: keys do not change which models are listed.
 
 Only a hash of the fingerprint is written, so no setting (a cookie, a key) reaches the file.
 A cache that cannot be read or parsed is a miss; one that cannot be written is skipped.
@@ -108,12 +107,15 @@ def fingerprint() -> str:
 
     found = sorted(entry_points("jackfield"), key=lambda ep: (ep.name, ep.value))
     config = os.environ.get("JACKFIELD_CONFIG") or None
+    # Absolute paths: a relative config file or sys.path entry ('' under `python -c`) means
+    # another file in another directory, while the `jackfield` script lists the same
+    # models wherever it is run.
     parts = [
-        _FORMAT, __version__, sys.executable, os.getcwd(),
+        _FORMAT, __version__, sys.executable,
         sorted((key, value) for key, value in os.environ.items()
                if key.startswith("JACKFIELD_")),
-        [config, _stat(config) if config else None],
-        [(entry, _stat(entry or ".")) for entry in sys.path],
+        [os.path.abspath(config), _stat(config)] if config else None,
+        [(os.path.abspath(entry or "."), _stat(entry or ".")) for entry in sys.path],
         [list(entry_point) for entry_point in found],
         [_package(entry_point.value) for entry_point in found],
         _package("jackfield"),
