@@ -125,6 +125,16 @@ def test_no_setting_reaches_the_cache_file(_cache_in_tmp_path: Path) -> None:
     assert "very-secret" not in text and str(Path.home()) not in text
 
 
+def test_credentials_are_not_even_hashed_but_listing_settings_are(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JACKFIELD_AMIGOCHAT_TOKEN", "one-token-value")
+    before = listing_cache.fingerprint()
+    monkeypatch.setenv("JACKFIELD_AMIGOCHAT_TOKEN", "another-token-value")
+    assert listing_cache.fingerprint() == before  # only its name counts, not its value
+    monkeypatch.setenv("JACKFIELD_AMIGOCHAT_BASE_URL", "http://127.0.0.1:9")
+    assert listing_cache.fingerprint() != before
+
+
 @pytest.mark.parametrize("xdg", [None, "/tmp/hcache-xdg", "relative/is-ignored"])
 def test_the_default_cache_dir_is_platformdirs(monkeypatch: pytest.MonkeyPatch,
                                                xdg: str | None) -> None:

@@ -11,12 +11,14 @@ registry:
 - the size and mtime of every .py file of each plugin's package and of jackfield itself
   (an editable install whose code changes);
 - jackfield's version and sys.executable;
-- every JACKFIELD_* variable (JACKFIELD_LOAD_PLUGINS, JACKFIELD_ROUTES, JACKFIELD_CONFIG
-  and the provider settings a plugin might list models by) and the config file's absolute
-  path, size and mtime (provider_order and routes change the listing). The keys file does
-  not: keys do not change which models are listed.
+- the JACKFIELD_* variables that shape a listing by value (JACKFIELD_LOAD_PLUGINS,
+  JACKFIELD_ROUTES, JACKFIELD_CONFIG, JACKFIELD_CONFIG_DIR, every *_BASE_URL), every other
+  one by name only, and the config file's absolute path, size and mtime (provider_order and
+  routes change the listing). The keys file does not: keys do not change which models are
+  listed.
 
-Only a hash of the fingerprint is written, so no setting (a cookie, a key) reaches the file.
+Only a hash of the fingerprint is written, and credentials (a token, a cookie) are not even
+in what is hashed: an unsalted hash of a short secret could be guessed back.
 A cache that cannot be read or parsed is a miss; one that cannot be written is skipped.
 """
 
@@ -99,6 +101,15 @@ def _package(module: str) -> list[Any]:
     return [top, [_sources(location) for location in locations]]
 
 
+_LISTING_VARIABLES = frozenset({"JACKFIELD_LOAD_PLUGINS", "JACKFIELD_ROUTES", "JACKFIELD_CONFIG",
+                                "JACKFIELD_CONFIG_DIR"})
+
+
+def _shapes_listing(variable: str) -> bool:
+    """Return True for a variable whose value may change the listing (never a credential)."""
+    return variable in _LISTING_VARIABLES or variable.endswith("_BASE_URL")
+
+
 def fingerprint() -> str:
     """Return a hash of everything the model listing is built from."""
     import hashlib
@@ -112,8 +123,8 @@ def fingerprint() -> str:
     # models wherever it is run.
     parts = [
         _FORMAT, __version__, sys.executable,
-        sorted((key, value) for key, value in os.environ.items()
-               if key.startswith("JACKFIELD_")),
+        sorted((key, value if _shapes_listing(key) else None)
+               for key, value in os.environ.items() if key.startswith("JACKFIELD_")),
         [os.path.abspath(config), _stat(config)] if config else None,
         [(os.path.abspath(entry or "."), _stat(entry or ".")) for entry in sys.path],
         [list(entry_point) for entry_point in found],
