@@ -41,16 +41,12 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def shown_url(url: str) -> str:
-    """Return url without credentials, query or fragment: safe to put in an error message."""
+    """Return url without credentials, query or fragment: safe to put in an error message.
+
+    Host and port are kept as written, so a malformed port (the usual mistake) still shows.
+    """
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = f":{parts.port}" if parts.port is not None else ""
-    except ValueError:
-        port = ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
 
 def is_internal(address: Address) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncGenerator, Mapping
 from urllib.parse import urljoin
 
@@ -105,7 +104,7 @@ class Transport:
             if isinstance(error.os_error, fetch_policy.InternalAddressError):
                 raise error.os_error.refusal(provider) from error
             raise ProviderUnavailableError(
-                provider, f"could not connect to {request.url.split('?')[0]} ({error.os_error})",
+                provider, f"could not connect to {shown_url(request.url)} ({error.os_error})",
                 advice="Check the network, the proxy, or the provider's base URL setting.",
             ) from error
         except aiohttp.ConnectionTimeoutError as error:
@@ -255,9 +254,8 @@ def _invalid_url(provider: str, url: str, error: aiohttp.ClientError) -> Jackfie
     if isinstance(error, aiohttp.RedirectClientError):
         return ResponseFormatError(provider, "the reply redirected to a URL that is not a "
                                              "valid http(s) URL")
-    # Nothing was sent: the URL came from the base URL setting and the plugin's path. It is
-    # shown as given (a bad port is the usual mistake) but without credentials or query.
-    shown = re.sub(r"//[^/@]*@", "//", url.split("?")[0])[:200]
+    # Nothing was sent: the URL came from the base URL setting and the plugin's path.
+    shown = shown_url(url)[:200]
     return ConfigurationError(
         f"{provider}: the request URL {shown!r} is not a valid http(s) URL. "
         f"Check the provider's base URL setting; if it is right, report it to the plugin's "
