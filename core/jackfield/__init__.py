@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from jackfield._errors import (
         AllProvidersFailedError,
         AuthenticationError,
+        CapabilityError,
         ConfigurationError,
         InvalidRequestError,
         JackfieldError,
@@ -35,17 +36,30 @@ if TYPE_CHECKING:
         ResponseFormatError,
         StalledResponseError,
         UnknownModelError,
+        UnparsableReplyError,
     )
     from jackfield._server import create_app
     from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
-    from jackfield._types.events import Chunk, Finish, Image, TextDelta, Usage
+    from jackfield._types.capabilities import Capabilities
+    from jackfield._types.content import ImagePart, TextPart, ToolCall
+    from jackfield._types.events import (
+        Chunk,
+        Finish,
+        Image,
+        ReasoningDelta,
+        TextDelta,
+        ToolCallDelta,
+        Usage,
+    )
     from jackfield._types.messages import Message
+    from jackfield._types.notices import CallWarning
+    from jackfield._types.params import ResponseFormat, Tool, ToolChoice
     from jackfield._types.specs import ModelInfo
 
 __version__ = "0.2.0"
 
-_ERRORS = ("AllProvidersFailedError", "AuthenticationError", "ConfigurationError",
-           "InvalidRequestError",
+_ERRORS = ("AllProvidersFailedError", "AuthenticationError", "CapabilityError",
+           "ConfigurationError", "InvalidRequestError", "UnparsableReplyError",
            "JackfieldError", "ModelUnavailableError", "PartialResponseError", "PluginError",
            "ProviderError", "ProviderTimeoutError", "ProviderUnavailableError",
            "RateLimitError", "ResponseFormatError", "StalledResponseError", "UnknownModelError")
@@ -58,15 +72,23 @@ _LAZY = {
     **dict.fromkeys(_ERRORS, "_errors"),
     "create_app": "_server",
     **dict.fromkeys(("Limits", "RetryPolicy", "Timeouts"), "_settings.limits"),
-    **dict.fromkeys(("Chunk", "Finish", "Image", "TextDelta", "Usage"), "_types.events"),
+    "Capabilities": "_types.capabilities",
+    **dict.fromkeys(("ImagePart", "TextPart", "ToolCall"), "_types.content"),
+    **dict.fromkeys(("Chunk", "Finish", "Image", "ReasoningDelta", "TextDelta", "ToolCallDelta",
+                     "Usage"), "_types.events"),
     "Message": "_types.messages",
+    "CallWarning": "_types.notices",
+    **dict.fromkeys(("ResponseFormat", "Tool", "ToolChoice"), "_types.params"),
     "ModelInfo": "_types.specs",
 }
 
 __all__ = [
     "AllProvidersFailedError",
     "AuthenticationError",
+    "CallWarning",
     "Candidate",
+    "Capabilities",
+    "CapabilityError",
     "Chunk",
     "Completion",
     "CompletionStream",
@@ -74,6 +96,7 @@ __all__ = [
     "CooldownPolicy",
     "Finish",
     "Image",
+    "ImagePart",
     "InvalidRequestError",
     "JackfieldError",
     "Limits",
@@ -88,13 +111,21 @@ __all__ = [
     "ProviderTimeoutError",
     "ProviderUnavailableError",
     "RateLimitError",
+    "ReasoningDelta",
     "Registry",
+    "ResponseFormat",
     "ResponseFormatError",
     "RetryPolicy",
     "StalledResponseError",
     "TextDelta",
+    "TextPart",
     "Timeouts",
+    "Tool",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolChoice",
     "UnknownModelError",
+    "UnparsableReplyError",
     "Usage",
     "__version__",
     "create_app",

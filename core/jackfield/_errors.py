@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 __all__ = [
     "AllProvidersFailedError",
     "AuthenticationError",
+    "CapabilityError",
     "ConfigurationError",
     "InvalidRequestError",
     "JackfieldError",
@@ -20,6 +21,7 @@ __all__ = [
     "ResponseFormatError",
     "StalledResponseError",
     "UnknownModelError",
+    "UnparsableReplyError",
 ]
 
 EXCERPT_LIMIT = 200
@@ -39,7 +41,28 @@ class JackfieldError(Exception):
 
 
 class InvalidRequestError(JackfieldError, ValueError):
-    """The call itself is wrong (messages, options, model kind); nothing was sent."""
+    """The call itself is wrong (messages, options, model kind); nothing was sent.
+
+    `param` names the offending field when there is one ("messages[2].content",
+    "tool_choice"), as OpenAI's error bodies do.
+    """
+
+    def __init__(self, message: str = "", *, param: str | None = None) -> None:
+        self.param = param
+        super().__init__(message)
+
+
+class CapabilityError(InvalidRequestError):
+    """No candidate model can do what the call needs (tools, image input, a JSON schema...).
+
+    `capability` names what was needed; `models` lists models that have it.
+    """
+
+    def __init__(self, message: str, *, capability: str, models: Sequence[str] = (),
+                 param: str | None = None) -> None:
+        self.capability = capability
+        self.models = tuple(models)
+        super().__init__(message, param=param)
 
 
 class ConfigurationError(InvalidRequestError):
@@ -171,6 +194,21 @@ class ResponseFormatError(ProviderError):
         "The service may have changed its protocol or sent an error page; "
         "update the plugin or report it."
     )
+
+
+class UnparsableReplyError(ResponseFormatError):
+    """A reply to prompted tools or prompted JSON did not parse into what was asked for.
+
+    Raised instead of handing the broken text back as if it were the answer; `reply` holds
+    the model's text, for debugging.
+    """
+
+    default_advice = ("The model did not follow the prompted format; try again, simplify the "
+                      "tools or schema, or pick a model with native support.")
+
+    def __init__(self, provider: str, message: str, *, reply: str = "") -> None:
+        self.reply = reply
+        super().__init__(provider, message)
 
 
 class PartialResponseError(ProviderError):

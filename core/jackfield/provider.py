@@ -31,8 +31,19 @@ if TYPE_CHECKING:
     from jackfield._http.statuses import error_for_status, parse_retry_after
     from jackfield._http.transport import Download, ProviderTransport
     from jackfield._settings.config import ProviderConfig
-    from jackfield._types.events import Event, Finish, Image, TextDelta, Usage
+    from jackfield._types.capabilities import SAMPLING, Capabilities
+    from jackfield._types.content import ImagePart, TextPart, ToolCall
+    from jackfield._types.events import (
+        Event,
+        Finish,
+        Image,
+        ReasoningDelta,
+        TextDelta,
+        ToolCallDelta,
+        Usage,
+    )
     from jackfield._types.messages import Message
+    from jackfield._types.params import CallParams, ResponseFormat, Tool, ToolChoice
     from jackfield._types.requests import CompletionRequest, HttpRequest
     from jackfield._types.specs import Kind, ModelSpec, Option, ProviderSpec, Setting
 
@@ -47,14 +58,21 @@ _LAZY = {
     **dict.fromkeys(("error_for_status", "parse_retry_after"), "_http.statuses"),
     **dict.fromkeys(("Download", "ProviderTransport"), "_http.transport"),
     "ProviderConfig": "_settings.config",
-    **dict.fromkeys(("Event", "Finish", "Image", "TextDelta", "Usage"), "_types.events"),
+    **dict.fromkeys(("Capabilities", "SAMPLING"), "_types.capabilities"),
+    **dict.fromkeys(("ImagePart", "TextPart", "ToolCall"), "_types.content"),
+    **dict.fromkeys(("Event", "Finish", "Image", "ReasoningDelta", "TextDelta", "ToolCallDelta",
+                     "Usage"), "_types.events"),
     "Message": "_types.messages",
+    **dict.fromkeys(("CallParams", "ResponseFormat", "Tool", "ToolChoice"), "_types.params"),
     **dict.fromkeys(("CompletionRequest", "HttpRequest"), "_types.requests"),
     **dict.fromkeys(("Kind", "ModelSpec", "Option", "ProviderSpec", "Setting"), "_types.specs"),
 }
 
 __all__ = [
+    "SAMPLING",
     "AuthenticationError",
+    "CallParams",
+    "Capabilities",
     "CompletionRequest",
     "Download",
     "Event",
@@ -62,6 +80,7 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "Image",
+    "ImagePart",
     "InvalidRequestError",
     "JackfieldError",
     "Kind",
@@ -77,9 +96,16 @@ __all__ = [
     "ProviderTransport",
     "ProviderUnavailableError",
     "RateLimitError",
+    "ReasoningDelta",
+    "ResponseFormat",
     "ResponseFormatError",
     "Setting",
     "TextDelta",
+    "TextPart",
+    "Tool",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolChoice",
     "Usage",
     "data_payload",
     "error_for_status",

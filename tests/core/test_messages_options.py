@@ -6,7 +6,7 @@ import pytest
 
 from jackfield import InvalidRequestError, Message
 from jackfield._engine.options import validate_options
-from jackfield._types.messages import normalize_messages
+from jackfield._types.message_input import normalize_messages
 from jackfield.provider import Option
 
 

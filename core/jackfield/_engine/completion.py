@@ -2,20 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
+from typing import Any
 
 import attrs
 
 from jackfield._errors import JackfieldError
-from jackfield._types.events import Chunk, Event, Finish, Image, TextDelta, Usage
+from jackfield._types.content import ToolCall
+from jackfield._types.events import (
+    Chunk,
+    Finish,
+    Image,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
+from jackfield._types.notices import CallWarning
 
-__all__ = ["Completion", "CompletionBuilder", "CompletionStream"]
+__all__ = ["CallNote", "Completion", "CompletionBuilder", "CompletionStream", "collect",
+           "combined"]
+
+
+@attrs.frozen
+class CallNote:
+    """The core's own event, sent before a provider's first event: what the call accepted
+    but did not send (warnings), and what the core emulates for this model."""
+
+    warnings: tuple[CallWarning, ...] = ()
+    emulated: tuple[str, ...] = ()
 
 
 @attrs.frozen
 class Completion:
-    """A finished reply: its text (stripped), images, finish reason, usage, model and provider."""
+    """A finished reply: its text (stripped), images, tool calls, reasoning, finish reason,
+    usage, model and provider.
+
+    `warnings` lists what the call accepted but did not send; `emulated` names what the core
+    did in the model's place ("tools", "json", "stop"). With n > 1, `choices` holds every
+    reply (this object's own fields are the first's); otherwise it is empty.
+    """
 
     text: str
     images: tuple[Image, ...] = ()
@@ -23,6 +50,11 @@ class Completion:
     usage: Usage | None = None
     model: str = ""
     provider: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    reasoning: str = ""
+    warnings: tuple[CallWarning, ...] = ()
+    emulated: tuple[str, ...] = ()
+    choices: tuple[Completion, ...] = ()
 
 
 class CompletionBuilder:
@@ -31,12 +63,15 @@ class CompletionBuilder:
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.images: list[Image] = []
+        self.reasoning: list[str] = []
+        self.calls: dict[int, list[Any]] = {}  # index -> [id, name, argument fragments]
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
         self.model = ""
         self.provider = ""
+        self.note = CallNote()
 
-    def add(self, event: Event) -> Chunk | None:
+    def add(self, event: Any) -> Chunk | None:
         """Record event; return the chunk the caller should see, if it is content."""
         if isinstance(event, TextDelta):
             self.parts.append(event.text)
@@ -48,14 +83,43 @@ class CompletionBuilder:
             self.finish_reason = event.reason
         elif isinstance(event, Usage):
             self.usage = event
+        elif isinstance(event, ToolCallDelta):
+            self._add_call(event)
+            return Chunk(tool_call=event)
+        elif isinstance(event, ReasoningDelta):
+            self.reasoning.append(event.text)
+            return Chunk(reasoning=event.text)
+        elif isinstance(event, CallNote):
+            self.note = event
         return None
+
+    def _add_call(self, delta: ToolCallDelta) -> None:
+        entry = self.calls.setdefault(delta.index, [None, None, []])
+        if delta.id is not None:
+            entry[0] = delta.id
+        if delta.name and entry[1] != delta.name:
+            # Some services repeat the whole name in every piece; others send it once.
+            entry[1] = delta.name if entry[1] is None else entry[1] + delta.name
+        if delta.arguments:
+            entry[2].append(delta.arguments)
+
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        """Return the tool calls assembled so far, in index order."""
+        return tuple(ToolCall(entry[0] or f"call_{index}", entry[1] or "",
+                              "".join(entry[2]) or "{}")
+                     for index, entry in sorted(self.calls.items()))
 
     def build(self) -> Completion:
         """Return the Completion of everything added so far."""
+        finish = self.finish_reason
+        if self.calls and finish in (None, "stop"):
+            finish = "tool_calls"  # some services say "stop" after a tool call
         return Completion(
             text="".join(self.parts).strip(), images=tuple(self.images),
-            finish_reason=self.finish_reason, usage=self.usage, model=self.model,
-            provider=self.provider,
+            finish_reason=finish, usage=self.usage, model=self.model,
+            provider=self.provider, tool_calls=self.tool_calls(),
+            reasoning="".join(self.reasoning).strip(), warnings=self.note.warnings,
+            emulated=self.note.emulated,
         )
 
 
@@ -66,7 +130,7 @@ class CompletionStream:
     holds no connection.
     """
 
-    def __init__(self, events: AsyncIterator[tuple[str, str, Event]]) -> None:
+    def __init__(self, events: AsyncIterator[tuple[str, str, Any]]) -> None:
         self._events = events
         self._builder = CompletionBuilder()
         self._done = False
@@ -97,6 +161,16 @@ class CompletionStream:
         return self._builder.model
 
     @property
+    def warnings(self) -> tuple[CallWarning, ...]:
+        """Return what the call accepted but did not send (known once the first chunk came)."""
+        return self._builder.note.warnings
+
+    @property
+    def emulated(self) -> tuple[str, ...]:
+        """Return what the core emulates for the serving model (known with the first chunk)."""
+        return self._builder.note.emulated
+
+    @property
     def completion(self) -> Completion:
         """Return the whole reply; only once the stream has been read to its end."""
         if not self._done:
@@ -123,3 +197,24 @@ class CompletionStream:
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         await self.aclose()
+
+
+def combined(replies: Sequence[Completion]) -> Completion:
+    """Return the first reply with every reply in choices, and usage summed when known."""
+    counts = [reply.usage for reply in replies]
+    usage = counts[0]
+    if all(count is not None and count.completion_tokens is not None for count in counts):
+        completion_tokens = sum(count.completion_tokens or 0 for count in counts if count)
+        prompt = counts[0].prompt_tokens if counts[0] else None
+        usage = Usage(prompt, completion_tokens,
+                      None if prompt is None else prompt + completion_tokens)
+    return attrs.evolve(replies[0], usage=usage, choices=tuple(replies))
+
+
+async def collect(events: AsyncIterator[tuple[str, str, Any]]) -> Completion:
+    """Read a call's events to the end and return its Completion."""
+    builder = CompletionBuilder()
+    async for provider, model, event in events:
+        builder.provider, builder.model = provider, model
+        builder.add(event)
+    return builder.build()

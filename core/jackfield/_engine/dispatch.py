@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 import pluggy
 
+from jackfield._engine.completion import CallNote
 from jackfield._engine.health import HealthBook
 from jackfield._errors import (
     AllProvidersFailedError,
@@ -28,13 +29,15 @@ from jackfield._http.transport import ProviderTransport, Transport, closed_under
 from jackfield._secrets import redact_call_error
 from jackfield._settings.config import ProviderConfig
 from jackfield._settings.limits import RetryPolicy, Timeouts
-from jackfield._types.events import Finish, Image, TextDelta, Usage
+from jackfield._types.events import Finish, Image, ReasoningDelta, TextDelta, ToolCallDelta, Usage
+from jackfield._types.notices import CallWarning
 from jackfield._types.requests import CompletionRequest, HttpRequest
 
 __all__ = ["Caller", "Emitted", "PreparedCall"]
 
 log = logging.getLogger("jackfield")
-EVENT_TYPES = (TextDelta, Image, Usage, Finish)
+EVENT_TYPES = (TextDelta, ReasoningDelta, ToolCallDelta, Image, Usage, Finish)
+_PIECES = (TextDelta, ReasoningDelta)
 Emitted = tuple[str, str, Any]  # (provider, model id, event)
 
 
@@ -46,6 +49,13 @@ class PreparedCall:
     request: CompletionRequest
     config: ProviderConfig
     download_hosts: tuple[str, ...] = ()  # ProviderSpec.download_hosts, for follow-ups
+    warnings: tuple[CallWarning, ...] = ()  # reported with the answer, if this call gives it
+    emulated: tuple[str, ...] = ()  # what the core does in the model's place
+    stages: tuple[Any, ...] = ()  # event transforms, nearest the provider first
+
+    def note(self) -> CallNote | None:
+        """Return the CallNote to send before this call's first event, if there is news."""
+        return CallNote(self.warnings, self.emulated) if self.warnings or self.emulated else None
 
 
 def _retry_delay(policy: RetryPolicy, error: JackfieldError, retry_number: int) -> float | None:
@@ -102,6 +112,7 @@ class Caller:
         response = await self._transport.send(provider, http_request, timeouts=timeouts,
                                               proxy=proxy, auth_hint=call.config.auth_hint)
         events: Any = None
+        stages: list[Any] = []  # the core's transforms over the parser, outermost last
         try:
             events = self._hook("jackfield_parse_response", provider)(
                 request=call.request, response=response,
@@ -111,14 +122,21 @@ class Caller:
             if not hasattr(events, "__anext__"):
                 raise PluginError(provider, "jackfield_parse_response",
                                   f"returned {type(events).__name__}, expected an async iterator")
-            while True:
-                try:
-                    event = await events.__anext__()
-                except StopAsyncIteration:
-                    return
-                if not isinstance(event, EVENT_TYPES):
-                    raise PluginError(provider, "jackfield_parse_response",
-                                      f"yielded {type(event).__name__}, expected a jackfield event")
+            if not call.stages:
+                while True:
+                    try:
+                        event = await events.__anext__()
+                    except StopAsyncIteration:
+                        return
+                    if not isinstance(event, EVENT_TYPES):
+                        raise _not_an_event(provider, event)
+                    yield event
+            source: Any = _checked(provider, events)
+            stages.append(source)
+            for stage in call.stages:
+                source = stage(source)
+                stages.append(source)
+            async for event in source:
                 yield event
         except InvalidRequestError as error:
             # Nothing about the call was wrong: it was sent. A follow-up fetch refused its URL,
@@ -135,6 +153,8 @@ class Caller:
             raise PluginError(provider, "jackfield_parse_response",
                               f"{type(error).__name__}: {error}") from error
         finally:
+            for stage in reversed(stages):
+                await stage.aclose()  # a stage that ended early (stop) leaves its source open
             if events is not None and hasattr(events, "aclose"):
                 await events.aclose()
             response.release()
@@ -160,14 +180,22 @@ class Caller:
                     # are fresh; a missing credential fails here, before any I/O.
                     http_request = self.build(call)
                     sent = True
+                    note = call.note()
                     async for event in self._events(call, http_request, try_timeouts, proxy):
                         if not stream:
                             buffered.append((provider, model, event))
                             continue
-                        chars += len(event.text) if isinstance(event, TextDelta) else 0
+                        if note is not None:  # this try delivers: its warnings are the call's
+                            yield provider, model, note
+                            note = None
+                        chars += len(event.text) if isinstance(event, _PIECES) else 0
+                        chars += len(event.arguments) + 1 if isinstance(
+                            event, ToolCallDelta) else 0
                         images += isinstance(event, Image)
                         yield provider, model, event
                     self._health.record_success(provider)
+                    if note is not None:
+                        yield provider, model, note
                     for item in buffered:
                         yield item
                     return
@@ -203,6 +231,19 @@ class Caller:
         if len(errors) == 1:
             raise errors[0]
         raise AllProvidersFailedError(name, errors)
+
+
+def _not_an_event(provider: str, event: object) -> PluginError:
+    return PluginError(provider, "jackfield_parse_response",
+                       f"yielded {type(event).__name__}, expected a jackfield event")
+
+
+async def _checked(provider: str, events: Any) -> AsyncIterator[Any]:
+    """Yield the parser's events, refusing anything that is not a jackfield event."""
+    async for event in events:
+        if not isinstance(event, EVENT_TYPES):
+            raise _not_an_event(provider, event)
+        yield event
 
 
 class _Deadline:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import types
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from jackfield._engine.completion import Completion, CompletionBuilder, CompletionStream
+from jackfield._engine.completion import Completion, CompletionStream, collect, combined
 from jackfield._engine.discovery import (
     INSTALL_ADVICE,
     PluginRecord,
@@ -18,7 +18,6 @@ from jackfield._engine.discovery import (
     load_plugins,
 )
 from jackfield._engine.health import CooldownPolicy, HealthBook, ProviderHealth
-from jackfield._engine.options import validate_options
 from jackfield._engine.routing import Candidate, Router
 from jackfield._errors import (
     ConfigurationError,
@@ -33,14 +32,14 @@ from jackfield._settings.config import ProviderConfig, resolve_config
 from jackfield._settings.configfile import check_proxy, gather
 from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
 from jackfield._settings.userfiles import keys_path, read_keys
-from jackfield._types.messages import MessageInput, normalize_messages
-from jackfield._types.requests import CompletionRequest
+from jackfield._types.messages import MessageInput
 from jackfield._types.specs import Kind, ModelInfo, ProviderSpec
 
 if TYPE_CHECKING:
     import pluggy
 
-    from jackfield._engine.dispatch import Caller, Emitted, PreparedCall
+    from jackfield._engine.dispatch import Caller
+    from jackfield._engine.preparing import Prepared
     from jackfield._http.transport import Transport
 
 __all__ = ["Registry"]
@@ -65,6 +64,8 @@ class Registry:
         provider_order: Iterable[str] | None = None,
         cooldown: CooldownPolicy | None = None,
         routes: Mapping[str, Sequence[str]] | None = None,
+        strict: bool = False,
+        prompted: bool | Iterable[str] | Mapping[str, Any] = False,
     ) -> None:
         """Build a registry of every installed plugin, or (plugins=[...]) of exactly those.
 
@@ -73,6 +74,12 @@ class Registry:
         JACKFIELD_LOAD_PLUGINS), the keys file (`jackfield keys path`), the TOML file
         `config_file` (default: $JACKFIELD_CONFIG), the plugin's default. `environ={}` reads
         no environment and no keys file at all.
+
+        strict=True refuses, before any I/O, what a call asks for but a model would not be
+        sent (each would otherwise be a `Completion.warnings` entry). prompted= describes
+        tools and/or JSON schemas in the prompt for models without native support: True,
+        some of "tools" and "json", or a mapping of model name ("provider/model", model id,
+        provider, "*") to those; a call's own prompted= wins. Off by default.
         """
         self._environ = os.environ if environ is None else environ
         settings = gather(self._environ, config_file, timeouts=timeouts, limits=limits,
@@ -99,6 +106,12 @@ class Registry:
         self.retry = settings.retry
         self.proxy = settings.proxy
         self._health = HealthBook(settings.cooldown)
+        if not isinstance(strict, bool):
+            raise ConfigurationError(f"strict= must be True or False, got {strict!r}.")
+        self.strict = strict
+        from jackfield._engine.preparing import prompted_setting
+
+        self._prompted = prompted_setting(prompted, "prompted=")
         self._transport: Transport | None = None
         self._caller: Caller | None = None
 
@@ -208,29 +221,12 @@ class Registry:
     # -- calling -----------------------------------------------------------------------------
 
     def _prepare(self, model: str, messages: Any, stream: bool,
-                 options: Mapping[str, Any]) -> list[PreparedCall]:
+                 options: Mapping[str, Any]) -> Prepared:
         """Validate everything before any I/O; return one call per candidate provider."""
-        from jackfield._engine.dispatch import PreparedCall
+        from jackfield._engine.preparing import prepare
 
-        candidates = self.resolve(model)
-        normalized = normalize_messages(messages)
-        calls: list[PreparedCall] = []
-        first_error: InvalidRequestError | None = None
-        for candidate in candidates:
-            try:
-                sent = validate_options(candidate.provider.name, candidate.model.kind,
-                                        candidate.provider.options, options)
-            except InvalidRequestError as error:
-                first_error = first_error or error
-                continue
-            request = CompletionRequest(provider=candidate.provider.name, model=candidate.model,
-                                        messages=normalized, options=sent, stream=stream)
-            calls.append(PreparedCall(request, self._configs[candidate.provider.name],
-                                      candidate.provider.download_hosts))
-        if not calls:
-            assert first_error is not None
-            raise first_error
-        return calls
+        return prepare(self.resolve(model), messages, stream, options, configs=self._configs,
+                       prompted=self._prompted, strict=self.strict, models=self.models)
 
     def _call_timeouts(self, timeout: float | Timeouts | None) -> Timeouts | None:
         if timeout is None or isinstance(timeout, Timeouts):
@@ -274,14 +270,23 @@ class Registry:
             raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")
         if proxy is not None:
             check_proxy(proxy, "proxy=")
-        calls = self._prepare(model, messages, stream, options)
+        prepared = self._prepare(model, messages, stream, options)
         timeouts = self._call_timeouts(timeout)
         caller = self._get_caller()
-        events = caller.run(model, calls, stream=stream, timeouts=timeouts, proxy=proxy)
         if stream:
-            return CompletionStream(events)
-        completion: Completion = await _collect(events)
-        return completion
+            return CompletionStream(caller.run(model, prepared.calls, stream=True,
+                                               timeouts=timeouts, proxy=proxy))
+        if prepared.n == 1:
+            completion: Completion = await collect(caller.run(
+                model, prepared.calls, stream=False, timeouts=timeouts, proxy=proxy))
+            return completion
+        import asyncio
+
+        # n replies are n calls, run side by side; each routes and falls back on its own.
+        replies = await asyncio.gather(*(
+            collect(caller.run(model, prepared.calls, stream=False, timeouts=timeouts,
+                                proxy=proxy)) for _ in range(prepared.n)))
+        return combined(replies)
 
     def complete_sync(self, model: str, messages: Iterable[MessageInput] | str,
                       **kwargs: Any) -> Completion:
@@ -334,11 +339,3 @@ def _plugin_list(plugins: Iterable[object] | None) -> list[object] | None:
         raise ConfigurationError(f"plugins= must be a list of plugin modules or objects, e.g. "
                                  f"plugins=[jackfield_aichats], got {plugins!r}.")
     return list(plugins)
-
-
-async def _collect(events: AsyncIterator[Emitted]) -> Completion:
-    builder = CompletionBuilder()
-    async for provider, model, event in events:
-        builder.provider, builder.model = provider, model
-        builder.add(event)
-    return builder.build()

@@ -66,7 +66,8 @@ class Router:
         """Return every model of every provider, in routing order."""
         return [
             ModelInfo(id=m.id, provider=spec.name, kind=m.kind, aliases=spec.aliases_of(m.id),
-                      available=m.available, default=m.id == spec.default_model)
+                      available=m.available, default=m.id == spec.default_model,
+                      capabilities=m.capabilities)
             for spec in self._providers for m in spec.models
         ]
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import attrs
 
-__all__ = ["Chunk", "Event", "Finish", "Image", "TextDelta", "Usage"]
+__all__ = ["Chunk", "Event", "Finish", "Image", "ReasoningDelta", "TextDelta", "ToolCallDelta",
+           "Usage"]
 
 
 @attrs.frozen
@@ -15,6 +16,28 @@ class TextDelta:
     """A piece of reply text, in arrival order; pieces keep their own spaces."""
 
     text: str
+
+
+@attrs.frozen
+class ReasoningDelta:
+    """A piece of the model's reasoning (its "thinking"), kept apart from the answer text."""
+
+    text: str
+
+
+@attrs.frozen
+class ToolCallDelta:
+    """A piece of a tool call, streamed as OpenAI streams them.
+
+    `index` tells calls apart; the first piece of a call carries its `id` and `name`, and
+    every piece may carry a fragment of the JSON `arguments`. A non-streaming parser yields
+    one delta per call with everything set.
+    """
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
 
 
 @attrs.frozen
@@ -66,12 +89,15 @@ class Finish:
     reason: str
 
 
-Event = TextDelta | Image | Usage | Finish
+Event = TextDelta | ReasoningDelta | ToolCallDelta | Image | Usage | Finish
 
 
 @attrs.frozen
 class Chunk:
-    """One piece of a streamed reply as the caller sees it: text, or an image."""
+    """One piece of a streamed reply as the caller sees it: text, reasoning, a piece of a
+    tool call, or an image."""
 
     text: str = ""
     image: Image | None = None
+    reasoning: str = ""
+    tool_call: ToolCallDelta | None = None

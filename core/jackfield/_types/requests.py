@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from jackfield._types.messages import Message
+from jackfield._types.params import NO_PARAMS, CallParams
 from jackfield._types.specs import ModelSpec
 
 __all__ = [
@@ -49,13 +50,15 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 @attrs.frozen
 class CompletionRequest:
-    """One call as the provider sees it: resolved model, validated messages and options."""
+    """One call as the provider sees it: resolved model, validated messages, the first-class
+    parameters this model is sent (`params`) and the provider's own options."""
 
     provider: str
     model: ModelSpec
     messages: tuple[Message, ...]
     options: Mapping[str, Any] = attrs.field(factory=dict)
     stream: bool = False
+    params: CallParams = NO_PARAMS
 
     @property
     def prompt(self) -> str:

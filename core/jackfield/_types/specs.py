@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from jackfield._types.capabilities import Capabilities
+
 __all__ = ["Kind", "ModelInfo", "ModelSpec", "Option", "ProviderSpec", "Setting", "download_host"]
 
 Kind = Literal["chat", "image"]
@@ -28,6 +30,8 @@ class ModelSpec:
     available: bool = True
     # Provider-specific data the request builder needs (AmigoChat's personaId, say).
     extra: Mapping[str, Any] = attrs.field(factory=dict, eq=False)
+    # What the model supports; the default is text only, honouring no parameter.
+    capabilities: Capabilities = attrs.field(factory=Capabilities)
 
 
 @attrs.frozen
@@ -74,6 +78,14 @@ def _host_tuple(hosts: Iterable[str]) -> tuple[str, ...]:
     return result
 
 
+# complete()'s own parameters: a provider declares what it honours in Capabilities instead.
+FIRST_CLASS = frozenset({
+    "temperature", "top_p", "max_tokens", "presence_penalty", "frequency_penalty", "stop",
+    "seed", "tools", "tool_choice", "parallel_tool_calls", "response_format", "n",
+    "reasoning_effort", "logprobs", "top_logprobs", "prompted", "strict",
+})
+
+
 def _model_tuple(models: Iterable[ModelSpec]) -> tuple[ModelSpec, ...]:
     return tuple(models)
 
@@ -105,6 +117,11 @@ class ProviderSpec:
         missing = sorted(set(self.aliases.values()) - set(ids))
         if missing:
             raise ValueError(f"provider {self.name!r} has aliases to unknown ids: {missing}")
+        taken = sorted(FIRST_CLASS & set(self.options))
+        if taken:
+            raise ValueError(f"provider {self.name!r} declares option(s) {taken}, which are "
+                             "complete()'s own parameters: declare what each model honours "
+                             "in ModelSpec(capabilities=Capabilities(...)) instead")
         if self.default_model is not None and self.default_model not in ids:
             raise ValueError(f"provider {self.name!r}: default model {self.default_model!r} "
                              "is not one of its models")
@@ -131,6 +148,7 @@ class ModelInfo:
     aliases: tuple[str, ...] = ()
     available: bool = True
     default: bool = False
+    capabilities: Capabilities = attrs.field(factory=Capabilities)
 
     @property
     def qualified_id(self) -> str:
@@ -139,4 +157,6 @@ class ModelInfo:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
-        return attrs.asdict(self) | {"aliases": list(self.aliases)}
+        return {"id": self.id, "provider": self.provider, "kind": self.kind,
+                "aliases": list(self.aliases), "available": self.available,
+                "default": self.default, "capabilities": self.capabilities.to_dict()}

@@ -9,11 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from jackfield._engine.options import validate_options
 from jackfield._settings.config import ProviderConfig, resolve_config
 from jackfield._settings.limits import Limits, Timeouts
 from jackfield._types.events import Event
-from jackfield._types.messages import normalize_messages
 from jackfield._types.requests import CompletionRequest, HttpRequest
 from jackfield._types.specs import ProviderSpec
 
@@ -37,13 +35,19 @@ def make_request(spec: ProviderSpec, model: str | None = None, messages: Any = "
     """Return the request the core would hand a plugin: alias resolved, input validated.
 
     `model` is an id or alias of `spec` (its default model when omitted); `options` are
-    checked against what the spec declares, with its defaults filled in, as in a real call.
+    complete()'s parameters (temperature, tools, ...) and the provider's own options, fitted
+    to the model's declared capabilities as in a real call: `request.params` holds what the
+    model is sent, `request.options` the provider's options with their defaults filled in.
     """
+    from jackfield._engine.preparing import prepare
+    from jackfield._engine.routing import Candidate
+
     name = model if model is not None else spec.default_model or spec.models[0].id
     model_spec = spec.model(spec.aliases.get(name, name))
-    sent = validate_options(spec.name, model_spec.kind, spec.options, options)
-    return CompletionRequest(provider=spec.name, model=model_spec,
-                             messages=normalize_messages(messages), options=sent, stream=stream)
+    prepared = prepare([Candidate(spec, model_spec)], messages, stream, options,
+                       configs={spec.name: make_config(spec)}, prompted=frozenset(),
+                       strict=False, models=lambda: [])
+    return prepared.calls[0].request
 
 
 def make_config(spec: ProviderSpec, **settings: str | None) -> ProviderConfig:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from jackfield.provider import ModelSpec
+from jackfield.provider import SAMPLING, Capabilities, ModelSpec
 
 __all__ = [
     "ALIASES", "CHAT_MODELS", "DEFAULT_MODEL", "IMAGE_MODELS", "MODELS",
@@ -66,8 +66,14 @@ _IMAGE_ROWS: tuple[tuple[str, str, bool], ...] = (
     ("recraft-v3", "recraft", True),
 )
 
+# What the web client offered: text in and out, with the five sampling parameters it sent.
+# No tools, image input, JSON modes, stop or seed (the core refuses, emulates or reports
+# those).
+CHAT_CAPABILITIES = Capabilities(sampling=SAMPLING)
+
 CHAT_MODELS: tuple[ModelSpec, ...] = tuple(
-    ModelSpec(model_id, "chat", available=ok, extra={"persona_id": persona})
+    ModelSpec(model_id, "chat", available=ok, extra={"persona_id": persona},
+              capabilities=CHAT_CAPABILITIES)
     for model_id, persona, ok in _CHAT_ROWS
 )
 IMAGE_MODELS: tuple[ModelSpec, ...] = tuple(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
-from jackfield.provider import CompletionRequest, HttpRequest, InvalidRequestError, ProviderConfig
+from jackfield.provider import (
+    CompletionRequest,
+    HttpRequest,
+    InvalidRequestError,
+    Message,
+    ProviderConfig,
+)
 
-from .spec import OPTIONS
+from .spec import DEFAULTS
 
 __all__ = ["CHAT_PATH", "IMAGE_PATH", "build_request", "headers_for"]
 
@@ -20,16 +24,6 @@ USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
-
-# Inclusive value ranges of the numeric options (OpenAI's documented ranges); the core has
-# already checked the types and filled in the defaults.
-_RANGES: Mapping[str, tuple[float, float]] = {
-    "temperature": (0.0, 2.0),
-    "top_p": (0.0, 1.0),
-    "frequency_penalty": (-2.0, 2.0),
-    "presence_penalty": (-2.0, 2.0),
-}
-
 
 def _bearer(config: ProviderConfig) -> str:
     """Return the authorization value: the bare word, or the word and the configured token."""
@@ -65,29 +59,23 @@ def headers_for(config: ProviderConfig) -> dict[str, str]:
     }
 
 
-def _check_ranges(options: Mapping[str, Any]) -> None:
-    """Refuse out-of-range values before anything is sent (upstream would answer 400 or worse)."""
-    for name, (low, high) in _RANGES.items():
-        value = options[name]
-        if not (math.isfinite(value) and low <= value <= high):
-            raise InvalidRequestError(
-                f"amigochat: option {name!r} must be between {low:g} and {high:g}, got {value!r}."
-            )
-    if options["max_tokens"] < 1:
-        raise InvalidRequestError(
-            f"amigochat: option 'max_tokens' must be at least 1, got {options['max_tokens']!r}."
-        )
+def _message(message: Message) -> dict[str, str]:
+    """Return the wire form: exactly role and content; a speaker's name leads the content,
+    as the service has no field for it."""
+    content = message.content if message.name is None else f"{message.name}: {message.content}"
+    return {"role": message.role, "content": content}
 
 
 def _chat_body(request: CompletionRequest) -> dict[str, Any]:
-    # The core fills in the defaults; a request built by hand gets them here too.
-    options = {name: option.default for name, option in OPTIONS.items()} | dict(request.options)
-    _check_ranges(options)
+    # The core has checked the values and sends only what the model honours (all five).
+    params = request.params
+    options = dict(DEFAULTS) | {name: getattr(params, name) for name in DEFAULTS
+                                if getattr(params, name) is not None}
     return {
         "chatId": str(uuid.uuid4()),
         "frequency_penalty": options["frequency_penalty"],
         "max_tokens": options["max_tokens"],
-        "messages": [message.to_dict() for message in request.messages],
+        "messages": [_message(message) for message in request.messages],
         "model": request.model.id,
         "personaId": request.model.extra["persona_id"],
         "presence_penalty": options["presence_penalty"],

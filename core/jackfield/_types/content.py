@@ -1,0 +1,126 @@
+"""What a message carries besides text: image parts and the tool calls an assistant made."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import attrs
+
+from jackfield._errors import InvalidRequestError
+
+__all__ = ["IMAGE_TYPES", "MAX_IMAGE_BYTES", "ImagePart", "TextPart", "ToolCall", "image_from_url"]
+
+# What OpenAI accepts as image input, and its size cap per image.
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+_MAGIC = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",),
+          "image/gif": (b"GIF87a", b"GIF89a"), "image/webp": (b"RIFF",)}
+
+
+@attrs.frozen
+class TextPart:
+    """A piece of text in a message's content parts."""
+
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return OpenAI's wire form: {"type": "text", "text": ...}."""
+        return {"type": "text", "text": self.text}
+
+
+@attrs.frozen(repr=False)
+class ImagePart:
+    """An image given to a model: an http(s) URL, or bytes with their MIME type.
+
+    `detail` is OpenAI's "auto" / "low" / "high" hint, None when not given.
+    """
+
+    url: str | None = None
+    data: bytes | None = None
+    mime_type: str | None = None
+    detail: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if (self.url is None) == (self.data is None):
+            raise ValueError("an ImagePart needs a url or data (with mime_type), not both")
+        if self.data is not None and self.mime_type not in IMAGE_TYPES:
+            raise ValueError(f"an ImagePart's mime_type must be one of {IMAGE_TYPES}, "
+                             f"got {self.mime_type!r}")
+
+    @property
+    def data_url(self) -> str:
+        """Return the image as a URL: its own, or a base64 data: URL of its bytes."""
+        if self.data is None:
+            assert self.url is not None
+            return self.url
+        return f"data:{self.mime_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return OpenAI's wire form: {"type": "image_url", "image_url": {"url": ...}}."""
+        inner: dict[str, Any] = {"url": self.data_url}
+        if self.detail is not None:
+            inner["detail"] = self.detail
+        return {"type": "image_url", "image_url": inner}
+
+    def __repr__(self) -> str:
+        shown = self.url if self.data is None else f"<{len(self.data)} bytes {self.mime_type}>"
+        return f"ImagePart({shown})"
+
+
+@attrs.frozen
+class ToolCall:
+    """A call of one of the caller's tools, as the model asked for it.
+
+    `arguments` is the JSON text the model wrote; `parsed_arguments()` decodes it.
+    """
+
+    id: str
+    name: str
+    arguments: str = "{}"
+
+    def parsed_arguments(self) -> Any:
+        """Return the arguments decoded from JSON (ValueError if the model wrote bad JSON)."""
+        return json.loads(self.arguments)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return OpenAI's wire form of the call."""
+        return {"id": self.id, "type": "function",
+                "function": {"name": self.name, "arguments": self.arguments}}
+
+
+def image_from_url(url: str, where: str, detail: str | None = None) -> ImagePart:
+    """Return the image a content part's URL names; a data: URL is decoded and checked."""
+    if not url.startswith("data:"):
+        scheme, _, rest = url.partition("://")
+        if scheme.lower() not in ("http", "https") or not rest or rest.startswith("/"):
+            raise InvalidRequestError(
+                f"{where}: an image URL must be http(s)://... or a data: URL, got "
+                f"{url[:60]!r}.", param=where)
+        return ImagePart(url=url, detail=detail)
+    header, comma, payload = url[5:].partition(",")
+    mime, _, encoding = header.partition(";")
+    mime = mime.strip().lower()
+    if not comma or encoding.strip().lower() != "base64":
+        raise InvalidRequestError(f"{where}: a data: URL must be data:<type>;base64,<data>.",
+                                  param=where)
+    if mime not in IMAGE_TYPES:
+        raise InvalidRequestError(f"{where}: image type {mime!r} is not accepted; send one of "
+                                  f"{', '.join(IMAGE_TYPES)}.", param=where)
+    if len(payload) > MAX_IMAGE_BYTES * 4 // 3 + 4:
+        raise InvalidRequestError(f"{where}: the image is larger than "
+                                  f"{MAX_IMAGE_BYTES // 2**20} MiB.", param=where)
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequestError(f"{where}: the data: URL is not valid base64.",
+                                  param=where) from None
+    if not data:
+        raise InvalidRequestError(f"{where}: the data: URL holds no bytes.", param=where)
+    if not data.startswith(_MAGIC[mime]) or (mime == "image/webp" and data[8:12] != b"WEBP"):
+        found = next((kind for kind, magic in _MAGIC.items() if data.startswith(magic)), None)
+        said = f"the bytes are {found}" if found else "the bytes are not an image of that type"
+        raise InvalidRequestError(f"{where}: the data: URL says {mime} but {said}.", param=where)
+    return ImagePart(data=data, mime_type=mime, detail=detail)

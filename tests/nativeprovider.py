@@ -1,0 +1,240 @@
+"""A provider with native tools, JSON modes, image input and reasoning, and its loopback
+service: both speak OpenAI's chat-completions wire, so tests of the unified call, the server
+and the real clients have a model that supports everything.
+
+The service answers by rule unless a test queues a reply in `NativeServer.script`:
+- with tools (and tool_choice not "none"), it calls the named tool, or the first one, with
+  arguments that satisfy the tool's schema (`instance_of`); after a tool result, it says so;
+- with a json_schema response format, it answers a JSON instance of the schema;
+  with json_object, {"answer": <the last user text>};
+- otherwise "You said: <last user text>" (plus " [n images]" when images came).
+Reasoning models answer with "Thinking about it." as reasoning first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from aiohttp import web
+
+from jackfield.provider import (
+    SAMPLING,
+    Capabilities,
+    CompletionRequest,
+    Finish,
+    HttpRequest,
+    HttpResponse,
+    ModelSpec,
+    ProviderConfig,
+    ProviderSpec,
+    ReasoningDelta,
+    ResponseFormatError,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+    error_for_status,
+    hookimpl,
+    sse_data,
+)
+from jackfield.testing import new_app, words_of
+
+ALL = Capabilities(tools=True, image_input=True, json_object=True, json_schema=True, stop=True,
+                   seed=True, reasoning=False, logprobs=False, sampling=SAMPLING)
+
+
+class NativeProvider:
+    """Provider "native": omni (everything), thinker (also reasoning), and plain (text only)."""
+
+    def __init__(self, name: str = "native") -> None:
+        self.name = name
+        self.__name__ = name
+
+    @hookimpl
+    def jackfield_provider(self) -> ProviderSpec:
+        return ProviderSpec(
+            name=self.name, base_url="http://127.0.0.1:9",
+            models=(ModelSpec("omni", capabilities=ALL),
+                    ModelSpec("thinker", capabilities=Capabilities(
+                        tools=True, json_object=True, json_schema=True, reasoning=True,
+                        stop=True, seed=True, sampling=SAMPLING)),
+                    ModelSpec("plain")),
+            default_model="omni", aliases={"gpt-4o": "omni"})
+
+    @hookimpl
+    def jackfield_build_request(self, request: CompletionRequest,
+                                config: ProviderConfig) -> HttpRequest:
+        body = {"model": request.model.id, "stream": request.stream,
+                "messages": [m.to_dict() for m in request.messages],
+                **request.params.to_openai(), **request.options}
+        return HttpRequest("POST", config.url("/v1/chat/completions"), json=body,
+                           headers={"content-type": "application/json"}, stream=request.stream)
+
+    @hookimpl
+    def jackfield_parse_response(self, request: CompletionRequest,
+                                 response: HttpResponse) -> AsyncIterator[Any]:
+        return _parse(request, response)
+
+
+def _usage(data: Mapping[str, Any]) -> Usage | None:
+    usage = data.get("usage")
+    if not isinstance(usage, Mapping):
+        return None
+    return Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"),
+                 usage.get("total_tokens"))
+
+
+def _delta_events(delta: Mapping[str, Any]) -> list[Any]:
+    events: list[Any] = []
+    if delta.get("reasoning_content"):
+        events.append(ReasoningDelta(delta["reasoning_content"]))
+    if delta.get("content"):
+        events.append(TextDelta(delta["content"]))
+    for call in delta.get("tool_calls") or ():
+        function = call.get("function") or {}
+        events.append(ToolCallDelta(call.get("index", 0), call.get("id"), function.get("name"),
+                                    function.get("arguments") or ""))
+    return events
+
+
+async def _parse(request: CompletionRequest, response: HttpResponse) -> AsyncIterator[Any]:
+    if not request.stream:
+        data = await response.json()
+        if "error" in data:
+            raise error_for_status(request.provider, 500, json.dumps(data))
+        choice = data["choices"][0]
+        message = dict(choice["message"])
+        for index, call in enumerate(message.pop("tool_calls", None) or ()):
+            message.setdefault("tool_calls", []).append(call | {"index": index})
+        for event in _delta_events(message):
+            yield event
+        usage = _usage(data)
+        if usage is not None:
+            yield usage
+        yield Finish(choice.get("finish_reason") or "stop")
+        return
+    async for payload in sse_data(response.iter_lines()):
+        if payload == "[DONE]":
+            return
+        data = json.loads(payload)
+        usage = _usage(data)
+        if usage is not None:
+            yield usage
+        for choice in data.get("choices") or ():
+            for event in _delta_events(choice.get("delta") or {}):
+                yield event
+            if choice.get("finish_reason"):
+                yield Finish(choice["finish_reason"])
+    raise ResponseFormatError(request.provider, "the stream ended without [DONE]")
+
+
+def instance_of(schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> Any:
+    """Return a small value that satisfies schema (objects, arrays, scalars, enums, $ref)."""
+    root = schema if root is None else root
+    if "$ref" in schema:
+        target: Any = root
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        return instance_of(target, root)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            return instance_of(schema[key][0], root)
+    kind = schema.get("type", "object")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        properties = schema.get("properties", {})
+        return {name: instance_of(sub, root) for name, sub in properties.items()}
+    if kind == "array":
+        return [instance_of(schema.get("items", {"type": "string"}), root)]
+    return {"string": "sunny", "integer": 7, "number": 1.5, "boolean": True,
+            "null": None}[kind]
+
+
+class NativeServer:
+    """The native provider's service; `script` queues whole replies (message dicts)."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+        self.script: list[dict[str, Any]] = []
+        self.app = new_app()
+        self.app.router.add_post("/v1/chat/completions", self.chat)
+
+    def _reply(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        if self.script:
+            return self.script.pop(0)
+        messages = body["messages"]
+        last = messages[-1]
+        text = last.get("content")
+        if isinstance(text, list):
+            images = sum(part.get("type") == "image_url" for part in text)
+            text = "".join(part.get("text", "") for part in text) + (
+                f" [{images} images]" if images else "")
+        tools = body.get("tools") or []
+        choice = body.get("tool_choice", "auto")
+        if tools and choice != "none" and last["role"] != "tool":
+            chosen = tools[0]["function"]
+            if isinstance(choice, Mapping):
+                chosen = next(t["function"] for t in tools
+                              if t["function"]["name"] == choice["function"]["name"])
+            arguments = instance_of(chosen.get("parameters") or {"type": "object"})
+            return {"role": "assistant", "content": None, "tool_calls": [
+                {"id": f"call_{len(self.seen)}", "type": "function",
+                 "function": {"name": chosen["name"], "arguments": json.dumps(arguments)}}]}
+        if last["role"] == "tool":
+            text = f"The tool said {last['content']}"
+        response_format = body.get("response_format") or {}
+        if response_format.get("type") == "json_schema":
+            text = json.dumps(instance_of(response_format["json_schema"]["schema"]))
+        elif response_format.get("type") == "json_object":
+            text = json.dumps({"answer": text})
+        else:
+            text = f"You said: {text}" if last["role"] != "tool" else text
+        reply: dict[str, Any] = {"role": "assistant", "content": text}
+        if body["model"] == "thinker":
+            reply["reasoning_content"] = "Thinking about it."
+        return reply
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.seen.append(body)
+        reply = self._reply(body)
+        finish = "tool_calls" if reply.get("tool_calls") else "stop"
+        usage = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+        if not body["stream"]:
+            return web.json_response({
+                "id": "chatcmpl-native", "object": "chat.completion", "model": body["model"],
+                "choices": [{"index": 0, "message": reply, "finish_reason": finish}],
+                "usage": usage})
+        response = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await response.prepare(request)
+
+        async def send(delta: dict[str, Any], finish_reason: str | None = None,
+                       **extra: Any) -> None:
+            chunk = {"id": "chatcmpl-native", "object": "chat.completion.chunk",
+                     "model": body["model"],
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+                     **extra}
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+
+        if reply.get("reasoning_content"):
+            await send({"role": "assistant", "reasoning_content": reply["reasoning_content"]})
+        for piece in words_of(reply.get("content") or ""):
+            if piece:
+                await send({"content": piece})
+        for index, call in enumerate(reply.get("tool_calls") or ()):
+            arguments = call["function"]["arguments"]
+            await send({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                                        "function": {"name": call["function"]["name"],
+                                                     "arguments": ""}}]})
+            for start in range(0, len(arguments), 7):  # fragments, as real services send
+                await send({"tool_calls": [{"index": index, "function": {
+                    "arguments": arguments[start:start + 7]}}]})
+        await send({}, finish, usage=usage)
+        await response.write(b"data: [DONE]\n\n")
+        return response
