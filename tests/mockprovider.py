@@ -12,6 +12,7 @@ from aiohttp import web
 from jackfield import Finish, Image, ResponseFormatError, TextDelta
 from jackfield._http.lines import sse_data
 from jackfield.provider import (
+    Capabilities,
     CompletionRequest,
     HttpRequest,
     HttpResponse,
@@ -40,11 +41,12 @@ class MockProvider:
         return ProviderSpec(
             name=self.name,
             base_url="http://127.0.0.1:9",  # discard port: tests must point it somewhere real
-            models=(ModelSpec("echo"), ModelSpec("painter", "image"),
+            models=(ModelSpec("echo", capabilities=Capabilities(sampling={"temperature"})),
+                    ModelSpec("painter", "image"),
                     ModelSpec("broken", available=False)),
             default_model="echo",
             aliases={"parrot": "echo"},
-            options={"temperature": Option(float, 0.7, kinds=("chat",))},
+            options={"creativity": Option(float, 0.7, kinds=("chat",))},
             settings={"token": Setting()},
             auth_hint="Set JACKFIELD_MOCK_TOKEN.",
         )
@@ -59,6 +61,7 @@ class MockProvider:
         return HttpRequest("POST", config.url(path), headers=headers, stream=request.stream, json={
             "model": request.model.id, "stream": request.stream,
             "messages": [m.to_dict() for m in request.messages], "options": dict(request.options),
+            "params": request.params.to_openai(),
         })
 
     @hookimpl
