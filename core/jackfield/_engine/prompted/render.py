@@ -31,7 +31,7 @@ TEMPLATE_BODY = '{"name": <tool name>, "arguments": <arguments as a JSON object>
 TEMPLATE = f"{OPEN_TAG}\n{TEMPLATE_BODY}\n{CLOSE_TAG}"
 
 
-def _compact(value: object) -> str:
+def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -39,7 +39,7 @@ def _tool_text(tool: Tool) -> str:
     lines = [f"### {tool.name}"]
     if tool.description:
         lines.append(tool.description)
-    lines.append(f"Parameters (JSON schema): {_compact(dict(tool.parameters))}")
+    lines.append(f"Parameters (JSON schema): {_json(dict(tool.parameters))}")
     return "\n".join(lines)
 
 
@@ -83,7 +83,7 @@ def _json_section(response_format: ResponseFormat, with_tools: bool) -> str:
         about += f" ({response_format.description})"
     return (f"{when} a single JSON value that matches the JSON schema{about} below, and "
             "nothing else: no prose before or after it, no Markdown code fence.\n"
-            f"Schema: {_compact(dict(response_format.schema or {}))}")
+            f"Schema: {_json(dict(response_format.schema or {}))}")
 
 
 def instructions(params: CallParams, emulate: frozenset[str]) -> str:
@@ -127,7 +127,7 @@ def call_block(name: str, arguments: str) -> str:
         value: object = json.loads(arguments)
     except ValueError:
         value = arguments  # the caller replayed arguments that are not JSON: keep them as text
-    return f"{OPEN_TAG}\n{_compact({'name': name, 'arguments': value})}\n{CLOSE_TAG}"
+    return f"{OPEN_TAG}\n{_json({'name': name, 'arguments': value})}\n{CLOSE_TAG}"
 
 
 def _assistant_turn(message: Message) -> Message:
@@ -139,7 +139,7 @@ def _assistant_turn(message: Message) -> Message:
 def _result_parts(message: Message, names: dict[str, str]) -> list[Part]:
     call_id = message.tool_call_id or ""
     name = names.get(call_id) or message.name or "unknown"
-    head = TextPart(f"<tool_result call_id={_compact(call_id)} name={_compact(name)}>\n")
+    head = TextPart(f"<tool_result call_id={_json(call_id)} name={_json(name)}>\n")
     body: list[Part] = list(message.parts) if message.parts else [TextPart(message.content)]
     return [head, *body, TextPart("\n</tool_result>")]
 
