@@ -50,7 +50,7 @@ async def measure(url: str, calls: int, rounds: int) -> dict[str, float]:
     caller = registry._get_caller()
     transport = registry._transport
     assert transport is not None
-    attempt = registry._prepare("gpt-4o-mini", MESSAGES, False, {})[0]
+    attempt = registry._prepare("gpt-4o-mini", MESSAGES, False, {}).calls[0]
     built = caller.build(attempt)
     follow_up = ProviderTransport(transport, "amigochat", None, None)
 
