@@ -137,6 +137,10 @@ async def test_a_strict_server_refuses_what_it_would_not_send(
         body = caught.value.body
         assert isinstance(body, dict) and body["param"] == (param or "seed")
         assert "strict" in body["message"]
+    with pytest.raises(openai.BadRequestError) as caught:  # a stream is refused alike
+        await api.chat.completions.create(model="omni", messages=USER, stream=True,
+                                          store=True)
+    assert isinstance(caught.value.body, dict) and caught.value.body["param"] == "store"
     assert native_server.seen == []
     reply = await api.chat.completions.create(model="omni", messages=USER, seed=1)
     assert reply.choices[0].message.content == "You said: one two"  # nothing to refuse
