@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any
 from urllib.parse import urljoin
 
 import aiohttp
@@ -21,6 +18,7 @@ from jackfield._errors import (
 )
 from jackfield._http import fetch_policy
 from jackfield._http.fetch_policy import MAX_REDIRECTS, DownloadBudget, FetchPolicy, shown_url
+from jackfield._http.request_body import payload
 from jackfield._http.response import HttpResponse
 from jackfield._http.statuses import error_for_status
 from jackfield._settings.limits import Limits, Timeouts
@@ -29,22 +27,7 @@ from jackfield._types.requests import HttpRequest
 __all__ = ["Download", "ProviderTransport", "Transport", "closed_under_call"]
 
 ERROR_BODY_LIMIT = 64 * 1024  # enough to describe an error, never the whole of a huge page
-# aiohttp warns (ResourceWarning) that bytes over 1 MiB block the loop; such bodies (images
-# sent inline) go as a stream.
-LARGE_BODY = 2**20
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-
-def _payload(request: HttpRequest) -> dict[str, Any]:
-    """Return the headers and body arguments: JSON encoded as aiohttp's json= encodes it, a
-    large body as a stream."""
-    headers = dict(request.headers)
-    if request.json is None:
-        return {"headers": headers}
-    if not any(name.lower() == "content-type" for name in headers):
-        headers["Content-Type"] = "application/json"
-    body = json.dumps(request.json).encode()
-    return {"headers": headers, "data": io.BytesIO(body) if len(body) > LARGE_BODY else body}
 
 
 @attrs.frozen
@@ -115,7 +98,7 @@ class Transport:
         session = self._get_session(provider, public_only)
         try:
             raw = await session.request(
-                request.method, request.url, **_payload(request), proxy=proxy or self.proxy,
+                request.method, request.url, **payload(request), proxy=proxy or self.proxy,
                 timeout=client_timeout, allow_redirects=allow_redirects,
             )
         except aiohttp.ClientConnectorError as error:
