@@ -70,6 +70,25 @@ async def test_400_for_fields_the_server_cannot_honour(
     assert mock_server.seen == []
 
 
+@pytest.mark.parametrize(("extra", "needle", "param"), [
+    ({"stream": True}, "not streamed", "stream"),
+    ({"messages": USER}, "describe the image in 'prompt'", "messages"),
+    ({"n": 11}, "from 1 to 10", "n"),
+    ({"response_format": "png"}, "'url' or 'b64_json'", "response_format"),
+    ({"timeout": 3}, "timeout", "timeout"),
+    ({"temperature": 0.5}, "image model", "temperature"),
+    ({"background": "transparent"}, "does not accept", "background"),
+])
+async def test_400_for_image_fields_the_server_cannot_honour(
+        mock_api: openai.AsyncOpenAI, mock_server: MockServer, extra: dict[str, Any],
+        needle: str, param: str) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        await mock_api.images.generate(model="painter", prompt="x", extra_body=extra)
+    error = error_of(caught)
+    assert needle in error["message"] and error["param"] == param
+    assert mock_server.seen == []
+
+
 async def test_400_for_tools_to_a_model_without_them_names_the_field(
         mock_api: openai.AsyncOpenAI) -> None:
     tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}

@@ -81,9 +81,9 @@ def usage_object(completion: Completion, call: ChatCall) -> dict[str, Any]:
     """Return OpenAI's usage object; counts the provider did not give are estimated."""
     usage = completion.usage
     replies = completion.choices or (completion,)
-    estimated = usage is None or usage.prompt_tokens is None
-    prompt = prompt_tokens(call) if usage is None or usage.prompt_tokens is None else (
-        usage.prompt_tokens)
+    given = usage.prompt_tokens if usage else None
+    prompt = prompt_tokens(call) if given is None else given
+    estimated = given is None
     if completion.choices:  # n replies: each one's own count, or its estimate
         counts = [reply.usage.completion_tokens if reply.usage else None for reply in replies]
     else:

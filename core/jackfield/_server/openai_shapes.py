@@ -167,7 +167,12 @@ def parse_image_call(body: Mapping[str, Any]) -> ImageCall:
     else:
         raise _bad("response_format",
                    f"'response_format' must be 'url' or 'b64_json', got {raw_format!r}.")
-    params = _params(body, {"model", "prompt", "n", "response_format"})
+    if _flag(body, "stream", "stream"):
+        raise _bad("stream", "Images are not streamed by this server; leave 'stream' out.")
+    if "messages" in body:
+        raise _bad("messages", "'messages' is no field of an image request: describe the "
+                               "image in 'prompt'.")
+    params = _params(body, {"model", "prompt", "n", "response_format", "stream"})
     return ImageCall(model, prompt, n, response_format, params)
 
 
