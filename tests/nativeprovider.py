@@ -162,7 +162,8 @@ class NativeServer:
     def __init__(self) -> None:
         self.seen: list[dict[str, Any]] = []
         self.script: list[dict[str, Any]] = []
-        self.app = new_app()
+        # Images come inline as data: URLs; OpenAI's own service takes bodies of many MiB.
+        self.app = new_app(client_max_size=64 * 2**20)
         self.app.router.add_post("/v1/chat/completions", self.chat)
 
     def _reply(self, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,10 +10,17 @@ import openai
 import pytest
 from server_helpers import MakeClient, StartServer
 
+import jackfield_aichats
+import jackfield_aichats.emulator
+import jackfield_amigochat
+import jackfield_amigochat.emulator
 from jackfield import Registry, RetryPolicy, Timeouts
 from jackfield._server import create_app
 from jackfield._server.listen import serving
 from mockprovider import MockProvider, MockServer
+from nativeprovider import NativeProvider, NativeServer
+
+COOKIE = "session=abc"
 
 
 @pytest.fixture
@@ -62,3 +69,45 @@ async def mock_api(strict_registry: Registry, start_server: StartServer,
                    client: MakeClient) -> openai.AsyncOpenAI:
     """An OpenAI client for a server over the mock provider (no API key)."""
     return client(await start_server(strict_registry))
+
+
+@pytest.fixture
+def native_server() -> NativeServer:
+    """The loopback service of the provider with native tools, JSON modes, images, reasoning."""
+    return NativeServer()
+
+
+@pytest.fixture
+async def native_registry(native_server: NativeServer, serve_app: Any,
+                          make_registry: Any) -> Registry:
+    """A registry of the native provider alone, pointed at native_server."""
+    url = await serve_app(native_server.app)
+    registry: Registry = make_registry([NativeProvider()], base_urls={"native": url},
+                                       retry=RetryPolicy(attempts=1))
+    return registry
+
+
+@pytest.fixture
+async def native_api(native_registry: Registry, start_server: StartServer,
+                     client: MakeClient) -> openai.AsyncOpenAI:
+    """An OpenAI client for a server over the native provider."""
+    return client(await start_server(native_registry))
+
+
+@pytest.fixture
+async def seed_registry(serve_app: Any, make_registry: Any) -> Registry:
+    """Both real plugins, each pointed at its emulator."""
+    aichats = await serve_app(jackfield_aichats.emulator.create_app(cookie=COOKIE))
+    amigochat = await serve_app(jackfield_amigochat.emulator.create_app())
+    registry: Registry = make_registry(
+        [jackfield_aichats, jackfield_amigochat],
+        base_urls={"aichats": aichats, "amigochat": amigochat},
+        config={"aichats": {"cookie": COOKIE}})
+    return registry
+
+
+@pytest.fixture
+async def seed_api(seed_registry: Registry, start_server: StartServer,
+                   client: MakeClient) -> openai.AsyncOpenAI:
+    """An OpenAI client (with an API key) for a server over both real plugins."""
+    return client(await start_server(seed_registry, api_key="k"), api_key="k")

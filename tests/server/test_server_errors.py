@@ -29,31 +29,79 @@ def error_of(caught: pytest.ExceptionInfo[openai.APIStatusError]) -> dict[str, A
 async def test_400_unsupported_option_is_refused_before_any_io(
         mock_api: openai.AsyncOpenAI, mock_server: MockServer) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        await mock_api.chat.completions.create(model="echo", messages=USER, top_p=0.5)
+        await mock_api.chat.completions.create(model="echo", messages=USER,
+                                               extra_body={"frobnicate": 1})
     error = error_of(caught)
     assert error["type"] == "invalid_request_error" and error["code"] == "invalid_request"
-    assert "top_p" in error["message"] and "Supported options: temperature" in error["message"]
+    assert error["param"] == "frobnicate"
+    assert "frobnicate" in error["message"] and "Supported options: creativity" in error[
+        "message"]
     assert mock_server.seen == []
 
 
-@pytest.mark.parametrize(("extra", "needle"), [
-    ({"n": 2}, "'n'"),
-    ({"temperature": "hot"}, "temperature"),
-    ({"proxy": "http://127.0.0.1:1"}, "proxy"),
-    ({"timeout": 1}, "timeout"),
-    ({"stream": "yes"}, "'stream'"),
-    ({"max_tokens": 5, "max_completion_tokens": 5}, "not both"),
+@pytest.mark.parametrize(("extra", "needle", "param"), [
+    ({"n": 11}, "n must be a whole number from 1 to 10", "n"),
+    ({"n": 2, "stream": True}, "n > 1 cannot be streamed", "n"),
+    ({"temperature": "hot"}, "temperature must be a number", "temperature"),
+    ({"creativity": "hot"}, "option 'creativity' must be", "creativity"),
+    ({"proxy": "http://127.0.0.1:1"}, "proxy", "proxy"),
+    ({"timeout": 1}, "timeout", "timeout"),
+    ({"prompted": True}, "jackfield serve --prompted", "prompted"),
+    ({"strict": False}, "jackfield serve --strict", "strict"),
+    ({"stream": "yes"}, "'stream'", "stream"),
+    ({"stream": True, "stream_options": {"include_usage": 1}}, "include_usage",
+     "stream_options.include_usage"),
+    ({"max_tokens": 5, "max_completion_tokens": 5}, "send one", "max_completion_tokens"),
+    ({"tools": [{"type": "function", "function": {"name": "no spaces"}}]}, "letters",
+     "tools[0].function.name"),
+    ({"tool_choice": "required"}, "needs tools", "tool_choice"),
+    ({"response_format": {"type": "yaml"}}, "json_schema", "response_format"),
+    ({"logprobs": True}, "logprobs", "logprobs"),
+    ({"messages": [{"role": "user", "content": "x", "images": []}]}, "content",
+     "messages[0].images"),
 ])
 async def test_400_for_fields_the_server_cannot_honour(
-        mock_api: openai.AsyncOpenAI, extra: dict[str, Any], needle: str) -> None:
+        mock_api: openai.AsyncOpenAI, mock_server: MockServer, extra: dict[str, Any],
+        needle: str, param: str) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         await mock_api.chat.completions.create(model="echo", messages=USER, extra_body=extra)
-    assert needle in error_of(caught)["message"]
+    error = error_of(caught)
+    assert needle in error["message"] and error["param"] == param
+    assert mock_server.seen == []
+
+
+@pytest.mark.parametrize(("extra", "needle", "param"), [
+    ({"stream": True}, "not streamed", "stream"),
+    ({"messages": USER}, "describe the image in 'prompt'", "messages"),
+    ({"n": 11}, "from 1 to 10", "n"),
+    ({"response_format": "png"}, "'url' or 'b64_json'", "response_format"),
+    ({"timeout": 3}, "timeout", "timeout"),
+    ({"temperature": 0.5}, "image model", "temperature"),
+    ({"background": "transparent"}, "does not accept", "background"),
+])
+async def test_400_for_image_fields_the_server_cannot_honour(
+        mock_api: openai.AsyncOpenAI, mock_server: MockServer, extra: dict[str, Any],
+        needle: str, param: str) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        await mock_api.images.generate(model="painter", prompt="x", extra_body=extra)
+    error = error_of(caught)
+    assert needle in error["message"] and error["param"] == param
+    assert mock_server.seen == []
+
+
+async def test_400_for_tools_to_a_model_without_them_names_the_field(
+        mock_api: openai.AsyncOpenAI) -> None:
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    with pytest.raises(openai.BadRequestError) as caught:
+        await mock_api.chat.completions.create(model="echo", messages=USER, tools=[tool])
+    error = error_of(caught)
+    assert error["param"] == "tools" and "mock/echo has no tool calling" in error["message"]
 
 
 async def test_400_for_a_model_of_the_other_kind(mock_api: openai.AsyncOpenAI) -> None:
-    with pytest.raises(openai.BadRequestError, match="images/generations"):
+    with pytest.raises(openai.BadRequestError, match="images/generations") as caught:
         await mock_api.chat.completions.create(model="painter", messages=USER)
+    assert error_of(caught)["param"] == "model"
     with pytest.raises(openai.BadRequestError, match="chat/completions"):
         await mock_api.images.generate(model="echo", prompt="x")
 
@@ -98,6 +146,7 @@ async def test_404_for_an_unknown_model_with_suggestions(mock_api: openai.AsyncO
         await mock_api.chat.completions.create(model="ecko", messages=USER)
     error = error_of(caught)
     assert error["code"] == "model_not_found" and "'echo'" in error["message"]
+    assert error["param"] == "model"
     with pytest.raises(openai.NotFoundError, match="marked unavailable"):
         await mock_api.chat.completions.create(model="broken", messages=USER)
 

@@ -94,6 +94,9 @@ async def test_cors_is_closed_unless_an_origin_is_allowed(
     status, headers, _ = await raw("POST", f"{url}/v1/chat/completions", data=BODY, headers={
         "Origin": "https://app.example", "Content-Type": "application/json"})
     assert status == 200 and headers["Access-Control-Allow-Origin"] == "https://app.example"
+    # The page may read what the call did not do, and when to retry.
+    assert headers["Access-Control-Expose-Headers"] == (
+        "X-Jackfield-Warnings, X-Jackfield-Emulated, Retry-After")
     status, headers, _ = await raw("GET", f"{url}/v1/models",
                                    headers={"Origin": "https://other.example"})
     assert status == 403 and "Access-Control-Allow-Origin" not in headers

@@ -27,6 +27,20 @@ async def test_models_list_has_openai_shape_and_jackfield_fields(
     assert echo["aliases"] == ["parrot"] and echo["available"] is True
     assert echo["qualified_id"] == "mock/echo"
     assert models["broken"]["available"] is False
+    capabilities = echo["capabilities"]
+    assert capabilities["sampling"] == ["temperature"] and capabilities["tools"] is False
+    assert set(capabilities) == {"tools", "image_input", "json_object", "json_schema", "stop",
+                                 "seed", "reasoning", "logprobs", "sampling"}
+
+
+async def test_models_list_the_capabilities_of_a_native_model(
+        native_api: openai.AsyncOpenAI) -> None:
+    models = {m.id: m.to_dict() for m in (await native_api.models.list()).data}
+    omni, thinker = models["omni"]["capabilities"], models["thinker"]["capabilities"]
+    assert omni["tools"] is omni["image_input"] is omni["json_schema"] is True
+    assert omni["reasoning"] is False and thinker["reasoning"] is True
+    assert thinker["image_input"] is False
+    assert "temperature" in omni["sampling"]
 
 
 async def test_models_retrieve_resolves_aliases(mock_api: openai.AsyncOpenAI) -> None:
@@ -40,15 +54,15 @@ async def test_chat_completion_passes_options_through(
         mock_api: openai.AsyncOpenAI, mock_server: MockServer) -> None:
     reply = await mock_api.chat.completions.create(
         model="parrot", messages=[{"role": "developer", "content": "be brief"}, *USER],
-        temperature=0.2, n=1, user="someone")
+        temperature=0.2, n=1, extra_body={"creativity": 0.9})
     assert reply.object == "chat.completion" and reply.id.startswith("chatcmpl-")
     assert reply.model == "echo"
     [choice] = reply.choices
     assert choice.message.role == "assistant" and choice.message.content == "You said: one two"
     assert choice.finish_reason == "stop"
-    assert reply.usage is None  # the mock provider reports no token counts
     sent = mock_server.seen[-1]
-    assert sent["options"] == {"temperature": 0.2}
+    assert sent["params"] == {"temperature": 0.2}  # the parameter the model honours
+    assert sent["options"] == {"creativity": 0.9}  # the provider's own option
     assert sent["messages"][0] == {"role": "system", "content": "be brief"}
 
 
@@ -70,7 +84,7 @@ async def test_stream_with_include_usage_ends_with_a_usage_chunk(
     stream = await mock_api.chat.completions.create(
         model="echo", messages=USER, stream=True, stream_options={"include_usage": True})
     chunks = [chunk async for chunk in stream]
-    assert chunks[-1].choices == [] and chunks[-1].usage is None  # no counts from the mock
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None  # estimated: see usage
     assert chunks[-2].choices[0].finish_reason == "stop"
 
 

@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import openai
 import pytest
-from server_helpers import MakeClient, StartServer
-
-import jackfield_aichats
-import jackfield_aichats.emulator
-import jackfield_amigochat
-import jackfield_amigochat.emulator
-
-COOKIE = "session=abc"
 
 
-@pytest.fixture
-async def api(serve_app: Any, make_registry: Any, start_server: StartServer,
-              client: MakeClient) -> openai.AsyncOpenAI:
-    """An OpenAI client for a server over both real plugins, each pointed at its emulator."""
-    aichats = await serve_app(jackfield_aichats.emulator.create_app(cookie=COOKIE))
-    amigochat = await serve_app(jackfield_amigochat.emulator.create_app())
-    registry = make_registry([jackfield_aichats, jackfield_amigochat],
-                             base_urls={"aichats": aichats, "amigochat": amigochat},
-                             config={"aichats": {"cookie": COOKIE}})
-    return client(await start_server(registry, api_key="k"), api_key="k")
-
-
-async def test_models_of_both_providers(api: openai.AsyncOpenAI) -> None:
-    models = [m.to_dict() for m in (await api.models.list()).data]
+async def test_models_of_both_providers(seed_api: openai.AsyncOpenAI) -> None:
+    models = [m.to_dict() for m in (await seed_api.models.list()).data]
     owners = {m["owned_by"] for m in models}
     assert owners == {"aichats", "amigochat"}
     assert {"id": "dalle", "kind": "image"}.items() <= next(
@@ -38,8 +17,8 @@ async def test_models_of_both_providers(api: openai.AsyncOpenAI) -> None:
     assert len(models) > 30
 
 
-async def test_aichats_chat_streamed(api: openai.AsyncOpenAI) -> None:
-    stream = await api.chat.completions.create(
+async def test_aichats_chat_streamed(seed_api: openai.AsyncOpenAI) -> None:
+    stream = await seed_api.chat.completions.create(
         model="aichats/gpt-4", messages=[{"role": "user", "content": "hello there"}],
         stream=True)
     chunks = [chunk async for chunk in stream]
@@ -48,21 +27,22 @@ async def test_aichats_chat_streamed(api: openai.AsyncOpenAI) -> None:
     assert len(chunks) > 5
 
 
-async def test_aichats_refuses_options_it_does_not_take(api: openai.AsyncOpenAI) -> None:
-    with pytest.raises(openai.BadRequestError, match="aichats does not accept"):
-        await api.chat.completions.create(
+async def test_aichats_refuses_options_it_does_not_take(seed_api: openai.AsyncOpenAI) -> None:
+    with pytest.raises(openai.BadRequestError, match="aichats does not accept") as caught:
+        await seed_api.chat.completions.create(
             model="aichats/gpt-4", messages=[{"role": "user", "content": "hi"}],
-            temperature=0.3)
+            extra_body={"creativity": 0.3})
+    assert isinstance(caught.value.body, dict) and caught.value.body["param"] == "creativity"
 
 
-async def test_amigochat_chat_with_options_and_usage(api: openai.AsyncOpenAI) -> None:
-    reply = await api.chat.completions.create(
+async def test_amigochat_chat_with_options_and_usage(seed_api: openai.AsyncOpenAI) -> None:
+    reply = await seed_api.chat.completions.create(
         model="gpt-4o", messages=[{"role": "user", "content": "hi"}], temperature=0.3,
         max_completion_tokens=50)
     assert reply.model == "gpt-4o-2024-11-20"  # the alias resolved by AmigoChat
     assert reply.choices[0].message.content
     assert reply.usage is not None and reply.usage.total_tokens > 0
-    stream = await api.chat.completions.create(
+    stream = await seed_api.chat.completions.create(
         model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True,
         stream_options={"include_usage": True})
     chunks = [chunk async for chunk in stream]
@@ -70,11 +50,11 @@ async def test_amigochat_chat_with_options_and_usage(api: openai.AsyncOpenAI) ->
 
 
 @pytest.mark.parametrize("model", ["dalle", "flux-realism"])
-async def test_images_from_both_providers(api: openai.AsyncOpenAI, model: str) -> None:
-    encoded = await api.images.generate(model=model, prompt="a lighthouse",
+async def test_images_from_both_providers(seed_api: openai.AsyncOpenAI, model: str) -> None:
+    encoded = await seed_api.images.generate(model=model, prompt="a lighthouse",
                                         response_format="b64_json")
     assert encoded.data is not None
     assert base64.b64decode(encoded.data[0].b64_json or "").startswith(b"\x89PNG")
-    linked = await api.images.generate(model=model, prompt="a lighthouse", n=2)
+    linked = await seed_api.images.generate(model=model, prompt="a lighthouse", n=2)
     assert linked.data is not None and len(linked.data) == 2
     assert all((d.url or "").startswith("http://127.0.0.1:") for d in linked.data)

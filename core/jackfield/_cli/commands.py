@@ -382,13 +382,18 @@ async def serve(args: argparse.Namespace) -> int:
     from jackfield._server import create_app
     from jackfield._server.guard import ALLOWED_HOSTS_ENV, CORS_ORIGINS_ENV, split_names
     from jackfield._server.listen import serving
+    from jackfield._server.serve_flags import prompted_flags
 
+    try:
+        prompted = prompted_flags(args.prompted)
+    except ValueError as error:
+        raise CliError(str(error), EXIT_USAGE) from None
     allowed_hosts = [*args.allowed_hosts, *split_names(os.environ.get(ALLOWED_HOSTS_ENV, ""))]
     cors_origins = [*args.cors_origins, *split_names(os.environ.get(CORS_ORIGINS_ENV, ""))]
     app = create_app(api_key=api_key, max_body_bytes=args.max_body_bytes,
                      allowed_hosts=[args.host, *allowed_hosts], cors_origins=cors_origins,
                      body_timeout=args.body_timeout, write_timeout=args.write_timeout,
-                     grace=args.grace)
+                     grace=args.grace, strict=args.strict, prompted=prompted)
     server = serving(app, args.host, args.port, header_timeout=args.header_timeout,
                      max_connections=args.max_connections)
     async with contextlib.AsyncExitStack() as stack:

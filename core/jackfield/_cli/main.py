@@ -298,8 +298,17 @@ def build_parser() -> Parser:
     serve.add_argument("--api-key", metavar="KEY",
                        help="require `Authorization: Bearer KEY` (default: $JACKFIELD_API_KEY; "
                             "the variable keeps the key out of the process list)")
-    serve.add_argument("--max-body-bytes", type=int, default=1024 * 1024, metavar="N",
-                       help="largest request body accepted (default: 1048576, 1 MiB)")
+    serve.add_argument("--max-body-bytes", type=int, default=32 * 1024 * 1024, metavar="N",
+                       help="largest request body accepted; images come in it as data: URLs "
+                            "(default: 33554432, 32 MiB)")
+    serve.add_argument("--strict", action="store_true",
+                       help="refuse (400) what a call asks for but the model would not be "
+                            "sent, instead of answering with an X-Jackfield-Warnings header")
+    serve.add_argument("--prompted", action="append", default=[], metavar="[MODEL=]WHAT",
+                       help="for models without native support, describe tools and/or JSON "
+                            "schemas in the prompt and parse the reply: WHAT is tools, json "
+                            "or tools,json; MODEL= limits it to one model or provider "
+                            "(repeatable; default: off)")
     serve.add_argument("--header-timeout", type=positive, default=30.0, metavar="SECONDS",
                        help="close a connection whose request headers have not all come in "
                             "this time, or that stays idle this long (default: 30)")

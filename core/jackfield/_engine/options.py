@@ -41,7 +41,7 @@ def validate_options(
         listing = ", ".join(sorted(supported)) or "none"
         raise InvalidRequestError(
             f"{provider} does not accept the option(s) {', '.join(unknown)} for {kind} models. "
-            f"Supported options: {listing}."
+            f"Supported options: {listing}.", param=unknown[0]
         )
     result: dict[str, Any] = {}
     for name, option in supported.items():
@@ -53,11 +53,11 @@ def validate_options(
         if not _accepts(option.type, value):
             raise InvalidRequestError(
                 f"{provider}: option {name!r} must be {_type_name(option.type)}, "
-                f"got {type(value).__name__} {shown_value(value)}."
+                f"got {type(value).__name__} {shown_value(value)}.", param=name
             )
         problem = _out_of_range(value)
         if problem:
-            raise InvalidRequestError(f"{provider}: option {name!r} {problem}.")
+            raise InvalidRequestError(f"{provider}: option {name!r} {problem}.", param=name)
         result[name] = float(value) if option.type is float else value
     return result
 

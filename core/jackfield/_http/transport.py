@@ -18,6 +18,7 @@ from jackfield._errors import (
 )
 from jackfield._http import fetch_policy
 from jackfield._http.fetch_policy import MAX_REDIRECTS, DownloadBudget, FetchPolicy, shown_url
+from jackfield._http.request_body import payload
 from jackfield._http.response import HttpResponse
 from jackfield._http.statuses import error_for_status
 from jackfield._settings.limits import Limits, Timeouts
@@ -97,8 +98,8 @@ class Transport:
         session = self._get_session(provider, public_only)
         try:
             raw = await session.request(
-                request.method, request.url, headers=dict(request.headers), json=request.json,
-                proxy=proxy or self.proxy, timeout=client_timeout, allow_redirects=allow_redirects,
+                request.method, request.url, **payload(request), proxy=proxy or self.proxy,
+                timeout=client_timeout, allow_redirects=allow_redirects,
             )
         except aiohttp.ClientConnectorError as error:
             if isinstance(error.os_error, fetch_policy.InternalAddressError):

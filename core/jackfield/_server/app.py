@@ -2,59 +2,41 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from jackfield._engine.completion import CompletionStream
 from jackfield._engine.registry import Registry
-from jackfield._errors import InvalidRequestError, JackfieldError, ResponseFormatError
+from jackfield._errors import InvalidRequestError, ResponseFormatError
 from jackfield._server.auth import API_KEY_KEY, auth_middleware, has_api_key
 from jackfield._server.body import BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT, read_json
-from jackfield._server.errors import (
-    MAX_BODY_KEY,
-    ApiError,
-    classify,
-    error_body,
-    error_middleware,
-    remember_response,
-)
+from jackfield._server.chat_shapes import completion_object, notice_headers, warning_list
+from jackfield._server.chat_stream import WRITE_TIMEOUT_KEY, stream_chat
+from jackfield._server.errors import MAX_BODY_KEY, error_middleware, remember_response
 from jackfield._server.guard import Guard
 from jackfield._server.health import health_report, remember_secrets
 from jackfield._server.openai_shapes import (
-    ChatCall,
-    chunk_object,
     completion_id,
-    completion_object,
     image_object,
     model_object,
     now,
     parse_chat_call,
     parse_image_call,
+    strict_error,
 )
 from jackfield._server.shutdown import DEFAULT_GRACE, Drain
-from jackfield._types.events import Chunk
+from jackfield._types.notices import CallWarning
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_WRITE_TIMEOUT", "REGISTRY_KEY", "create_app"]
 
-log = logging.getLogger("jackfield._server")
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# Image parts come as data: URLs: one image of OpenAI's largest (20 MiB) is 27 MiB as base64.
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 REGISTRY_KEY = web.AppKey("jackfield_registry", Registry)
 DEFAULT_WRITE_TIMEOUT = 30.0  # seconds a streaming client may read nothing before it is cut
-WRITE_TIMEOUT_KEY = web.AppKey("jackfield_write_timeout", float)
 ENDPOINTS = {"chat": "/v1/chat/completions", "image": "/v1/images/generations"}
-SSE_HEADERS = {
-    "Content-Type": "text/event-stream; charset=utf-8",
-    "Cache-Control": "no-cache",
-    "X-Accel-Buffering": "no",  # a reverse proxy must pass each event on at once
-}
 
 
 def _check_kind(registry: Registry, model: str, kind: str) -> None:
@@ -62,7 +44,8 @@ def _check_kind(registry: Registry, model: str, kind: str) -> None:
     routes = registry.resolve(model)
     if all(route.model.kind != kind for route in routes):
         other = routes[0].model.kind
-        raise InvalidRequestError(f"{model!r} is an {other} model; use POST {ENDPOINTS[other]}.")
+        raise InvalidRequestError(f"{model!r} is an {other} model; use POST {ENDPOINTS[other]}.",
+                                  param="model")
 
 
 async def list_models(request: web.Request) -> web.Response:
@@ -85,111 +68,21 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     registry = request.app[REGISTRY_KEY]
     call = parse_chat_call(await read_json(request))
     _check_kind(registry, call.model, "chat")
+    if registry.strict and call.warnings:
+        raise strict_error(call.warnings[0])
     if call.stream:
-        stream = await registry.complete(call.model, call.messages, stream=True, **call.options)
+        stream = await registry.complete(call.model, call.messages, stream=True, **call.params)
         try:
-            return await _stream_chat(request, stream, call)
+            return await stream_chat(request, stream, call)
         finally:
             # Also reached when the client disconnects (the handler is cancelled): closing
             # the stream drops the upstream connection at once.
             await stream.aclose()
-    completion = await registry.complete(call.model, call.messages, **call.options)
-    return web.json_response(completion_object(completion, completion_id(), now()))
-
-
-class _ClientNotReading(Exception):
-    """The client read nothing for the write timeout; its connection has been dropped."""
-
-
-class _EventWriter:
-    """Writes SSE events to one client, cutting a client that stops reading.
-
-    A client that never reads would otherwise hold its handler, and so the upstream
-    connection, for as long as the stream lasts: each write waits at most write_timeout.
-    """
-
-    def __init__(self, request: web.Request, response: web.StreamResponse) -> None:
-        self._request = request
-        self._response = response
-        self._timeout = request.app[WRITE_TIMEOUT_KEY]
-
-    async def write(self, data: bytes, *, eof: bool = False) -> None:
-        try:
-            async with asyncio.timeout(self._timeout):
-                await (self._response.write_eof(data) if eof else self._response.write(data))
-        except TimeoutError:
-            transport = self._request.transport
-            if transport is not None:
-                transport.abort()  # the unread events are dropped with the connection
-            log.info("dropped a client of %s that read nothing for %g s",
-                     self._request.path, self._timeout)
-            raise _ClientNotReading from None
-
-    async def send(self, payload: dict[str, Any]) -> None:
-        await self.write(b"data: " + json.dumps(payload).encode() + b"\n\n")
-
-
-async def _stream_chat(request: web.Request, stream: CompletionStream,
-                       call: ChatCall) -> web.StreamResponse:
-    """Relay a stream as SSE; an upstream failure after the headers becomes an error event."""
-    # The first chunk comes before the 200 and its headers, so that a failure up to here
-    # still reaches the client as an HTTP error with the right status.
-    first: Chunk | None
-    try:
-        first = await stream.__anext__()
-    except StopAsyncIteration:
-        first = None
-    response = web.StreamResponse(headers=SSE_HEADERS)
-    await response.prepare(request)
-    writer = _EventWriter(request, response)
-    # A client cut for not reading: the caller closes the upstream stream, and aiohttp
-    # finds the client's connection already closed.
-    with contextlib.suppress(_ClientNotReading):
-        await _write_events(writer, stream, call, first)
-    return response
-
-
-async def _write_events(writer: _EventWriter, stream: CompletionStream, call: ChatCall,
-                        first: Chunk | None) -> None:
-    call_id, created = completion_id(), now()
-    opening = {"role": "assistant", "content": first.text if first else ""}
-    model = stream.model or call.model  # the resolved id, known once the first chunk came
-    await writer.send(chunk_object(call_id, created, model, opening))
-    failure = None if first is None else await _relay(stream, writer, call_id, created,
-                                                      model)
-    if failure is not None:
-        await writer.send(error_body(failure))  # the stream ends without [DONE]
-        await writer.write(b"", eof=True)
-        return
-    completion = stream.completion
-    last = chunk_object(call_id, created, completion.model, {},
-                        completion.finish_reason or "stop")
-    await writer.send(last | {"provider": completion.provider})
-    if call.include_usage:
-        usage = completion_object(completion, call_id, created).get("usage")
-        await writer.send(chunk_object(call_id, created, completion.model, {})
-                          | {"choices": [], "usage": usage})
-    await writer.write(b"data: [DONE]\n\n", eof=True)
-
-
-async def _relay(stream: CompletionStream, writer: _EventWriter, call_id: str,
-                 created: int, model: str) -> ApiError | None:
-    """Send each text chunk as it arrives; return the error that ended the stream, if any."""
-    while True:
-        try:
-            chunk = await stream.__anext__()
-        except StopAsyncIteration:
-            return None
-        except JackfieldError as error:
-            return classify(error)
-        # Deliberately broad: the status line is already sent, so an unforeseen bug can only
-        # be reported as an error event; it is logged with its traceback here.
-        except Exception:
-            log.exception("unexpected error relaying a stream of %s", model)
-            return ApiError(500, "server_error", "internal_error",
-                            "Internal server error; the server log has the details.")
-        if chunk.text:  # images have no place in a chat completion chunk
-            await writer.send(chunk_object(call_id, created, model, {"content": chunk.text}))
+    completion = await registry.complete(call.model, call.messages, **call.params)
+    warnings = (*call.warnings, *completion.warnings)
+    return web.json_response(
+        completion_object(completion, call, completion_id(), now(), warnings),
+        headers=notice_headers(warnings, completion.emulated))
 
 
 async def generate_images(request: web.Request) -> web.Response:
@@ -198,10 +91,14 @@ async def generate_images(request: web.Request) -> web.Response:
     call = parse_image_call(await read_json(request))
     _check_kind(registry, call.model, "image")
     data: list[dict[str, str]] = []
+    warnings: dict[CallWarning, None] = {}  # each call reports the same: listed once
+    emulated: dict[str, None] = {}
     while len(data) < call.n:
-        completion = await registry.complete(call.model, call.prompt, **call.options)
+        completion = await registry.complete(call.model, call.prompt, **call.params)
         if not completion.images:
             raise ResponseFormatError(completion.provider, "the reply held no image")
+        warnings.update(dict.fromkeys(completion.warnings))
+        emulated.update(dict.fromkeys(completion.emulated))
         # Only the images asked for are encoded: a reply may hold up to Limits.max_images.
         for image in completion.images[:call.n - len(data)]:
             if call.response_format == "b64_json" and image.data is None:
@@ -209,7 +106,9 @@ async def generate_images(request: web.Request) -> web.Response:
                                           "the reply gave an image URL but not its bytes",
                                           advice="Ask for response_format 'url' instead.")
             data.append(image_object(image, call.response_format))
-    return web.json_response({"created": now(), "data": data[:call.n]})
+    return web.json_response(
+        {"created": now(), "data": data[:call.n], "jackfield_warnings": warning_list(warnings)},
+        headers=notice_headers(list(warnings), list(emulated)))
 
 
 async def health(request: web.Request) -> web.Response:
@@ -226,8 +125,12 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
                write_timeout: float = DEFAULT_WRITE_TIMEOUT,
                allowed_hosts: Iterable[str] = (), cors_origins: Iterable[str] = (),
                body_timeout: float = DEFAULT_BODY_TIMEOUT,
-               grace: float = DEFAULT_GRACE) -> web.Application:
+               grace: float = DEFAULT_GRACE, strict: bool = False,
+               prompted: bool | Iterable[str] | Mapping[str, Any] = False) -> web.Application:
     """Return the server app over registry (None: discover plugins and close it at cleanup).
+
+    strict and prompted are the settings of the registry discovered here (see Registry);
+    a registry given already has its own.
 
     Requests are answered only when their Host is loopback, the address they came to or one
     of allowed_hosts ("*": any), and, from a web page, only for an origin in cors_origins.
@@ -255,8 +158,11 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
     app[BODY_TIMEOUT_KEY] = body_timeout
     app[MAX_BODY_KEY] = max_body_bytes
     app[WRITE_TIMEOUT_KEY] = float(write_timeout)
+    if registry is not None and (strict or prompted):
+        raise ValueError("strict= and prompted= set up the registry create_app() discovers; "
+                         "pass them to the Registry you give it instead")
     if registry is None:
-        owned = Registry.discover()
+        owned = Registry.discover(strict=strict, prompted=prompted)
 
         async def close_registry(_app: web.Application) -> None:
             await owned.aclose()

@@ -41,13 +41,15 @@ RESPONSE_KEY = web.RequestKey("jackfield_response", web.StreamResponse)
 
 @attrs.frozen
 class ApiError:
-    """One error as the client sees it: HTTP status, OpenAI `type` and `code`, extra headers."""
+    """One error as the client sees it: HTTP status, OpenAI `type`, `code` and `param` (the
+    offending field, when one is), extra headers."""
 
     status: int
     type: str
     code: str
     message: str
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    param: str | None = None
 
 
 class Refusal(Exception):
@@ -69,8 +71,8 @@ def error_body(error: ApiError) -> dict[str, dict[str, str | None]]:
     Every error reply and stream error event passes here: the message is masked once more
     with every secret the process knows (the API key, each provider's credentials).
     """
-    return {"error": {"message": mask_known(error.message), "type": error.type, "param": None,
-                      "code": error.code}}
+    return {"error": {"message": mask_known(error.message), "type": error.type,
+                      "param": error.param, "code": error.code}}
 
 
 def error_response(error: ApiError) -> web.Response:
@@ -100,9 +102,10 @@ def classify(error: JackfieldError) -> ApiError:
     """Map a jackfield error to its status: 400, 404, 429, 502, 504 (500 for the unforeseen)."""
     message = " ".join(str(error).split())  # multi-line messages read badly in one JSON field
     if isinstance(error, UnknownModelError):
-        return ApiError(404, "invalid_request_error", "model_not_found", message)
-    if isinstance(error, InvalidRequestError):
-        return ApiError(400, "invalid_request_error", "invalid_request", message)
+        return ApiError(404, "invalid_request_error", "model_not_found", message, param="model")
+    if isinstance(error, InvalidRequestError):  # CapabilityError included, with its param
+        return ApiError(400, "invalid_request_error", "invalid_request", message,
+                        param=error.param)
     if isinstance(error, RateLimitError):
         return ApiError(429, "rate_limit_error", "rate_limit_exceeded", message,
                         _retry_after(error.retry_after))

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from jackfield._server.chat_shapes import EMULATED_HEADER, WARNINGS_HEADER
 from jackfield._server.errors import ApiError, Handler, error_response
 
 __all__ = ["ALLOWED_HOSTS_ENV", "CORS_ORIGINS_ENV", "Guard", "split_names"]
@@ -26,6 +27,8 @@ _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 _ANY = "*"
 _CORS_METHODS = "GET, POST, OPTIONS"
 _CORS_HEADERS = "Authorization, Content-Type"
+# A page reads only the reply headers it is allowed to: these say what a call did not do.
+_CORS_EXPOSED = f"{WARNINGS_HEADER}, {EMULATED_HEADER}, Retry-After"
 
 
 def split_names(text: str) -> list[str]:
@@ -119,7 +122,8 @@ class Guard:
         return guard
 
     def _cors_headers(self, origin: str) -> dict[str, str]:
-        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
+                "Access-Control-Expose-Headers": _CORS_EXPOSED}
 
     async def add_cors_headers(self, request: web.Request,
                                response: web.StreamResponse) -> None:

@@ -1,6 +1,7 @@
-"""OpenAI's wire shapes: request bodies in (checked), completions, chunks, models and images out.
+"""OpenAI's wire shapes on the way in (request bodies, checked), and models and images out.
 
-Kept free of aiohttp so the translation can be read and tested on its own.
+The chat reply shapes are in chat_shapes.py. Kept free of aiohttp so the translation can be
+read and tested on its own.
 """
 
 from __future__ import annotations
@@ -12,42 +13,53 @@ from typing import Any, Literal
 
 import attrs
 
-from jackfield._engine.completion import Completion
 from jackfield._errors import InvalidRequestError
-from jackfield._types.events import Image, Usage
+from jackfield._types.events import Image
+from jackfield._types.notices import CallWarning
 from jackfield._types.specs import ModelInfo
 
 __all__ = [
     "MAX_IMAGES",
     "ChatCall",
     "ImageCall",
-    "chunk_object",
     "completion_id",
-    "completion_object",
     "image_object",
     "model_object",
+    "now",
     "parse_chat_call",
     "parse_image_call",
-    "usage_object",
+    "strict_error",
 ]
 
 MAX_IMAGES = 10  # OpenAI's own cap on `n` for image generation
-# Keywords of Registry.complete() itself that would otherwise arrive as options: a client must
-# not choose the server's proxy or timeout (and `self` would break the call).
-RESERVED = frozenset({"proxy", "timeout", "self"})
-# Standard OpenAI fields with no meaning for a jackfield provider; accepted and dropped.
-IGNORED = frozenset({"user"})
+# Keywords of Registry.complete() itself that would otherwise arrive as parameters: a client
+# must not choose the server's proxy or timeout (and `self` would break the call).
+RESERVED = {
+    "proxy": "the server's proxy is its own setting",
+    "timeout": "the server's timeouts are its own settings",
+    "self": "it is no field of OpenAI's API",
+    # What the server's operator decides for every client: whether warnings become errors,
+    # and whether a model without native tools or JSON gets them described in its prompt.
+    "strict": "strict mode is the server's setting (jackfield serve --strict)",
+    "prompted": "prompted tools and JSON are the server's setting (jackfield serve "
+                "--prompted tools,json)",
+}
 
 
 @attrs.frozen
 class ChatCall:
-    """A checked /v1/chat/completions body: what to pass to Registry.complete()."""
+    """A checked /v1/chat/completions body: what to pass to Registry.complete().
+
+    `params` holds every other field as the client sent it (the core checks them);
+    `warnings` what the server itself accepted but does not act on.
+    """
 
     model: str
     messages: list[Any]
     stream: bool
     include_usage: bool
-    options: dict[str, Any]
+    params: dict[str, Any]
+    warnings: tuple[CallWarning, ...] = ()
 
 
 @attrs.frozen
@@ -58,22 +70,26 @@ class ImageCall:
     prompt: str
     n: int
     response_format: Literal["url", "b64_json"]
-    options: dict[str, Any]
+    params: dict[str, Any]
+
+
+def _bad(param: str, text: str) -> InvalidRequestError:
+    return InvalidRequestError(text, param=param)
 
 
 def _string(body: Mapping[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value:
-        raise InvalidRequestError(f"{name!r} is required and must be a non-empty string.")
+        raise _bad(name, f"{name!r} is required and must be a non-empty string.")
     return value
 
 
-def _flag(body: Mapping[str, Any], name: str) -> bool:
+def _flag(body: Mapping[str, Any], name: str, where: str) -> bool:
     value = body.get(name)
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise InvalidRequestError(f"{name!r} must be true or false, got {value!r}.")
+        raise _bad(where, f"{where!r} must be true or false, got {value!r}.")
     return value
 
 
@@ -82,51 +98,63 @@ def _count(body: Mapping[str, Any], name: str, high: int) -> int:
     if value is None:
         return 1
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
-        raise InvalidRequestError(f"{name!r} must be an integer from 1 to {high}, got {value!r}.")
+        raise _bad(name, f"{name!r} must be an integer from 1 to {high}, got {value!r}.")
     return value
 
 
-def _options(body: Mapping[str, Any], handled: set[str]) -> dict[str, Any]:
-    """Return the remaining fields as provider options; JSON null means "not set"."""
-    reserved = sorted(RESERVED & set(body))
+def _params(body: Mapping[str, Any], handled: set[str]) -> dict[str, Any]:
+    """Return the remaining fields as complete()'s parameters; JSON null means "not set"."""
+    reserved = sorted(set(RESERVED) & set(body))
     if reserved:
-        raise InvalidRequestError(
-            f"The field(s) {', '.join(reserved)} cannot be set by a client of this server.")
+        name = reserved[0]
+        raise _bad(name, f"{name!r} cannot be set by a client of this server: "
+                         f"{RESERVED[name]}.")
     return {name: value for name, value in body.items()
-            if name not in handled and name not in IGNORED and value is not None}
+            if name not in handled and value is not None}
 
 
-def _messages(body: Mapping[str, Any]) -> list[Any]:
-    messages = body.get("messages")
-    if not isinstance(messages, list):
-        raise InvalidRequestError("'messages' is required and must be a list of messages.")
-    # OpenAI's newer clients send "developer" where older ones sent "system".
-    return [{**m, "role": "system"} if isinstance(m, dict) and m.get("role") == "developer"
-            else m for m in messages]
+def _stream_options(body: Mapping[str, Any], stream: bool,
+                    warnings: list[CallWarning]) -> bool:
+    """Return include_usage; what else stream_options asks is reported, not done."""
+    options = body.get("stream_options")
+    if options is None:
+        return False
+    if not isinstance(options, Mapping):
+        raise _bad("stream_options", "'stream_options' must be an object.")
+    include_usage = _flag(options, "include_usage", "stream_options.include_usage")
+    if not stream:
+        warnings.append(CallWarning("stream_options", "stream_options applies to streamed "
+                                                      "replies only; this one is not "
+                                                      "streamed."))
+        return False
+    for key in sorted(set(options) - {"include_usage"}):
+        if options[key] is not None:
+            warnings.append(CallWarning(f"stream_options.{key}", f"stream_options.{key} was "
+                                        "accepted but not acted on: this server does not "
+                                        "support it."))
+    return include_usage
 
 
 def parse_chat_call(body: Mapping[str, Any]) -> ChatCall:
-    """Check a chat completion body; unknown fields go on as options for the provider."""
+    """Check a chat completion body's own fields; the rest go to the core as parameters.
+
+    The server does stream_options itself: the usage chunk is its own, so the field is not
+    handed on (a provider would only be reported as not using it).
+    """
     model = _string(body, "model")
-    messages = _messages(body)
-    stream = _flag(body, "stream")
-    _count(body, "n", 1)  # one choice per request: n may only be 1
-    stream_options = body.get("stream_options") or {}
-    if not isinstance(stream_options, dict):
-        raise InvalidRequestError("'stream_options' must be an object.")
-    include_usage = _flag(stream_options, "include_usage")
-    options = _options(body, {"model", "messages", "stream", "n", "stream_options",
-                              "max_completion_tokens"})
-    if body.get("max_completion_tokens") is not None:
-        # The newer name of max_tokens; providers declare the older one.
-        if "max_tokens" in options:
-            raise InvalidRequestError("Send max_tokens or max_completion_tokens, not both.")
-        options["max_tokens"] = body["max_completion_tokens"]
-    return ChatCall(model, messages, stream, include_usage, options)
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        raise _bad("messages", "'messages' is required and must be a list of messages.")
+    stream = _flag(body, "stream", "stream")
+    warnings: list[CallWarning] = []
+    include_usage = _stream_options(body, stream, warnings)
+    params = _params(body, {"model", "messages", "stream", "stream_options"})
+    return ChatCall(model, messages, stream, include_usage, params, tuple(warnings))
 
 
 def parse_image_call(body: Mapping[str, Any]) -> ImageCall:
-    """Check an image generation body; unknown fields go on as options for the provider."""
+    """Check an image generation body; the rest (size, quality, style, user, a provider's
+    own options) go to the core, which sends or reports each."""
     model = _string(body, "model")
     prompt = _string(body, "prompt")
     n = _count(body, "n", MAX_IMAGES)
@@ -137,10 +165,15 @@ def parse_image_call(body: Mapping[str, Any]) -> ImageCall:
     elif raw_format == "b64_json":
         response_format = "b64_json"
     else:
-        raise InvalidRequestError(
-            f"'response_format' must be 'url' or 'b64_json', got {raw_format!r}.")
-    options = _options(body, {"model", "prompt", "n", "response_format"})
-    return ImageCall(model, prompt, n, response_format, options)
+        raise _bad("response_format",
+                   f"'response_format' must be 'url' or 'b64_json', got {raw_format!r}.")
+    if _flag(body, "stream", "stream"):
+        raise _bad("stream", "Images are not streamed by this server; leave 'stream' out.")
+    if "messages" in body:
+        raise _bad("messages", "'messages' is no field of an image request: describe the "
+                               "image in 'prompt'.")
+    params = _params(body, {"model", "prompt", "n", "response_format", "stream"})
+    return ImageCall(model, prompt, n, response_format, params)
 
 
 def completion_id() -> str:
@@ -153,49 +186,13 @@ def now() -> int:
     return int(time.time())
 
 
-def usage_object(usage: Usage | None) -> dict[str, int] | None:
-    """Return OpenAI's usage object, or None when the provider reported no counts."""
-    if usage is None:
-        return None
-    counts = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-              "total_tokens": usage.total_tokens}
-    if counts["total_tokens"] is None and None not in (usage.prompt_tokens,
-                                                       usage.completion_tokens):
-        counts["total_tokens"] = (usage.prompt_tokens or 0) + (usage.completion_tokens or 0)
-    known = {name: value for name, value in counts.items() if value is not None}
-    return known or None
-
-
-def completion_object(completion: Completion, call_id: str, created: int) -> dict[str, Any]:
-    """Return a `chat.completion` for a finished reply."""
-    result: dict[str, Any] = {
-        "id": call_id, "object": "chat.completion", "created": created,
-        "model": completion.model, "provider": completion.provider,
-        "choices": [{"index": 0, "logprobs": None,
-                     "message": {"role": "assistant", "content": completion.text},
-                     "finish_reason": completion.finish_reason or "stop"}],
-    }
-    usage = usage_object(completion.usage)
-    if usage is not None:
-        result["usage"] = usage
-    return result
-
-
-def chunk_object(call_id: str, created: int, model: str, delta: dict[str, Any],
-                 finish_reason: str | None = None) -> dict[str, Any]:
-    """Return one `chat.completion.chunk` carrying delta."""
-    return {"id": call_id, "object": "chat.completion.chunk", "created": created,
-            "model": model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                         "finish_reason": finish_reason}]}
-
-
 def model_object(model: ModelInfo) -> dict[str, Any]:
-    """Return an OpenAI model object, plus jackfield's provider, kind, aliases and availability."""
+    """Return an OpenAI model object, plus jackfield's provider, kind, aliases, availability
+    and capabilities."""
     return {"id": model.id, "object": "model", "created": 0, "owned_by": model.provider,
             "provider": model.provider, "qualified_id": model.qualified_id, "kind": model.kind,
             "aliases": list(model.aliases), "available": model.available,
-            "default": model.default}
+            "default": model.default, "capabilities": model.capabilities.to_dict()}
 
 
 def image_object(image: Image, response_format: Literal["url", "b64_json"]) -> dict[str, str]:
@@ -207,3 +204,9 @@ def image_object(image: Image, response_format: Literal["url", "b64_json"]) -> d
     if image.url is not None:
         return {"url": image.url}
     return {"url": f"data:{image.mime_type or 'image/png'};base64,{image.b64_json}"}
+
+
+def strict_error(warning: CallWarning) -> InvalidRequestError:
+    """Return the error strict mode raises for what the server accepts but does not do."""
+    return _bad(warning.param, f"{warning} This server runs in strict mode, which refuses "
+                               f"what it cannot act on: leave {warning.param} out.")
