@@ -1,0 +1,69 @@
+"""Simon Willison's `llm` command line against `jackfield serve`, configured as its docs say
+for an OpenAI-compatible server: extra-openai-models.yaml and a stored key."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from clientkit import API_KEY, LiveServer
+
+LLM = str(Path(sys.executable).with_name("llm"))
+Run = Callable[..., str]
+
+
+@pytest.fixture
+def llm(server: LiveServer, tmp_path: Path) -> Run:
+    """`llm(*args)` runs the llm command with a user directory that knows the server."""
+    home = tmp_path / "llm"
+    home.mkdir()
+    (home / "extra-openai-models.yaml").write_text(
+        "- model_id: jackfield-omni\n"
+        "  model_name: gpt-4o\n"
+        f"  api_base: {server.base_url}\n"
+        "  api_key_name: jackfield\n"
+        "  supports_tools: true\n"
+        "  supports_schema: true\n"
+        "  vision: true\n")
+    environment = {**os.environ, "LLM_USER_PATH": str(home)}
+
+    def run(*args: str) -> str:
+        done = subprocess.run([LLM, *args], env=environment, capture_output=True, text=True,
+                              timeout=60, check=False)
+        assert done.returncode == 0, f"llm {' '.join(args)} failed:\n{done.stderr}"
+        return done.stdout
+
+    run("keys", "set", "jackfield", "--value", API_KEY)
+    return run
+
+
+def test_prompt_no_stream(llm: Run, server: LiveServer) -> None:
+    assert llm("-m", "jackfield-omni", "--no-stream", "hello there") == "You said: hello there\n"
+    assert server.sent()["stream"] is False
+
+
+def test_prompt_streamed(llm: Run, server: LiveServer) -> None:
+    assert llm("-m", "jackfield-omni", "hello there") == "You said: hello there\n"
+    assert server.sent()["stream"] is True
+
+
+def test_schema(llm: Run, server: LiveServer) -> None:
+    output = llm("-m", "jackfield-omni", "--no-stream", "--schema", "city, temperature int",
+                 "The weather in Paris")
+    assert json.loads(output) == {"city": "sunny", "temperature": 7}
+    assert server.sent()["response_format"]["type"] == "json_schema"
+
+
+def test_tool(llm: Run, server: LiveServer) -> None:
+    # llm runs its built-in llm_version tool and sends the result back for the answer.
+    output = llm("-m", "jackfield-omni", "--no-stream", "-T", "llm_version",
+                 "Which version of llm is this?")
+    assert output.strip() == f"The tool said {version('llm')}"
+    assert [m["role"] for m in server.sent()["messages"]][-2:] == ["assistant", "tool"]
+
