@@ -175,3 +175,17 @@ def png_data_url(seed: str = "a cat") -> str:
     from jackfield.testing import png_bytes
 
     return "data:image/png;base64," + base64.b64encode(png_bytes(seed)).decode()
+
+
+def tagged_call(name: str, arguments: Mapping[str, Any], prose: str = "") -> dict[str, Any]:
+    """A text-only model's reply calling a tool the way prompted tools ask it to (the tagged
+    format open models are trained on), after some prose if given."""
+    import json
+
+    block = f"<tool_call>\n{json.dumps({'name': name, 'arguments': arguments})}\n</tool_call>"
+    return {"role": "assistant", "content": f"{prose}\n{block}" if prose else block}
+
+
+def text_reply(text: str) -> dict[str, Any]:
+    """A text-only model's reply, exactly as written."""
+    return {"role": "assistant", "content": text}

@@ -80,3 +80,14 @@ def test_json_schema_mode(openai_client: openai.OpenAI, server: LiveServer) -> N
     assert isinstance(weather, Weather)
     assert weather.model_dump() == {"city": "sunny", "temperature": 7}
     assert server.sent()["response_format"]["type"] == "json_schema"
+
+
+def test_md_json_mode_on_a_text_only_model(openai_client: openai.OpenAI,
+                                           server: LiveServer) -> None:
+    # MD_JSON asks in the prompt itself: it works on a model with no JSON mode, unprompted.
+    server.native.script.append({"role": "assistant", "content": (
+        'Here is the answer:\n```json\n{"city": "Paris", "temperature": 21}\n```')})
+    weather = patched(openai_client, instructor.Mode.MD_JSON).chat.completions.create(
+        model="native/plain", response_model=Weather, messages=ASK, max_retries=0)
+    assert weather.model_dump() == {"city": "Paris", "temperature": 21}
+    assert "response_format" not in server.sent() and "tools" not in server.sent()
