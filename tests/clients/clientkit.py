@@ -12,8 +12,8 @@ import asyncio
 import importlib.util
 import sys
 import threading
-from collections.abc import Coroutine, Mapping
-from contextlib import AsyncExitStack
+from collections.abc import Coroutine, Iterator, Mapping
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any, TypeVar
@@ -189,3 +189,13 @@ def tagged_call(name: str, arguments: Mapping[str, Any], prose: str = "") -> dic
 def text_reply(text: str) -> dict[str, Any]:
     """A text-only model's reply, exactly as written."""
     return {"role": "assistant", "content": text}
+
+
+@contextmanager
+def openai_for(server: LiveServer) -> Iterator[Any]:
+    """An openai.OpenAI for the server, with no retries (a failure shows at once), closed."""
+    import openai
+
+    with openai.OpenAI(base_url=server.base_url, api_key=API_KEY, max_retries=0,
+                       timeout=20) as client:
+        yield client

@@ -9,7 +9,7 @@ from typing import Any
 import instructor
 import openai
 import pytest
-from clientkit import API_KEY, LiveServer
+from clientkit import LiveServer, openai_for
 from clientkit import tool_names as offered
 from pydantic import BaseModel
 
@@ -33,8 +33,7 @@ ASK = [{"role": "user", "content": QUESTION}]
 
 @pytest.fixture
 def openai_client(server: LiveServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=server.base_url, api_key=API_KEY, max_retries=0,
-                       timeout=20) as made:
+    with openai_for(server) as made:
         yield made
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import instructor
 import openai
 import pytest
-from clientkit import API_KEY, LiveServer, tagged_call, text_reply
+from clientkit import LiveServer, openai_for, tagged_call, text_reply
 from instructor.core import InstructorRetryException
 from pydantic import BaseModel
 
@@ -28,8 +28,7 @@ class Weather(BaseModel):
 
 @pytest.fixture
 def openai_client(prompted_server: LiveServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=prompted_server.base_url, api_key=API_KEY, max_retries=0,
-                       timeout=20) as made:
+    with openai_for(prompted_server) as made:
         yield made
 
 

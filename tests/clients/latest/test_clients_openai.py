@@ -9,7 +9,13 @@ from typing import Any
 
 import openai
 import pytest
-from clientkit import API_KEY, WEATHER_ARGUMENTS, WEATHER_TOOL, LiveServer, png_data_url
+from clientkit import (
+    WEATHER_ARGUMENTS,
+    WEATHER_TOOL,
+    LiveServer,
+    openai_for,
+    png_data_url,
+)
 from clientkit import tool_names as offered
 from pydantic import BaseModel
 
@@ -24,8 +30,7 @@ class Weather(BaseModel):
 
 @pytest.fixture
 def client(server: LiveServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=server.base_url, api_key=API_KEY, max_retries=0,
-                       timeout=20) as made:
+    with openai_for(server) as made:
         yield made
 
 

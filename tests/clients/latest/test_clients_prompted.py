@@ -14,6 +14,7 @@ from clientkit import (
     API_KEY,
     WEATHER_TOOL,
     LiveServer,
+    openai_for,
     tagged_call,
     text_reply,
 )
@@ -40,8 +41,7 @@ class Weather(BaseModel):
 
 @pytest.fixture
 def client(prompted_server: LiveServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=prompted_server.base_url, api_key=API_KEY, max_retries=0,
-                       timeout=20) as made:
+    with openai_for(prompted_server) as made:
         yield made
 
 
