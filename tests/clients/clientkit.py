@@ -25,6 +25,9 @@ from jackfield.testing import serve_app
 
 REPO = Path(__file__).resolve().parents[2]
 API_KEY = "jf-client-test-key"  # the server's key: the clients must send it as users would
+# The reply headers in which the server lists a call's warnings and what it emulated.
+WARNINGS_HEADER = "X-Jackfield-Warnings"
+EMULATED_HEADER = "X-Jackfield-Emulated"
 _T = TypeVar("_T")
 
 
@@ -49,10 +52,23 @@ class Reply:
         self.method, self.path, self.status = method, path, status
         self.headers = dict(headers)
 
-    def warnings(self) -> str | None:
-        """Return the header listing the call's warnings, whatever the server names it."""
-        found = [value for name, value in self.headers.items() if "warning" in name.lower()]
-        return "; ".join(found) if found else None
+    def header(self, name: str) -> str | None:
+        """Return a header's value (names compared without case), None when absent."""
+        found = [value for key, value in self.headers.items() if key.lower() == name.lower()]
+        return found[0] if found else None
+
+    def warned(self) -> list[str]:
+        """Return the params of the warnings the server listed (a JSON list of
+        {"param", "message"} objects in X-Jackfield-Warnings)."""
+        import json
+
+        listed = json.loads(self.header(WARNINGS_HEADER) or "[]")
+        return [entry.get("param") for entry in listed]
+
+    def emulated(self) -> set[str]:
+        """Return what the call emulated by prompting ("tools", "json"), from its header."""
+        value = self.header(EMULATED_HEADER) or ""
+        return {part.strip() for part in value.split(",") if part.strip()}
 
     def __repr__(self) -> str:
         return f"Reply({self.method} {self.path} -> {self.status}, {self.headers})"

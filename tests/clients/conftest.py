@@ -7,12 +7,11 @@ this folder.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clientkit import LiveServer, load_native
+from clientkit import LiveServer
 
 HERE = Path(__file__).resolve().parent
 # What a client library reads from the environment would point it elsewhere than the test
@@ -28,39 +27,6 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if config.inipath is None or config.inipath.parent != HERE:
         return True
     return None
-
-
-def _prompted_missing() -> str | None:
-    """Return why prompted tools cannot run here (None when jackfield has them)."""
-    from jackfield import JackfieldError, Registry
-
-    async def probe() -> str | None:
-        native = load_native()
-        async with Registry([native.NativeProvider()], environ={}, prompted=True) as registry:
-            tool = {"type": "function", "function": {"name": "probe", "parameters": {
-                "type": "object", "properties": {}}}}
-            try:
-                # A text-only model with a tool: planning happens before any I/O, so the
-                # placeholder raises here; an implementation goes on to connect (port 9).
-                await registry.complete("native/plain", "hi", tools=[tool], timeout=2)
-            except NotImplementedError as error:
-                return f"prompted emulation not implemented in this jackfield: {error}"
-            except JackfieldError:  # past planning: the connection to port 9 failed
-                return None
-        return None
-
-    return asyncio.run(probe())
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip the tests marked `prompted` while the prompted emulation is a placeholder."""
-    if not any(item.get_closest_marker("prompted") for item in items):
-        return
-    reason = _prompted_missing()
-    if reason is not None:
-        for item in items:
-            if item.get_closest_marker("prompted"):
-                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(autouse=True)

@@ -7,15 +7,18 @@ import json
 from typing import Any
 
 import litellm
-from clientkit import API_KEY, WEATHER_ARGUMENTS, WEATHER_TOOL, LiveServer
+import pytest
+from clientkit import API_KEY, WEATHER_ARGUMENTS, WEATHER_TOOL, LiveServer, tagged_call
 from clientkit import tool_names as offered
 
 ASK = [{"role": "user", "content": "What is the weather in Paris?"}]
 
 
-def complete(server: LiveServer, messages: list[Any], **kwargs: Any) -> Any:
-    return litellm.completion(model="openai/gpt-4o", api_base=server.base_url, api_key=API_KEY,
-                              messages=messages, num_retries=0, timeout=20, **kwargs)
+def complete(server: LiveServer, messages: list[Any], model: str = "gpt-4o",
+             **kwargs: Any) -> Any:
+    return litellm.completion(model=f"openai/{model}", api_base=server.base_url,
+                              api_key=API_KEY, messages=messages, num_retries=0, timeout=20,
+                              **kwargs)
 
 
 def test_text(server: LiveServer) -> None:
@@ -49,3 +52,14 @@ def test_tool_round_trip(server: LiveServer) -> None:
                 {"role": "tool", "tool_call_id": call.id, "content": "21 degrees"}]
     second = complete(server, messages, tools=[WEATHER_TOOL])
     assert second.choices[0].message.content == "The tool said 21 degrees"
+
+
+@pytest.mark.prompted
+def test_tools_on_a_text_only_model(prompted_server: LiveServer) -> None:
+    prompted_server.native.script.append(
+        tagged_call("get_weather", {"city": "Paris", "unit": "celsius"}, prose="One moment."))
+    response = complete(prompted_server, ASK, model="native/plain", tools=[WEATHER_TOOL])
+    [call] = response.choices[0].message.tool_calls
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Paris", "unit": "celsius"}
+    assert "tools" not in prompted_server.sent()

@@ -18,14 +18,12 @@ LLM = str(Path(sys.executable).with_name("llm"))
 Run = Callable[..., str]
 
 
-@pytest.fixture
-def llm(server: LiveServer, tmp_path: Path) -> Run:
-    """`llm(*args)` runs the llm command with a user directory that knows the server."""
-    home = tmp_path / "llm"
+def llm_for(server: LiveServer, home: Path, model_name: str = "gpt-4o") -> Run:
+    """Return `run(*args)`: the llm command with a user directory that knows the server."""
     home.mkdir()
     (home / "extra-openai-models.yaml").write_text(
-        "- model_id: jackfield-omni\n"
-        "  model_name: gpt-4o\n"
+        "- model_id: jackfield-model\n"
+        f"  model_name: {model_name}\n"
         f"  api_base: {server.base_url}\n"
         "  api_key_name: jackfield\n"
         "  supports_tools: true\n"
@@ -39,22 +37,27 @@ def llm(server: LiveServer, tmp_path: Path) -> Run:
         assert done.returncode == 0, f"llm {' '.join(args)} failed:\n{done.stderr}"
         return done.stdout
 
-    run("keys", "set", "jackfield", "--value", API_KEY)
+    run("keys", "set", "jackfield", "--value", API_KEY)  # as `llm keys set` asks a user to
     return run
 
 
+@pytest.fixture
+def llm(server: LiveServer, tmp_path: Path) -> Run:
+    return llm_for(server, tmp_path / "llm")
+
+
 def test_prompt_no_stream(llm: Run, server: LiveServer) -> None:
-    assert llm("-m", "jackfield-omni", "--no-stream", "hello there") == "You said: hello there\n"
+    assert llm("-m", "jackfield-model", "--no-stream", "hello there") == "You said: hello there\n"
     assert server.sent()["stream"] is False
 
 
 def test_prompt_streamed(llm: Run, server: LiveServer) -> None:
-    assert llm("-m", "jackfield-omni", "hello there") == "You said: hello there\n"
+    assert llm("-m", "jackfield-model", "hello there") == "You said: hello there\n"
     assert server.sent()["stream"] is True
 
 
 def test_schema(llm: Run, server: LiveServer) -> None:
-    output = llm("-m", "jackfield-omni", "--no-stream", "--schema", "city, temperature int",
+    output = llm("-m", "jackfield-model", "--no-stream", "--schema", "city, temperature int",
                  "The weather in Paris")
     assert json.loads(output) == {"city": "sunny", "temperature": 7}
     assert server.sent()["response_format"]["type"] == "json_schema"
@@ -62,8 +65,20 @@ def test_schema(llm: Run, server: LiveServer) -> None:
 
 def test_tool(llm: Run, server: LiveServer) -> None:
     # llm runs its built-in llm_version tool and sends the result back for the answer.
-    output = llm("-m", "jackfield-omni", "--no-stream", "-T", "llm_version",
+    output = llm("-m", "jackfield-model", "--no-stream", "-T", "llm_version",
                  "Which version of llm is this?")
     assert output.strip() == f"The tool said {version('llm')}"
     assert [m["role"] for m in server.sent()["messages"]][-2:] == ["assistant", "tool"]
 
+
+
+@pytest.mark.prompted
+def test_schema_on_a_text_only_model(prompted_server: LiveServer, tmp_path: Path) -> None:
+    llm = llm_for(prompted_server, tmp_path / "llm", model_name="native/plain")
+    prompted_server.native.script.append({"role": "assistant", "content": (
+        'Here you go:\n```json\n{"city": "Paris", "temperature": 21}\n```')})
+    output = llm("-m", "jackfield-model", "--no-stream", "--schema", "city, temperature int",
+                 "The weather in Paris")
+    assert json.loads(output) == {"city": "Paris", "temperature": 21}
+    assert "response_format" not in prompted_server.sent()
+    assert prompted_server.last_chat().emulated() == {"json"}

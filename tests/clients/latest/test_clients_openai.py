@@ -159,9 +159,8 @@ def test_fields_that_change_nothing_warn(client: openai.OpenAI, server: LiveServ
         metadata={"run": "tests"}, seed=3, stop=["\n\n"], logprobs=False)
     response = raw.parse()
     assert response.choices[0].message.content == "You said: What is the weather in Paris?"
-    warned = server.last_chat().warnings() or ""
-    for field in ("user", "store", "metadata"):
-        assert field in warned, f"{field!r} is not in the warning header {warned!r}"
+    warned = server.last_chat().warned()
+    assert {"user", "store", "metadata"} <= set(warned), warned
     sent = server.sent()
     assert sent["seed"] == 3 and sent["stop"] == ["\n\n"]  # omni honours both
     assert not {"user", "store", "metadata", "logprobs"} & set(sent)

@@ -1,6 +1,6 @@
 """The key client paths with prompted tools and JSON, against a text-only model (native/plain)
 whose scripted replies are what a real model writes: well-formed, wrapped in prose, missing
-its closing tag, truncated, malformed. Skipped while jackfield has no prompted emulation."""
+its closing tag, truncated, malformed."""
 
 from __future__ import annotations
 
@@ -45,8 +45,10 @@ def client(prompted_server: LiveServer) -> Iterator[openai.OpenAI]:
         yield made
 
 
-def assert_prompted(server: LiveServer, *words: str) -> None:
-    """The text-only model got no tools or response_format, but instructions naming words."""
+def assert_prompted(server: LiveServer, emulated: str, *words: str) -> None:
+    """The text-only model got no tools or response_format, but instructions naming words;
+    the reply said what was emulated."""
+    assert server.last_chat().emulated() == {emulated}, server.last_chat()
     sent = server.sent()
     assert "tools" not in sent and "response_format" not in sent, sent
     system = sent["messages"][0]
@@ -77,7 +79,7 @@ def test_openai_tool_call(client: openai.OpenAI, prompted_server: LiveServer,
     assert call.function.name == "get_weather" and call.id
     assert json.loads(call.function.arguments) == PARIS
     assert (choice.message.content or None) == content
-    assert_prompted(prompted_server, "get_weather", "<tool_call>")
+    assert_prompted(prompted_server, "tools", "get_weather", "<tool_call>")
 
 
 @pytest.mark.parametrize("reply", [
@@ -92,8 +94,14 @@ def test_openai_unparsable_tool_call_is_an_error(client: openai.OpenAI,
     prompted_server.native.script.append(reply)
     with pytest.raises(openai.APIStatusError) as caught:
         tool_call(client)
-    assert caught.value.status_code == 502
-    assert "prompted" in str(caught.value).lower(), caught.value  # says what went wrong
+    assert_unparsable(caught.value)
+
+
+def assert_unparsable(error: openai.APIStatusError) -> None:
+    """A reply that did not parse is a 502 that says so and what to do, never an answer."""
+    assert error.status_code == 502
+    assert isinstance(error.body, dict) and error.body["code"] == "provider_bad_response"
+    assert "did not follow the prompted format" in error.body["message"], error.body
 
 
 def test_openai_tool_call_streamed(client: openai.OpenAI, prompted_server: LiveServer) -> None:
@@ -116,11 +124,15 @@ def test_openai_truncated_stream_is_an_error(client: openai.OpenAI,
                                              prompted_server: LiveServer) -> None:
     prompted_server.native.script.append(
         text_reply('Sure.\n<tool_call>\n{"name": "get_weather", "arguments": {"ci'))
+    shown: list[str] = []
     with pytest.raises(openai.APIError) as caught, client.chat.completions.stream(
             model=MODEL, messages=ASK, tools=[WEATHER_TOOL]) as stream:  # type: ignore[arg-type]
-        for _event in stream:
-            pass
-    assert "prompted" in str(caught.value).lower() or "cut off" in str(caught.value)
+        shown.extend(event.delta for event in stream if event.type == "content.delta")
+    # The prose had been streamed: the stream ends with an error event, not [DONE].
+    assert "".join(shown).strip() == "Sure."
+    assert isinstance(caught.value.body, dict), caught.value
+    assert caught.value.body["code"] == "provider_partial_response"
+    assert "ends inside a tool call" in caught.value.body["message"]
 
 
 def test_openai_tool_result_round_trip(client: openai.OpenAI,
@@ -153,7 +165,7 @@ def test_openai_parse(client: openai.OpenAI, prompted_server: LiveServer, reply:
                                                response_format=Weather)
     assert completion.choices[0].message.parsed == Weather(city="Paris", temperature=21,
                                                            raining=False)
-    assert_prompted(prompted_server, "temperature")
+    assert_prompted(prompted_server, "json", "temperature")
 
 
 @pytest.mark.parametrize("reply", [
@@ -166,7 +178,7 @@ def test_openai_parse_unparsable_is_an_error(client: openai.OpenAI,
     with pytest.raises(openai.APIStatusError) as caught:
         client.chat.completions.parse(model=MODEL, messages=ASK,  # type: ignore[arg-type]
                                       response_format=Weather)
-    assert caught.value.status_code == 502
+    assert_unparsable(caught.value)
 
 
 @tool
@@ -212,13 +224,15 @@ def test_langchain_structured_output(chat: ChatOpenAI, prompted_server: LiveServ
     assert structured.invoke("What is the weather in Paris?") == Weather(**weather)
 
 
-def test_pydantic_ai_agent(prompted_server: LiveServer) -> None:
+async def test_pydantic_ai_agent(prompted_server: LiveServer) -> None:
     prompted_server.native.script += [
         tagged_call("weather_in", {"city": "Paris"}, prose="Let me check."),
         tagged_call("final_result", {"city": "Paris", "temperature": 21, "raining": False})]
     asked: list[str] = []
-    model = OpenAIChatModel(MODEL, provider=OpenAIProvider(base_url=prompted_server.base_url,
-                                                           api_key=API_KEY))
+    # An own client, closed here: pydantic-ai's default one is cached and never closed.
+    client = openai.AsyncOpenAI(base_url=prompted_server.base_url, api_key=API_KEY,
+                                max_retries=0, timeout=20)
+    model = OpenAIChatModel(MODEL, provider=OpenAIProvider(openai_client=client))
     agent: Agent[None, Weather] = Agent(model, output_type=Weather, retries=0)
 
     @agent.tool_plain
@@ -227,10 +241,13 @@ def test_pydantic_ai_agent(prompted_server: LiveServer) -> None:
         asked.append(city)
         return f"21 degrees in {city}"
 
-    result = agent.run_sync("What is the weather in Paris?")
+    try:
+        result = await agent.run("What is the weather in Paris?")
+    finally:
+        await client.close()
     assert result.output == Weather(city="Paris", temperature=21, raining=False)
     assert asked == ["Paris"]
-    assert_prompted(prompted_server, "weather_in", "final_result")
+    assert_prompted(prompted_server, "tools", "weather_in", "final_result")
 
 
 async def test_openai_agents_agent(prompted_server: LiveServer) -> None:

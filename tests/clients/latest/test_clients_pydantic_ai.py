@@ -4,8 +4,11 @@ output_type, with the output as a tool call (the default) and as a native JSON s
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
+import openai
+import pytest
 from clientkit import API_KEY, LiveServer
 from clientkit import tool_names as offered
 from pydantic import BaseModel
@@ -21,9 +24,19 @@ class Weather(BaseModel):
     temperature: int
 
 
-def make_agent(server: LiveServer, output_type: Any, asked: list[str]) -> Agent[None, Any]:
-    model = OpenAIChatModel("gpt-4o", provider=OpenAIProvider(base_url=server.base_url,
-                                                              api_key=API_KEY))
+@pytest.fixture
+async def client(server: LiveServer) -> AsyncIterator[openai.AsyncOpenAI]:
+    # pydantic-ai's own client (OpenAIProvider(base_url=..., api_key=...)) is a process-wide
+    # cached one that is never closed: its connections would outlive the test's event loop.
+    made = openai.AsyncOpenAI(base_url=server.base_url, api_key=API_KEY, max_retries=0,
+                              timeout=20)
+    yield made
+    await made.close()
+
+
+def make_agent(client: openai.AsyncOpenAI, output_type: Any,
+               asked: list[str]) -> Agent[None, Any]:
+    model = OpenAIChatModel("gpt-4o", provider=OpenAIProvider(openai_client=client))
     agent: Agent[None, Any] = Agent(model, output_type=output_type, retries=0,
                                     instructions="Use the tools to answer.")
 
@@ -43,12 +56,13 @@ def call(name: str, arguments: dict[str, Any], number: int) -> dict[str, Any]:
         "function": {"name": name, "arguments": json.dumps(arguments)}}]}
 
 
-async def test_agent_tool_then_output_tool(server: LiveServer) -> None:
+async def test_agent_tool_then_output_tool(client: openai.AsyncOpenAI,
+                                           server: LiveServer) -> None:
     # The default output mode: the answer is a call of pydantic-ai's final_result tool.
     server.native.script += [call("get_weather", {"city": "Paris"}, 1),
                              call("final_result", {"city": "Paris", "temperature": 21}, 2)]
     asked: list[str] = []
-    result = await make_agent(server, Weather, asked).run("What is the weather in Paris?")
+    result = await make_agent(client, Weather, asked).run("What is the weather in Paris?")
     assert result.output == Weather(city="Paris", temperature=21)
     assert asked == ["Paris"]
     first, second = server.native.seen
@@ -58,11 +72,12 @@ async def test_agent_tool_then_output_tool(server: LiveServer) -> None:
     assert "21 degrees in Paris" in json.dumps(tool_turn["content"])
 
 
-async def test_agent_streamed_output_tool(server: LiveServer) -> None:
+async def test_agent_streamed_output_tool(client: openai.AsyncOpenAI,
+                                          server: LiveServer) -> None:
     server.native.script += [call("get_weather", {"city": "Oslo"}, 1),
                              call("final_result", {"city": "Oslo", "temperature": -3}, 2)]
     asked: list[str] = []
-    agent = make_agent(server, Weather, asked)
+    agent = make_agent(client, Weather, asked)
     async with agent.run_stream("What is the weather in Oslo?") as result:
         output = await result.get_output()
     assert output == Weather(city="Oslo", temperature=-3)
@@ -70,11 +85,12 @@ async def test_agent_streamed_output_tool(server: LiveServer) -> None:
     assert all(body["stream"] is True for body in server.native.seen)
 
 
-async def test_agent_tool_then_native_output(server: LiveServer) -> None:
+async def test_agent_tool_then_native_output(client: openai.AsyncOpenAI,
+                                             server: LiveServer) -> None:
     # NativeOutput asks for a json_schema response format; the native model calls the tool
     # first (its rule), then answers an instance of the schema.
     asked: list[str] = []
-    agent = make_agent(server, NativeOutput(Weather), asked)
+    agent = make_agent(client, NativeOutput(Weather), asked)
     result = await agent.run("What is the weather in Paris?")
     assert result.output == Weather(city="sunny", temperature=7)
     assert asked == ["sunny"]

@@ -32,7 +32,7 @@ def test_chat_with_temperature_to_aichats(aichats_server: LiveServer) -> None:
     assert "Tell me about Paris" in response.message.content
     reply = aichats_server.last_chat()
     assert reply.status == 200
-    assert "temperature" in (reply.warnings() or ""), reply
+    assert "temperature" in reply.warned(), reply
 
 
 def test_stream_chat_with_temperature_to_aichats(aichats_server: LiveServer) -> None:
@@ -40,7 +40,7 @@ def test_stream_chat_with_temperature_to_aichats(aichats_server: LiveServer) -> 
     pieces = list(llm.stream_chat([ChatMessage(role="user", content="Tell me about Paris")]))
     assert len(pieces) > 1
     assert (pieces[-1].message.content or "").startswith(GREETING)
-    assert "temperature" in (aichats_server.last_chat().warnings() or "")
+    assert "temperature" in aichats_server.last_chat().warned()
 
 
 def test_tool_call_against_omni(server: LiveServer) -> None:
