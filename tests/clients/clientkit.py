@@ -12,8 +12,8 @@ import asyncio
 import importlib.util
 import sys
 import threading
-from collections.abc import Coroutine, Iterator, Mapping
-from contextlib import AsyncExitStack, contextmanager
+from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any, TypeVar
@@ -215,3 +215,20 @@ def openai_for(server: LiveServer) -> Iterator[Any]:
     with openai.OpenAI(base_url=server.base_url, api_key=API_KEY, max_retries=0,
                        timeout=20) as client:
         yield client
+
+
+@asynccontextmanager
+async def async_openai_for(server: LiveServer) -> AsyncIterator[Any]:
+    """An openai.AsyncOpenAI for the server, as openai_for, closed on the caller's loop.
+
+    Agent libraries get this one explicitly: pydantic-ai's default client is a process-wide
+    cached one that is never closed, so its connections would outlive the test's loop.
+    """
+    import openai
+
+    client = openai.AsyncOpenAI(base_url=server.base_url, api_key=API_KEY, max_retries=0,
+                                timeout=20)
+    try:
+        yield client
+    finally:
+        await client.close()

@@ -9,7 +9,7 @@ from typing import Any
 import openai
 import pytest
 from agents import Agent, OpenAIChatCompletionsModel, Runner, function_tool, set_tracing_disabled
-from clientkit import API_KEY, LiveServer
+from clientkit import LiveServer, async_openai_for
 from clientkit import tool_names as offered
 from pydantic import BaseModel
 
@@ -26,10 +26,8 @@ class Weather(BaseModel):
 
 @pytest.fixture
 async def client(server: LiveServer) -> AsyncIterator[openai.AsyncOpenAI]:
-    made = openai.AsyncOpenAI(base_url=server.base_url, api_key=API_KEY, max_retries=0,
-                              timeout=20)
-    yield made
-    await made.close()
+    async with async_openai_for(server) as made:
+        yield made
 
 
 def make_agent(client: openai.AsyncOpenAI, asked: list[str], **kwargs: Any) -> Agent[Any]:

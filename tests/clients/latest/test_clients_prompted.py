@@ -14,6 +14,7 @@ from clientkit import (
     API_KEY,
     WEATHER_TOOL,
     LiveServer,
+    async_openai_for,
     openai_for,
     tagged_call,
     text_reply,
@@ -229,22 +230,15 @@ async def test_pydantic_ai_agent(prompted_server: LiveServer) -> None:
         tagged_call("weather_in", {"city": "Paris"}, prose="Let me check."),
         tagged_call("final_result", {"city": "Paris", "temperature": 21, "raining": False})]
     asked: list[str] = []
-    # An own client, closed here: pydantic-ai's default one is cached and never closed.
-    client = openai.AsyncOpenAI(base_url=prompted_server.base_url, api_key=API_KEY,
-                                max_retries=0, timeout=20)
-    model = OpenAIChatModel(MODEL, provider=OpenAIProvider(openai_client=client))
-    agent: Agent[None, Weather] = Agent(model, output_type=Weather, retries=0)
-
-    @agent.tool_plain
     def weather_in(city: str) -> str:
         """The current temperature in a city, in degrees Celsius."""
         asked.append(city)
         return f"21 degrees in {city}"
 
-    try:
+    async with async_openai_for(prompted_server) as client:
+        model = OpenAIChatModel(MODEL, provider=OpenAIProvider(openai_client=client))
+        agent = Agent(model, output_type=Weather, retries=0, tools=[weather_in])
         result = await agent.run("What is the weather in Paris?")
-    finally:
-        await client.close()
     assert result.output == Weather(city="Paris", temperature=21, raining=False)
     assert asked == ["Paris"]
     assert_prompted(prompted_server, "tools", "weather_in", "final_result")
@@ -266,14 +260,10 @@ async def test_openai_agents_agent(prompted_server: LiveServer) -> None:
         asked.append(city)
         return f"21 degrees in {city}"
 
-    client = openai.AsyncOpenAI(base_url=prompted_server.base_url, api_key=API_KEY,
-                                max_retries=0, timeout=20)
-    try:
+    async with async_openai_for(prompted_server) as client:
         agent = AgentsAgent(name="weather", tools=[get_forecast],
                             model=OpenAIChatCompletionsModel(model=MODEL, openai_client=client))
         result = await Runner.run(agent, "What is the weather in Paris?")
-    finally:
-        await client.close()
     assert asked == ["Paris"]
     assert result.final_output == "It is 21 degrees in Paris."
     assert "21 degrees in Paris" in prompted_server.sent()["messages"][-1]["content"]
