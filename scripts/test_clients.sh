@@ -2,15 +2,16 @@
 # Runs the real client libraries (openai, langchain-openai, pydantic-ai, openai-agents, litellm,
 # llm, instructor, llama-index) against `jackfield serve` on loopback. They do not all resolve
 # into one environment, so each group tests/clients/<group>/ has its own virtual environment,
-# tests/clients/.venv/<group> (git-ignored), built from tests/clients/envs/<group>.txt plus the
-# repository itself (editable). An environment is reinstalled only when its requirements or a
-# pyproject.toml changed, so a second run goes straight to the tests.
+# .venv-clients/<group> (git-ignored; JACKFIELD_CLIENTS_VENVS moves them), built from
+# tests/clients/envs/<group>.txt plus the repository itself (editable). They stay out of
+# tests/, whose every .py file the main suite reads. An environment is reinstalled only when
+# its requirements or a pyproject.toml changed, so a second run goes straight to the tests.
 #   Usage: scripts/test_clients.sh [GROUP...] [[--] PYTEST_ARGS...]   (default: every group)
 # The first argument that starts with "-" begins the options given to each group's pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=tests/clients
-venvs=$root/.venv
+venvs=${JACKFIELD_CLIENTS_VENVS:-.venv-clients}
 python=${PYTHON:-python3}
 uv_version=0.13.9  # the installer; pinned so that CI resolves the same way each run
 
