@@ -82,3 +82,14 @@ def test_schema_on_a_text_only_model(prompted_server: LiveServer, tmp_path: Path
     assert json.loads(output) == {"city": "Paris", "temperature": 21}
     assert "response_format" not in prompted_server.sent()
     assert prompted_server.last_chat().emulated() == {"json"}
+
+
+def test_no_stream_against_a_provider_without_usage(aichats_server: LiveServer,
+                                                    tmp_path: Path) -> None:
+    # AiChats reports no token counts: the server estimates them, and llm --no-stream, which
+    # reads usage from every reply, logs them.
+    llm = llm_for(aichats_server, tmp_path / "llm", model_name="aichats/gpt-4")
+    output = llm("-m", "jackfield-model", "--no-stream", "hello there")
+    assert output.startswith("Hello from the AiChats emulator. You said:")
+    [logged] = json.loads(llm("logs", "--json", "-n", "1"))
+    assert logged["input_tokens"] > 0 and logged["output_tokens"] > 0, logged
