@@ -27,7 +27,7 @@ def test_make_request_resolves_an_alias() -> None:
     spec = jackfield_amigochat.jackfield_provider()
     request = make_request(spec, "gpt-4o", "hi", temperature=0.1)
     assert request.model.id == "gpt-4o-2024-11-20"
-    assert request.options["temperature"] == 0.1
+    assert request.params.temperature == 0.1  # complete()'s own parameter, honoured here
     assert make_config(spec, base_url="http://127.0.0.1:9").base_url == "http://127.0.0.1:9"
 
 

@@ -24,18 +24,22 @@ MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content
 
 
 async def test_non_streamed_completion(mock_registry: Registry, mock_server: MockServer) -> None:
-    completion = await mock_registry.complete("parrot", MESSAGES, temperature=0.2)
+    completion = await mock_registry.complete("parrot", MESSAGES, temperature=0.2,
+                                              creativity=0.4)
     assert completion.text == "You said: one two"
     assert (completion.model, completion.provider) == ("echo", "mock")
     assert completion.finish_reason == "stop"
-    assert mock_server.seen[-1]["options"] == {"temperature": 0.2}
+    # temperature is complete()'s own parameter (echo honours it); creativity is mock's option.
+    assert mock_server.seen[-1]["params"] == {"temperature": 0.2}
+    assert mock_server.seen[-1]["options"] == {"creativity": 0.4}
     assert mock_server.seen[-1]["messages"][0] == {"role": "system", "content": "be brief"}
 
 
 async def test_defaults_are_sent_when_options_are_omitted(
         mock_registry: Registry, mock_server: MockServer) -> None:
     await mock_registry.complete("echo", "x")
-    assert mock_server.seen[-1]["options"] == {"temperature": 0.7}
+    assert mock_server.seen[-1]["options"] == {"creativity": 0.7}
+    assert mock_server.seen[-1]["params"] == {}
 
 
 async def test_stream_yields_pieces_as_they_arrive(
@@ -131,7 +135,7 @@ async def test_image_models_fill_images(mock_registry: Registry) -> None:
 
 async def test_invalid_input_fails_before_any_io(
         mock_registry: Registry, mock_server: MockServer) -> None:
-    with pytest.raises(InvalidRequestError, match="Supported options: temperature"):
+    with pytest.raises(InvalidRequestError, match="Supported options: creativity"):
         await mock_registry.complete("echo", "hi", top_k=3)
     with pytest.raises(InvalidRequestError, match="role"):
         await mock_registry.complete("echo", [{"role": "bot", "content": "x"}])
@@ -168,7 +172,7 @@ async def test_credentials_come_from_config_and_never_show(
     await registry.complete("echo", "hi")
     assert mock_server.headers[-1]["authorization"] == "Bearer s3cret-value"
     assert "s3cret-value" not in repr(registry.config("mock"))
-    built = registry._get_caller().build(registry._prepare("echo", "hi", False, {})[0])
+    built = registry._get_caller().build(registry._prepare("echo", "hi", False, {}).calls[0])
     assert "s3cret-value" not in repr(built)
 
 

@@ -23,20 +23,24 @@ def test_text_content_parts_are_joined() -> None:
     assert normalize_messages([{"role": "user", "content": parts}])[0].content == "ab"
 
 
-@pytest.mark.parametrize(("messages", "fragment"), [
-    ([], "empty"),
-    ({"role": "user", "content": "x"}, "list"),
-    ([{"role": "robot", "content": "x"}], "role must be one of"),
-    ([{"role": "user"}], "no 'content'"),
-    ([{"role": "user", "content": 3}], "must be a string"),
-    ([{"role": "user", "content": [{"type": "image_url"}]}], "only text parts"),
-    (["hi"], "must be a dict"),
-    ([{"role": "system", "content": "x"}], "only system messages"),
-    (42, "list"),
+# Each error names the offending field, as its text and as `param` (OpenAI's error bodies).
+@pytest.mark.parametrize(("messages", "fragment", "param"), [
+    ([], "empty", "messages"),
+    ({"role": "user", "content": "x"}, "list", "messages"),
+    ([{"role": "robot", "content": "x"}], r"role: must be one of system, user", "messages[0].role"),
+    ([{"role": "user"}], "content: is required", "messages[0].content"),
+    ([{"role": "user", "content": 3}], "must be a string", "messages[0].content"),
+    # image parts are accepted now; one without its image_url is not
+    ([{"role": "user", "content": [{"type": "image_url"}]}], r"image_url: must be \{",
+     "messages[0].content[0].image_url"),
+    (["hi"], "must be a dict", "messages[0]"),
+    ([{"role": "system", "content": "x"}], "only system messages", "messages"),
+    (42, "list", "messages"),
 ])
-def test_malformed_messages_are_rejected(messages: object, fragment: str) -> None:
-    with pytest.raises(InvalidRequestError, match=fragment):
+def test_malformed_messages_are_rejected(messages: object, fragment: str, param: str) -> None:
+    with pytest.raises(InvalidRequestError, match=fragment) as caught:
         normalize_messages(messages)  # type: ignore[arg-type]
+    assert caught.value.param == param
 
 
 DECLARED = {

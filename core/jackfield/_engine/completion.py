@@ -22,7 +22,7 @@ from jackfield._types.events import (
 from jackfield._types.notices import CallWarning
 
 __all__ = ["CallNote", "Completion", "CompletionBuilder", "CompletionStream", "collect",
-           "combined"]
+           "collect_many", "combined"]
 
 
 @attrs.frozen
@@ -41,7 +41,8 @@ class Completion:
 
     `warnings` lists what the call accepted but did not send; `emulated` names what the core
     did in the model's place ("tools", "json", "stop"). With n > 1, `choices` holds every
-    reply (this object's own fields are the first's); otherwise it is empty.
+    reply (this object's text, tool calls and finish reason are the first's; its usage is
+    the sum of all n calls); otherwise it is empty.
     """
 
     text: str
@@ -200,15 +201,25 @@ class CompletionStream:
 
 
 def combined(replies: Sequence[Completion]) -> Completion:
-    """Return the first reply with every reply in choices, and usage summed when known."""
+    """Return the first reply with every reply in choices.
+
+    Each reply was its own call, so usage is the sum of theirs (None unless every reply
+    reported its counts), and the warnings and emulations are those of every call, once each.
+    """
     counts = [reply.usage for reply in replies]
-    usage = counts[0]
-    if all(count is not None and count.completion_tokens is not None for count in counts):
-        completion_tokens = sum(count.completion_tokens or 0 for count in counts if count)
-        prompt = counts[0].prompt_tokens if counts[0] else None
-        usage = Usage(prompt, completion_tokens,
-                      None if prompt is None else prompt + completion_tokens)
-    return attrs.evolve(replies[0], usage=usage, choices=tuple(replies))
+    usage = None
+    if all(count is not None for count in counts):
+        usage = Usage(*(_sum([getattr(count, field) for count in counts])
+                        for field in ("prompt_tokens", "completion_tokens", "total_tokens")))
+    warnings = tuple(dict.fromkeys(w for reply in replies for w in reply.warnings))
+    emulated = tuple(dict.fromkeys(e for reply in replies for e in reply.emulated))
+    return attrs.evolve(replies[0], usage=usage, choices=tuple(replies), warnings=warnings,
+                        emulated=emulated)
+
+
+def _sum(values: list[int | None]) -> int | None:
+    return None if any(value is None for value in values) else sum(
+        value for value in values if value is not None)
 
 
 async def collect(events: AsyncIterator[tuple[str, str, Any]]) -> Completion:
@@ -218,3 +229,24 @@ async def collect(events: AsyncIterator[tuple[str, str, Any]]) -> Completion:
         builder.provider, builder.model = provider, model
         builder.add(event)
     return builder.build()
+
+
+async def collect_many(calls: Sequence[AsyncIterator[tuple[str, str, Any]]]) -> Completion:
+    """Read n calls side by side and return their combined Completion (n > 1).
+
+    In a task group, the first failure cancels the other calls, closing their connections,
+    before it is raised as one call would raise it (gather() would leave them running).
+    """
+    import asyncio
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(collect(call)) for call in calls]
+    except BaseExceptionGroup as failed:
+        raise _first_error(failed) from None
+    return combined([task.result() for task in tasks])
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_error(first) if isinstance(first, BaseExceptionGroup) else first

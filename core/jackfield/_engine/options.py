@@ -8,6 +8,7 @@ from typing import Any
 
 from jackfield._errors import InvalidRequestError
 from jackfield._settings.checks import MAX_COUNT, shown_value
+from jackfield._types.message_input import is_text
 from jackfield._types.specs import Kind, Option
 
 __all__ = ["validate_options"]
@@ -69,14 +70,6 @@ def _out_of_range(value: Any) -> str:
         return f"must be a whole number from {INT_RANGE[0]} to {INT_RANGE[1]}"
     if isinstance(value, float) and not math.isfinite(value):
         return f"must be a finite number, got {value!r}"
-    if isinstance(value, str) and not _is_utf8(value):
+    if isinstance(value, str) and not is_text(value):
         return "holds an unpaired surrogate, which is not text (check how it was decoded)"
     return ""
-
-
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

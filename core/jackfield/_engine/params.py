@@ -12,11 +12,13 @@ import attrs
 
 from jackfield._errors import InvalidRequestError
 from jackfield._settings.checks import MAX_COUNT, shown_value
+from jackfield._types.message_input import is_text
 from jackfield._types.notices import CallWarning
 from jackfield._types.params import NO_PARAMS, CallParams, ResponseFormat, Tool, ToolChoice
 from jackfield._types.specs import FIRST_CLASS
 
-__all__ = ["MAX_N", "NO_OPS", "PROMPTABLE", "Wanted", "parse_prompted", "split_call"]
+__all__ = ["MAX_N", "NOTHING", "NO_OPS", "PROMPTABLE", "Prompted", "Wanted", "parse_prompted",
+           "prompted_setting", "split_call"]
 
 MAX_N = 10
 PROMPTABLE = frozenset({"tools", "json"})
@@ -28,9 +30,11 @@ NO_OPS = frozenset({"user", "store", "metadata", "service_tier", "stream_options
 IMAGE_SOFT = frozenset({"size", "quality", "style"})
 _RANGES = {"temperature": (0.0, 2.0), "top_p": (0.0, 1.0), "presence_penalty": (-2.0, 2.0),
            "frequency_penalty": (-2.0, 2.0)}
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 MAX_STOPS = 4
+# The core holds back at most this many characters of a stream while it looks for a stop.
+MAX_STOP_CHARS = 256
 
 
 @attrs.frozen
@@ -72,6 +76,13 @@ def _stop(value: Any) -> tuple[str, ...]:
                            f"{shown_value(value)}.")
     if len(stops) > MAX_STOPS:
         raise _bad("stop", f"takes at most {MAX_STOPS} strings, got {len(stops)}.")
+    for stop in stops:
+        if len(stop) > MAX_STOP_CHARS:
+            raise _bad("stop", f"strings are at most {MAX_STOP_CHARS} characters, got one of "
+                               f"{len(stop)}.")
+        if not is_text(stop):
+            raise _bad("stop", "holds an unpaired surrogate, which is not text (check how it "
+                               "was decoded).")
     return tuple(dict.fromkeys(stops))
 
 
@@ -89,8 +100,8 @@ def check_schema(schema: Any, param: str) -> dict[str, Any]:
 
 
 def _tool(value: Any, where: str) -> Tool:
-    if isinstance(value, Tool):
-        return value
+    if isinstance(value, Tool):  # built by the caller: held to the same rules as a dict
+        value = value.to_dict()
     if not isinstance(value, Mapping) or value.get("type", "function") != "function":
         raise _bad(where, "must be {'type': 'function', 'function': {'name': ..., "
                           "'parameters': {...}}}; only function tools are supported.")
@@ -104,7 +115,7 @@ def _tool(value: Any, where: str) -> Tool:
     if extra:
         raise _bad(f"{where}.function.{extra[0]}", "is not a field of a function tool.")
     name = function.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise _bad(f"{where}.function.name", "must be 1 to 64 letters, digits, _ or -, got "
                                              f"{shown_value(name)}.")
     description = function.get("description") or ""
@@ -148,8 +159,8 @@ def _tool_choice(value: Any, tools: tuple[Tool, ...]) -> ToolChoice:
 
 
 def _response_format(value: Any) -> ResponseFormat | None:
-    if isinstance(value, ResponseFormat):
-        return value
+    if isinstance(value, ResponseFormat):  # built by the caller: checked as its dict would be
+        value = value.to_wire()
     kind = value.get("type") if isinstance(value, Mapping) else None
     if kind == "text":
         return None
@@ -166,7 +177,7 @@ def _response_format(value: Any) -> ResponseFormat | None:
     if extra:
         raise _bad(f"response_format.json_schema.{extra[0]}", "is not a field of json_schema.")
     name = inner.get("name", "response")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise _bad("response_format.json_schema.name", "must be 1 to 64 letters, digits, _ "
                                                        f"or -, got {shown_value(name)}.")
     strict = inner.get("strict")
@@ -188,32 +199,55 @@ def parse_prompted(value: Any, source: str = "prompted") -> frozenset[str]:
     return names
 
 
+# Registry(prompted=...): for every model, or per model name / "provider/model" / provider.
+Prompted = Mapping[str, frozenset[str]] | frozenset[str]
+
+
+def prompted_setting(value: Any, source: str) -> Prompted:
+    """Check Registry(prompted=...): True/False, some of "tools"/"json", or a mapping of
+    model names to those."""
+    if isinstance(value, Mapping):
+        return {str(name): parse_prompted(entry, f"{source}[{name!r}]")
+                for name, entry in value.items()}
+    return parse_prompted(value, source)
+
+
 def split_call(options: Mapping[str, Any]) -> tuple[Wanted, dict[str, Any]]:
     """Return the checked first-class parameters, and the rest (the provider's own options,
-    and the no-op fields, which are judged per provider). JSON null means "not set"."""
+    and the no-op fields, which are judged per provider).
+
+    A first-class parameter set to None (JSON null) is not set. The rest keep their None:
+    the provider's options then take their defaults, and a name nobody declares is still
+    refused, null or not.
+    """
     if not options:
         return NOTHING, {}
-    given = {name: value for name, value in options.items() if value is not None}
-    rest = {name: value for name, value in given.items() if name not in FIRST_CLASS
-            and name != "max_completion_tokens"}
-    if len(rest) == len(given):
+    given: dict[str, Any] = {}
+    rest: dict[str, Any] = {}
+    for name, value in options.items():
+        if name not in FIRST_CLASS and name != "max_completion_tokens":
+            rest[name] = value
+        elif value is not None:
+            given[name] = value
+    if not given:
         return NOTHING, rest
-    if "max_completion_tokens" in given:  # the newer name of max_tokens
-        if "max_tokens" in given:
-            raise _bad("max_completion_tokens", "and max_tokens are the same: send one.")
-        given["max_tokens"] = given.pop("max_completion_tokens")
     fields: dict[str, Any] = {}
     warnings: list[CallWarning] = []
     for name in _RANGES:
         if name in given:
             fields[name] = _number(name, given[name])
-    if "max_tokens" in given:
+    if "max_completion_tokens" in given:  # the newer name of max_tokens
+        if "max_tokens" in given:
+            raise _bad("max_completion_tokens", "and max_tokens are the same: send one.")
+        fields["max_tokens"] = _whole("max_completion_tokens", given["max_completion_tokens"], 1)
+    elif "max_tokens" in given:
         fields["max_tokens"] = _whole("max_tokens", given["max_tokens"], 1)
     if "stop" in given:
         fields["stop"] = _stop(given["stop"])
     if "seed" in given:
         fields["seed"] = _whole("seed", given["seed"], -MAX_COUNT - 1)
-    _tool_fields(given, fields, warnings)
+    if "tools" in given or "tool_choice" in given or "parallel_tool_calls" in given:
+        _tool_fields(given, fields, warnings)
     if "response_format" in given:
         response_format = _response_format(given["response_format"])
         if response_format is None:
@@ -225,12 +259,16 @@ def split_call(options: Mapping[str, Any]) -> tuple[Wanted, dict[str, Any]]:
             raise _bad("reasoning_effort", f"must be one of {', '.join(_EFFORTS)}, got "
                                            f"{shown_value(given['reasoning_effort'])}.")
         fields["reasoning_effort"] = given["reasoning_effort"]
-    _logprob_fields(given, fields, warnings)
+    if "logprobs" in given or "top_logprobs" in given:
+        _logprob_fields(given, fields, warnings)
     n = _whole("n", given["n"], 1, MAX_N) if "n" in given else 1
     prompted = parse_prompted(given["prompted"]) if "prompted" in given else None
     if "strict" in given:
         raise _bad("strict", "is a setting of the registry: Registry(strict=True).")
-    return Wanted(CallParams(**fields), n, prompted, tuple(warnings)), rest
+    if not fields and not warnings and n == 1 and prompted is None:
+        return NOTHING, rest
+    return Wanted(CallParams(**fields) if fields else NO_PARAMS, n, prompted,
+                  tuple(warnings)), rest
 
 
 def _tool_fields(given: dict[str, Any], fields: dict[str, Any],
@@ -240,10 +278,18 @@ def _tool_fields(given: dict[str, Any], fields: dict[str, Any],
         fields["tools"] = tools
     if "tool_choice" in given:
         if not tools:
-            if given["tool_choice"] != "none":
-                raise _bad("tool_choice", "needs tools: send the tools it chooses from.")
-            warnings.append(CallWarning("tool_choice", "tool_choice 'none' without tools "
-                                                       "changes nothing; it was not sent."))
+            # "none" and "auto" without tools ask for what happens anyway; "required" or a
+            # named function cannot be done without them.
+            choice = given["tool_choice"]
+            if isinstance(choice, ToolChoice):
+                choice = choice.to_wire()
+            if choice not in ("none", "auto"):
+                _tool_choice(choice, tools)  # a malformed value is refused as such
+                raise _bad("tool_choice", f"{shown_value(choice)} needs tools: send the tools "
+                                          "it chooses from.")
+            warnings.append(CallWarning("tool_choice", f"tool_choice {choice!r} without "
+                                                       "tools changes nothing; it was not "
+                                                       "sent."))
         else:
             fields["tool_choice"] = _tool_choice(given["tool_choice"], tools)
     if "parallel_tool_calls" in given:

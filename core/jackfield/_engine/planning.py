@@ -50,9 +50,11 @@ def needs_of(messages: tuple[Message, ...], wanted: Wanted) -> frozenset[str]:
     for message in messages:
         if message.parts and message.images:
             needs.add("image_input")
-        if message.tool_calls or message.role == "tool":
-            needs.add("tools")
+        if message.tool_calls or message.tool_call_id is not None:
+            needs.add("tools")  # tool use in the history: a model without tools cannot read it
     params = wanted.params
+    if params is NO_PARAMS:
+        return frozenset(needs)
     if params.tools and not (params.tool_choice and params.tool_choice.mode == "none"):
         needs.add("tools")
     if params.response_format is not None:
@@ -77,39 +79,53 @@ def _missing(model: ModelSpec, needs: frozenset[str], prompted: frozenset[str],
     return lacking, sorted(set(emulate))
 
 
+def _no_op_options(provider: str, model: ModelSpec, declared: Mapping[str, Option],
+                   rest: Mapping[str, Any], warnings: list[CallWarning]) -> dict[str, Any]:
+    """Return the options to validate: the standard no-op fields are left out (and reported
+    when set) unless the provider declares an option of that name."""
+    options = dict(rest)
+    soft = NO_OPS | IMAGE_SOFT if model.kind == "image" else NO_OPS
+    for name in sorted(soft.intersection(rest)):
+        if name in declared:
+            continue  # the provider takes it as its own option
+        if options.pop(name) is not None:  # null asks for nothing: nothing to report
+            warnings.append(CallWarning(name, f"{name} was accepted but not sent: {provider} "
+                                              f"does not use it."))
+    return options
+
+
 def plan_call(provider: str, model: ModelSpec, declared: Mapping[str, Option],
               messages: tuple[Message, ...], wanted: Wanted, rest: Mapping[str, Any],
               prompted: frozenset[str], needs: frozenset[str]) -> Plan:
     """Return the plan for this candidate; raise CapabilityError when it cannot serve."""
-    lacking, emulate = _missing(model, needs, prompted)
-    if lacking:
-        need = lacking[0]
-        raise CapabilityError(f"{provider}/{model.id} has no {NEEDS[need]}.", capability=need)
-    caps = model.capabilities
+    if needs:
+        lacking, emulate = _missing(model, needs, prompted)
+        if lacking:
+            need = lacking[0]
+            raise CapabilityError(f"{provider}/{model.id} has no {NEEDS[need]}.",
+                                  capability=need)
+    else:
+        emulate = []
     warnings = list(wanted.warnings)
-    options = dict(rest)
-    for name in sorted(set(rest) & (NO_OPS | (IMAGE_SOFT if model.kind == "image" else set()))):
-        if name in declared:
-            continue  # the provider takes it as its own option
-        del options[name]
-        warnings.append(CallWarning(name, f"{name} was accepted but not sent: {provider} "
-                                          f"does not use it."))
+    options = _no_op_options(provider, model, declared, rest, warnings) if rest else {}
     params = wanted.params
     if params is NO_PARAMS:
-        return Plan(messages, NO_PARAMS, options, tuple(warnings))
+        return Plan(messages, NO_PARAMS, options, tuple(warnings))  # the usual call, cheaply
     if model.kind == "image":
         raise InvalidRequestError(f"{provider}/{model.id} is an image model; chat parameters "
                                   "such as temperature or tools do not apply to it.",
                                   param=_first_set(params))
-    fields = attrs.asdict(params, recurse=False)
+    caps = model.capabilities
+    unset: dict[str, Any] = {}  # the fields this model is not sent
     for name in SAMPLING:
-        if fields[name] is not None and not (caps.sampling is None or name in caps.sampling):
-            fields[name] = None
+        if (caps.sampling is not None and getattr(params, name) is not None
+                and name not in caps.sampling):
+            unset[name] = None
             warnings.append(CallWarning(name, f"{name} was accepted but not sent: "
                                               f"{provider}/{model.id} does not honour it."))
     for name, capability in (("seed", "seed"), ("reasoning_effort", "reasoning")):
-        if fields[name] is not None and not caps.has(capability):
-            fields[name] = None
+        if getattr(params, name) is not None and not caps.has(capability):
+            unset[name] = None
             warnings.append(CallWarning(name, f"{name} was accepted but not sent: "
                                               f"{provider}/{model.id} does not support it."))
     stages: list[Stage] = []
@@ -117,30 +133,30 @@ def plan_call(provider: str, model: ModelSpec, declared: Mapping[str, Option],
     if params.stop and not caps.has("stop"):
         from jackfield._engine.stops import stop_stage
 
-        fields["stop"] = ()
+        unset["stop"] = ()
         stages.append(stop_stage(params.stop))
         emulated.append("stop")
     if params.tools and "tools" not in needs and not caps.has("tools"):
         # tool_choice "none": the model may not call them, and this one cannot anyway.
-        fields["tools"], fields["tool_choice"], fields["parallel_tool_calls"] = (), None, None
+        unset.update(tools=(), tool_choice=None, parallel_tool_calls=None)
         warnings.append(CallWarning("tools", f"tools were not sent: tool_choice is 'none' and "
                                              f"{provider}/{model.id} has no tool calling."))
+    sent = attrs.evolve(params, **unset) if unset else params
     if emulate:
         from jackfield._engine.prompted import prompted_plan
 
-        messages, stage, notes = prompted_plan(provider, messages, CallParams(**fields),
-                                               frozenset(emulate))
-        for name in ("tools", "tool_choice", "parallel_tool_calls"):
-            if "tools" in emulate:
-                fields[name] = attrs.fields_dict(CallParams)[name].default
+        messages, stage, notes = prompted_plan(provider, messages, sent, frozenset(emulate))
+        cleared: dict[str, Any] = {}
+        if "tools" in emulate:
+            cleared.update(tools=(), tool_choice=None, parallel_tool_calls=None)
         if "json" in emulate:
-            fields["response_format"] = None
+            cleared["response_format"] = None
+        sent = attrs.evolve(sent, **cleared)
         warnings.extend(notes)
         # After the stop filter: stop cuts the model's own text, as a service would, and the
         # prompted parser reads what is left.
         stages.append(stage)
-    return Plan(messages, CallParams(**fields), options, tuple(warnings), tuple(emulated),
-                tuple(stages))
+    return Plan(messages, sent, options, tuple(warnings), tuple(emulated), tuple(stages))
 
 
 def _first_set(params: CallParams) -> str | None:

@@ -10,7 +10,14 @@ import attrs
 
 from jackfield._engine.dispatch import PreparedCall
 from jackfield._engine.options import validate_options
-from jackfield._engine.params import PROMPTABLE, Wanted, parse_prompted, split_call
+from jackfield._engine.params import (
+    NOTHING,
+    PROMPTABLE,
+    Prompted,
+    Wanted,
+    prompted_setting,
+    split_call,
+)
 from jackfield._engine.planning import NEEDS, needs_of, plan_call
 from jackfield._engine.routing import Candidate
 from jackfield._errors import CapabilityError, InvalidRequestError
@@ -20,10 +27,10 @@ from jackfield._types.notices import CallWarning
 from jackfield._types.requests import CompletionRequest
 from jackfield._types.specs import ModelInfo
 
+# prompted_setting lives with the parameters (Registry() needs it without the HTTP stack);
+# it is named here too for the callers that prepare calls.
 __all__ = ["Prepared", "Prompted", "prepare", "prompted_setting"]
 
-# Registry(prompted=...): for every model, or per model name / "provider/model" / provider.
-Prompted = Mapping[str, frozenset[str]] | frozenset[str]
 LIST_LIMIT = 8  # models named in a capability error
 
 
@@ -33,15 +40,6 @@ class Prepared:
 
     calls: list[PreparedCall]
     n: int = 1
-
-
-def prompted_setting(value: Any, source: str) -> Prompted:
-    """Check Registry(prompted=...): True/False, some of "tools"/"json", or a mapping of
-    model names to those."""
-    if isinstance(value, Mapping):
-        return {str(name): parse_prompted(entry, f"{source}[{name!r}]")
-                for name, entry in value.items()}
-    return parse_prompted(value, source)
 
 
 def _prompted_for(setting: Prompted, candidate: Candidate) -> frozenset[str]:
@@ -78,8 +76,15 @@ def prepare(candidates: Sequence[Candidate], messages: Any, stream: bool,
     needs = needs_of(normalized, wanted)
     calls: list[PreparedCall] = []
     errors: list[InvalidRequestError] = []
+    plain = wanted is NOTHING and not needs and not rest
     for candidate in candidates:
         spec, model = candidate.provider, candidate.model
+        if plain:  # text in, text out, nothing asked: what every model can serve, cheaply
+            request = CompletionRequest(spec.name, model, normalized,
+                                        validate_options(spec.name, model.kind, spec.options,
+                                                         rest), stream)
+            calls.append(PreparedCall(request, configs[spec.name], spec.download_hosts))
+            continue
         chosen = wanted.prompted if wanted.prompted is not None else _prompted_for(prompted,
                                                                                    candidate)
         try:
@@ -91,8 +96,7 @@ def prepare(candidates: Sequence[Candidate], messages: Any, stream: bool,
         except InvalidRequestError as error:
             errors.append(error)
             continue
-        request = CompletionRequest(provider=spec.name, model=model, messages=plan.messages,
-                                    options=sent, stream=stream, params=plan.params)
+        request = CompletionRequest(spec.name, model, plan.messages, sent, stream, plan.params)
         calls.append(PreparedCall(request, configs[spec.name], spec.download_hosts,
                                   plan.warnings, plan.emulated, plan.stages))
     if not calls:
@@ -102,18 +106,23 @@ def prepare(candidates: Sequence[Candidate], messages: Any, stream: bool,
 
 def _no_candidate(errors: list[InvalidRequestError], needs: frozenset[str],
                   models: Callable[[], list[ModelInfo]], wanted: Wanted) -> InvalidRequestError:
-    """Return the error for a call no candidate can serve: a capability one names the models
-    that have what is missing."""
+    """Return the error for a call no candidate can serve.
+
+    A candidate that has every capability the call needs failed on something the caller can
+    fix (an option, strict mode): that error comes first. Otherwise the capability error
+    names what is missing and the models that have everything the call needs.
+    """
     lacking = [error for error in errors if isinstance(error, CapabilityError)]
-    if not lacking:
-        return errors[0]
+    if len(lacking) < len(errors):
+        return next(error for error in errors if not isinstance(error, CapabilityError))
     need = lacking[0].capability
     having = [m.qualified_id for m in models() if m.kind == "chat" and m.available
-              and m.capabilities.has(need)]
+              and all(m.capabilities.has(each) for each in needs)]
     shown = ", ".join(having[:LIST_LIMIT]) + (
         f" and {len(having) - LIST_LIMIT} more" if len(having) > LIST_LIMIT else "")
-    tried = "; ".join(str(error) for error in lacking)
-    text = f"{tried} Models with {NEEDS[need]}: {shown or 'none installed'}."
+    tried = " ".join(str(error) for error in lacking)
+    wanted_caps = " and ".join(NEEDS[each] for each in sorted(needs))
+    text = f"{tried} Models with {wanted_caps}: {shown or 'none installed'}."
     promptable = {"tools": "tools", "json_schema": "json", "json_object": "json"}.get(need)
     if promptable in PROMPTABLE and wanted.prompted is None:
         text += (f" Or pass prompted={{'{promptable}'}} to describe "
@@ -121,4 +130,6 @@ def _no_candidate(errors: list[InvalidRequestError], needs: frozenset[str],
                  "parse the reply.")
     param = {"image_input": "messages", "json_schema": "response_format",
              "json_object": "response_format"}.get(need, need)
+    if need == "tools" and not wanted.params.tools:
+        param = "messages"  # the tool calls and results in the history need it
     return CapabilityError(text, capability=need, models=having, param=param)

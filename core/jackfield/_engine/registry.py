@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from jackfield._engine.completion import Completion, CompletionStream, collect, combined
+from jackfield._engine.completion import Completion, CompletionStream, collect, collect_many
 from jackfield._engine.discovery import (
     INSTALL_ADVICE,
     PluginRecord,
@@ -109,7 +109,7 @@ class Registry:
         if not isinstance(strict, bool):
             raise ConfigurationError(f"strict= must be True or False, got {strict!r}.")
         self.strict = strict
-        from jackfield._engine.preparing import prompted_setting
+        from jackfield._engine.params import prompted_setting
 
         self._prompted = prompted_setting(prompted, "prompted=")
         self._transport: Transport | None = None
@@ -280,13 +280,10 @@ class Registry:
             completion: Completion = await collect(caller.run(
                 model, prepared.calls, stream=False, timeouts=timeouts, proxy=proxy))
             return completion
-        import asyncio
-
         # n replies are n calls, run side by side; each routes and falls back on its own.
-        replies = await asyncio.gather(*(
-            collect(caller.run(model, prepared.calls, stream=False, timeouts=timeouts,
-                                proxy=proxy)) for _ in range(prepared.n)))
-        return combined(replies)
+        return await collect_many([caller.run(model, prepared.calls, stream=False,
+                                              timeouts=timeouts, proxy=proxy)
+                                   for _ in range(prepared.n)])
 
     def complete_sync(self, model: str, messages: Iterable[MessageInput] | str,
                       **kwargs: Any) -> Completion:

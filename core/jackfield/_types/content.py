@@ -18,6 +18,10 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 _MAGIC = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",),
           "image/gif": (b"GIF87a", b"GIF89a"), "image/webp": (b"RIFF",)}
+# "image/jpg" is not a registered type, but browsers and many clients write it.
+_MIME_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
+_WRAPS = "\r\n\t "
+_UNWRAP = str.maketrans("", "", _WRAPS)
 
 
 @attrs.frozen
@@ -93,7 +97,7 @@ class ToolCall:
 
 def image_from_url(url: str, where: str, detail: str | None = None) -> ImagePart:
     """Return the image a content part's URL names; a data: URL is decoded and checked."""
-    if not url.startswith("data:"):
+    if url[:5].lower() != "data:":
         scheme, _, rest = url.partition("://")
         if scheme.lower() not in ("http", "https") or not rest or rest.startswith("/"):
             raise InvalidRequestError(
@@ -101,15 +105,19 @@ def image_from_url(url: str, where: str, detail: str | None = None) -> ImagePart
                 f"{url[:60]!r}.", param=where)
         return ImagePart(url=url, detail=detail)
     header, comma, payload = url[5:].partition(",")
-    mime, _, encoding = header.partition(";")
-    mime = mime.strip().lower()
-    if not comma or encoding.strip().lower() != "base64":
+    # data:<type>[;<name>=<value>]*;base64,<data>: parameters (charset=...) may come first.
+    mime, *flags = (piece.strip().lower() for piece in header.split(";"))
+    mime = _MIME_ALIASES.get(mime, mime)
+    if not comma or not flags or flags[-1] != "base64":
         raise InvalidRequestError(f"{where}: a data: URL must be data:<type>;base64,<data>.",
                                   param=where)
     if mime not in IMAGE_TYPES:
         raise InvalidRequestError(f"{where}: image type {mime!r} is not accepted; send one of "
                                   f"{', '.join(IMAGE_TYPES)}.", param=where)
-    if len(payload) > MAX_IMAGE_BYTES * 4 // 3 + 4:
+    limit = MAX_IMAGE_BYTES * 4 // 3 + 4
+    if len(payload) <= limit * 21 // 20 and any(char in payload for char in _WRAPS):
+        payload = payload.translate(_UNWRAP)  # base64.encodebytes() wraps lines at 76
+    if len(payload) > limit:
         raise InvalidRequestError(f"{where}: the image is larger than "
                                   f"{MAX_IMAGE_BYTES // 2**20} MiB.", param=where)
     try:

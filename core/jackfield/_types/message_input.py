@@ -12,23 +12,35 @@ from jackfield._types.content import ImagePart, TextPart, ToolCall, image_from_u
 from jackfield._types.messages import ROLES, Message, MessageInput, Part
 from jackfield._types.notices import CallWarning
 
-__all__ = ["normalize_messages"]
+__all__ = ["is_text", "normalize_messages"]
 
-# The keys each role's message may have in OpenAI's chat API.
+# The keys each role's message may have in OpenAI's chat API (a tool message's `name` is
+# what older clients and other services' SDKs still send with a tool result).
 _KEYS = {
     "system": frozenset({"role", "content", "name"}),
     "user": frozenset({"role", "content", "name"}),
     "assistant": frozenset({"role", "content", "name", "tool_calls", "refusal", "annotations",
-                            "audio", "function_call"}),
-    "tool": frozenset({"role", "content", "tool_call_id"}),
+                            "audio", "function_call", "parsed", "reasoning_content"}),
+    "tool": frozenset({"role", "content", "tool_call_id", "name"}),
 }
-# Assistant fields a client replays from an earlier reply; no provider can use them.
-_REPLAYED = ("refusal", "annotations", "audio", "function_call")
-_SIMPLE = frozenset({"role", "content"})
+# Assistant fields a client replays from an earlier reply; no provider can use them, so they
+# are reported when set. (`parsed` is not among them: the openai SDK's parse() derives it from
+# the content, which is sent, so nothing is lost by leaving it out.)
+_REPLAYED = ("refusal", "annotations", "audio", "function_call", "reasoning_content")
+_PLAIN_ROLES = ("system", "user", "assistant")  # a tuple: `in` compares, never hashes
 
 
 def _bad(where: str, text: str) -> InvalidRequestError:
     return InvalidRequestError(f"{where}: {text}", param=where)
+
+
+def is_text(text: str) -> bool:
+    """Return True if text can be sent as UTF-8 (an unpaired surrogate cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _checked_text(text: str, where: str) -> str:
@@ -100,11 +112,13 @@ def _tool_calls(value: Any, where: str) -> tuple[ToolCall, ...]:
         at = f"{where}[{number}]"
         if not isinstance(call, Mapping):
             raise _bad(at, f"must be an object, got {_shown(call)}.")
-        extra = sorted(set(call) - {"id", "type", "function"})
+        # `index` stays on calls that a client reassembled from streamed deltas (the openai
+        # SDK's stream helper, llama-index): it only ordered the pieces.
+        extra = sorted(set(call) - {"id", "type", "function", "index"})
         if extra:
             raise _bad(f"{at}.{extra[0]}", "is not a field of a tool call.")
         function = call.get("function")
-        if call.get("type", "function") != "function" or not isinstance(function, Mapping):
+        if call.get("type") not in (None, "function") or not isinstance(function, Mapping):
             raise _bad(at, "must be {'id': ..., 'type': 'function', 'function': {'name': ..., "
                            "'arguments': '<JSON text>'}}.")
         if not isinstance(call.get("id"), str) or not call["id"]:
@@ -114,7 +128,8 @@ def _tool_calls(value: Any, where: str) -> tuple[ToolCall, ...]:
         arguments = function.get("arguments", "{}")
         if not isinstance(arguments, str):
             raise _bad(f"{at}.function.arguments", "must be the JSON text of the arguments.")
-        extra = sorted(set(function) - {"name", "arguments"})
+        # parsed_arguments: the openai SDK's parse() decodes arguments into it; they are sent.
+        extra = sorted(set(function) - {"name", "arguments", "parsed_arguments"})
         if extra:
             raise _bad(f"{at}.function.{extra[0]}", "is not a field of a tool call's function.")
         calls.append(ToolCall(call["id"], function["name"], arguments))
@@ -131,8 +146,6 @@ def _from_mapping(item: Mapping[str, Any], where: str,
                                     "as {'role': 'tool', 'tool_call_id': ..., 'content': ...}.")
     if role not in ROLES:
         raise _bad(f"{where}.role", f"must be one of {', '.join(ROLES)}; got {_shown(role)}.")
-    if item.keys() <= _SIMPLE and isinstance(item.get("content"), str):
-        return Message(role, _checked_text(item["content"], f"{where}.content"))  # fast path
     unknown = sorted(set(item) - _KEYS[role])
     if unknown:
         hint = (" Images go in content as {'type': 'image_url', 'image_url': {'url': ...}} "
@@ -198,6 +211,14 @@ def normalize_messages(messages: Iterable[MessageInput] | str,
     result: list[Message] = []
     called: set[str] = set()
     for index, item in enumerate(messages):
+        # The usual message, {"role": ..., "content": "text"}, checked inline: a conversation
+        # of such turns costs no more than before messages grew tools and images.
+        if type(item) is dict and len(item) == 2:
+            role, content = item.get("role"), item.get("content")
+            if role in _PLAIN_ROLES and type(content) is str and (
+                    content.isascii() or is_text(content)):
+                result.append(Message(role, content))
+                continue
         where = f"messages[{index}]"
         if isinstance(item, Message):
             message = _checked_message(item, where)
@@ -206,7 +227,8 @@ def normalize_messages(messages: Iterable[MessageInput] | str,
         else:
             raise _bad(where, "must be a dict like {'role': 'user', 'content': 'hi'} or a "
                               f"jackfield.Message, got {type(item).__name__}.")
-        called.update(call.id for call in message.tool_calls)
+        if message.tool_calls:
+            called.update(call.id for call in message.tool_calls)
         if message.tool_call_id is not None and message.tool_call_id not in called:
             raise _bad(f"{where}.tool_call_id", f"{message.tool_call_id!r} answers no tool call "
                                                 "of an earlier assistant message.")

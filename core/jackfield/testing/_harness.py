@@ -31,22 +31,34 @@ RegistryFactory = Callable[..., "Registry"]
 
 
 def make_request(spec: ProviderSpec, model: str | None = None, messages: Any = "hi", *,
-                 stream: bool = False, **options: Any) -> CompletionRequest:
-    """Return the request the core would hand a plugin: alias resolved, input validated.
+                 stream: bool = False, strict: bool = False, **params: Any) -> CompletionRequest:
+    """Return the request the core would hand a plugin for this call, prepared as a
+    Registry prepares it (alias resolved, messages and parameters checked, fitted to the
+    model's declared capabilities).
 
-    `model` is an id or alias of `spec` (its default model when omitted); `options` are
-    complete()'s parameters (temperature, tools, ...) and the provider's own options, fitted
-    to the model's declared capabilities as in a real call: `request.params` holds what the
-    model is sent, `request.options` the provider's options with their defaults filled in.
+    `model` is an id or alias of `spec` (its default model when omitted). `params` are
+    complete()'s keyword arguments: its own parameters (temperature, stop, tools,
+    response_format, ...) and the provider's options. As in a real call, `request.params`
+    holds what this model is sent (what its Capabilities do not honour is left out, and
+    `stop` is left to the core when the model cannot stop), and `request.options` the
+    provider's options with their defaults filled in. A call the model cannot serve raises
+    the error complete() would (a CapabilityError for tools on a model without them, say);
+    strict=True refuses what would otherwise be a warning, as Registry(strict=True) does.
     """
     from jackfield._engine.preparing import prepare
     from jackfield._engine.routing import Candidate
+    from jackfield._types.specs import ModelInfo
 
     name = model if model is not None else spec.default_model or spec.models[0].id
     model_spec = spec.model(spec.aliases.get(name, name))
-    prepared = prepare([Candidate(spec, model_spec)], messages, stream, options,
+
+    def listed() -> list[ModelInfo]:
+        return [ModelInfo(m.id, spec.name, m.kind, available=m.available,
+                          capabilities=m.capabilities) for m in spec.models]
+
+    prepared = prepare([Candidate(spec, model_spec)], messages, stream, params,
                        configs={spec.name: make_config(spec)}, prompted=frozenset(),
-                       strict=False, models=lambda: [])
+                       strict=strict, models=listed)
     return prepared.calls[0].request
 
 
