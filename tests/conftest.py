@@ -1,4 +1,5 @@
-"""Shared test set-up: the aioresponses compat shim and the mock provider plugin."""
+"""Shared test set-up: the aioresponses compat shim, the mock provider plugin and the
+native provider (tools, JSON modes, images, reasoning)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from jackfield._http.transport import Transport
 from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
 from mockprovider import MockProvider, MockServer
+from nativeprovider import NativeProvider, NativeServer
 
 # Compat shim: aioresponses 0.7.9 builds ClientResponse without the `stream_writer` argument
 # that aiohttp 3.14 made required (pnuckowski/aioresponses#289). We must not downgrade aiohttp
@@ -67,4 +69,19 @@ async def mock_registry(mock_server: MockServer, serve_app: Any, make_registry: 
     url = await serve_app(mock_server.app)
 
     return make_registry([MockProvider()], base_urls={"mock": url},
+                         retry=RetryPolicy(backoff=0.01, max_backoff=0.05))
+
+
+@pytest.fixture
+def native_server() -> NativeServer:
+    """A fresh native service (not yet running)."""
+    return NativeServer()
+
+
+@pytest.fixture
+async def native_registry(native_server: NativeServer, serve_app: Any,
+                          make_registry: Any) -> Any:
+    """A registry with only the native provider, pointed at a running native service."""
+    url = await serve_app(native_server.app)
+    return make_registry([NativeProvider()], base_urls={"native": url},
                          retry=RetryPolicy(backoff=0.01, max_backoff=0.05))

@@ -13,8 +13,9 @@ Reasoning models answer with "Thinking about it." as reasoning first.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -45,11 +46,13 @@ ALL = Capabilities(tools=True, image_input=True, json_object=True, json_schema=T
 
 
 class NativeProvider:
-    """Provider "native": omni (everything), thinker (also reasoning), and plain (text only)."""
+    """Provider "native": omni (everything), thinker (also reasoning), and plain (text only);
+    `extra_models` adds more (a model whose capabilities are all unknown, say)."""
 
-    def __init__(self, name: str = "native") -> None:
+    def __init__(self, name: str = "native", extra_models: Iterable[ModelSpec] = ()) -> None:
         self.name = name
         self.__name__ = name
+        self.extra_models = tuple(extra_models)
 
     @hookimpl
     def jackfield_provider(self) -> ProviderSpec:
@@ -59,7 +62,7 @@ class NativeProvider:
                     ModelSpec("thinker", capabilities=Capabilities(
                         tools=True, json_object=True, json_schema=True, reasoning=True,
                         stop=True, seed=True, sampling=SAMPLING)),
-                    ModelSpec("plain")),
+                    ModelSpec("plain"), *self.extra_models),
             default_model="omni", aliases={"gpt-4o": "omni"})
 
     @hookimpl
@@ -102,7 +105,7 @@ async def _parse(request: CompletionRequest, response: HttpResponse) -> AsyncIte
     if not request.stream:
         data = await response.json()
         if "error" in data:
-            raise error_for_status(request.provider, 500, json.dumps(data))
+            raise error_for_status(request.provider, 500, body=json.dumps(data))
         choice = data["choices"][0]
         message = dict(choice["message"])
         for index, call in enumerate(message.pop("tool_calls", None) or ()):
@@ -157,11 +160,20 @@ def instance_of(schema: Mapping[str, Any], root: Mapping[str, Any] | None = None
 
 
 class NativeServer:
-    """The native provider's service; `script` queues whole replies (message dicts)."""
+    """The native provider's service; `script` queues whole replies (message dicts).
+
+    `fail` queues error statuses answered first, one per request; with `hold` set, a
+    request (past `fail`) waits for the event before answering; `finish` overrides the
+    finish reason sent; `usage=False` leaves usage out.
+    """
 
     def __init__(self) -> None:
         self.seen: list[dict[str, Any]] = []
         self.script: list[dict[str, Any]] = []
+        self.fail: list[int] = []
+        self.hold: asyncio.Event | None = None
+        self.finish: str | None = None
+        self.usage = True
         # Images come inline as data: URLs; OpenAI's own service takes bodies of many MiB.
         self.app = new_app(client_max_size=64 * 2**20)
         self.app.router.add_post("/v1/chat/completions", self.chat)
@@ -204,9 +216,16 @@ class NativeServer:
     async def chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.seen.append(body)
+        if self.fail:
+            status = self.fail.pop(0)
+            return web.json_response({"error": {"message": f"failed with {status}"}},
+                                     status=status)
+        if self.hold is not None:
+            await self.hold.wait()
         reply = self._reply(body)
-        finish = "tool_calls" if reply.get("tool_calls") else "stop"
-        usage = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+        finish = self.finish or ("tool_calls" if reply.get("tool_calls") else "stop")
+        usage = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8} if (
+            self.usage) else None
         if not body["stream"]:
             return web.json_response({
                 "id": "chatcmpl-native", "object": "chat.completion", "model": body["model"],

@@ -191,8 +191,10 @@ def parse_prompted(value: Any, source: str = "prompted") -> frozenset[str]:
     """Return which of tools and JSON to describe in the prompt: True (both), False, or names."""
     if isinstance(value, bool):
         return PROMPTABLE if value else frozenset()
-    names = frozenset([value] if isinstance(value, str) else value) if isinstance(
-        value, str | Iterable) else None
+    items = [value] if isinstance(value, str) else list(value) if isinstance(
+        value, Iterable) and not isinstance(value, Mapping) else None
+    names = frozenset(items) if items is not None and all(
+        isinstance(item, str) for item in items) else None
     if names is None or not names <= PROMPTABLE:
         raise InvalidRequestError(f"{source} must be True, False, or some of 'tools' and "
                                   f"'json', got {shown_value(value)}.", param="prompted")
