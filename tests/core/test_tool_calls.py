@@ -11,6 +11,7 @@ import pytest
 
 from jackfield import Chunk, InvalidRequestError, ProviderError, Registry, ToolCall, Usage
 from jackfield.testing import STATS_KEY
+from mockprovider import MockServer
 from nativeprovider import NativeServer
 
 WEATHER = {"type": "function", "function": {
@@ -151,3 +152,11 @@ async def test_one_failed_call_of_n_cancels_the_others_and_closes_their_connecti
         await asyncio.sleep(0.01)
     assert len(native_server.seen) == 3
     assert stats.in_flight == 0
+
+
+async def test_n_images_from_an_image_model_are_all_in_images(
+        mock_registry: Registry, mock_server: MockServer) -> None:
+    reply = await mock_registry.complete("painter", "a red square", n=2)
+    assert len(mock_server.seen) == 2
+    assert len(reply.images) == 2 and len(reply.choices) == 2
+    assert reply.images == tuple(choice.images[0] for choice in reply.choices)

@@ -34,6 +34,9 @@ class CallNote:
     emulated: tuple[str, ...] = ()
 
 
+NO_NOTE = CallNote()
+
+
 @attrs.frozen
 class Completion:
     """A finished reply: its text (stripped), images, tool calls, reasoning, finish reason,
@@ -42,7 +45,7 @@ class Completion:
     `warnings` lists what the call accepted but did not send; `emulated` names what the core
     did in the model's place ("tools", "json", "stop"). With n > 1, `choices` holds every
     reply (this object's text, tool calls and finish reason are the first's; its usage is
-    the sum of all n calls); otherwise it is empty.
+    the sum of all n calls, its images those of every reply); otherwise it is empty.
     """
 
     text: str
@@ -70,7 +73,18 @@ class CompletionBuilder:
         self.usage: Usage | None = None
         self.model = ""
         self.provider = ""
-        self.note = CallNote()
+        self.note = NO_NOTE
+
+    def record(self, event: Any) -> None:
+        """Record event without making the caller's chunk (collect() has no caller for it)."""
+        if isinstance(event, TextDelta):
+            self.parts.append(event.text)
+        elif isinstance(event, Finish):
+            self.finish_reason = event.reason
+        elif isinstance(event, Usage):
+            self.usage = event
+        else:
+            self.add(event)
 
     def add(self, event: Any) -> Chunk | None:
         """Record event; return the chunk the caller should see, if it is content."""
@@ -116,11 +130,10 @@ class CompletionBuilder:
         if self.calls and finish in (None, "stop"):
             finish = "tool_calls"  # some services say "stop" after a tool call
         return Completion(
-            text="".join(self.parts).strip(), images=tuple(self.images),
-            finish_reason=finish, usage=self.usage, model=self.model,
-            provider=self.provider, tool_calls=self.tool_calls(),
-            reasoning="".join(self.reasoning).strip(), warnings=self.note.warnings,
-            emulated=self.note.emulated,
+            "".join(self.parts).strip(), tuple(self.images), finish, self.usage, self.model,
+            self.provider, self.tool_calls() if self.calls else (),
+            "".join(self.reasoning).strip() if self.reasoning else "", self.note.warnings,
+            self.note.emulated,
         )
 
 
@@ -204,7 +217,8 @@ def combined(replies: Sequence[Completion]) -> Completion:
     """Return the first reply with every reply in choices.
 
     Each reply was its own call, so usage is the sum of theirs (None unless every reply
-    reported its counts), and the warnings and emulations are those of every call, once each.
+    reported its counts), the images are every reply's (n images from an image model), and
+    the warnings and emulations are those of every call, once each.
     """
     counts = [reply.usage for reply in replies]
     usage = None
@@ -213,8 +227,9 @@ def combined(replies: Sequence[Completion]) -> Completion:
                         for field in ("prompt_tokens", "completion_tokens", "total_tokens")))
     warnings = tuple(dict.fromkeys(w for reply in replies for w in reply.warnings))
     emulated = tuple(dict.fromkeys(e for reply in replies for e in reply.emulated))
+    images = tuple(image for reply in replies for image in reply.images)
     return attrs.evolve(replies[0], usage=usage, choices=tuple(replies), warnings=warnings,
-                        emulated=emulated)
+                        emulated=emulated, images=images)
 
 
 def _sum(values: list[int | None]) -> int | None:
@@ -227,7 +242,7 @@ async def collect(events: AsyncIterator[tuple[str, str, Any]]) -> Completion:
     builder = CompletionBuilder()
     async for provider, model, event in events:
         builder.provider, builder.model = provider, model
-        builder.add(event)
+        builder.record(event)
     return builder.build()
 
 
