@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from jackfield import CapabilityError, InvalidRequestError, Registry
+from jackfield import (
+    CapabilityError,
+    ImagePart,
+    InvalidRequestError,
+    Message,
+    Registry,
+    TextPart,
+    ToolCall,
+)
 from jackfield.testing import png_bytes
 from nativeprovider import NativeServer
 
@@ -186,4 +194,39 @@ async def test_an_image_for_a_text_only_model_names_the_models_that_see(
     assert caught.value.capability == "image_input"
     assert caught.value.models == ("native/omni",)
     assert caught.value.param == "messages"
+    assert native_server.seen == []
+
+
+async def test_message_objects_carry_images_and_tool_calls_too(
+        native_registry: Registry, native_server: NativeServer) -> None:
+    reply = await native_registry.complete("omni", [
+        Message("user", "look", parts=[TextPart("look"), ImagePart(data=PNG,
+                                                                   mime_type="image/png")]),
+        Message("assistant", "", tool_calls=[ToolCall("call_1", "get_weather", "{}")]),
+        Message("tool", "sunny", tool_call_id="call_1")])
+    assert reply.text == "The tool said sunny"
+    sent = native_server.seen[-1]["messages"]
+    assert sent[0]["content"][1] == {"type": "image_url", "image_url": {"url": data_url(PNG)}}
+    assert sent[1] == {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "call_1", "type": "function",
+         "function": {"name": "get_weather", "arguments": "{}"}}]}
+
+
+@pytest.mark.parametrize(("message", "param"), [
+    (Message("user", "x", parts=[ImagePart(data=b"GIF89a...", mime_type="image/png")]),
+     "messages[0].content[0]"),
+    (Message("user", "x", parts=[ImagePart(url="file:///etc/passwd")]),
+     "messages[0].content[0]"),
+    (Message("user", "x", parts=[{"type": "text", "text": "x"}]),  # type: ignore[list-item]
+     "messages[0].content[0]"),
+    (Message("system", "x", parts=[ImagePart(url="https://example.com/a.png")]),
+     "messages[0].content[0]"),
+    (Message("user", "x", tool_calls=[ToolCall("c", "f")]), "messages[0].tool_calls[0]"),
+])
+async def test_message_objects_are_held_to_the_rules_of_dicts(
+        native_registry: Registry, native_server: NativeServer, message: Message,
+        param: str) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        await native_registry.complete("omni", [message, {"role": "user", "content": "hi"}])
+    assert caught.value.param == param
     assert native_server.seen == []

@@ -11,7 +11,8 @@ import attrs
 
 from jackfield._errors import InvalidRequestError
 
-__all__ = ["IMAGE_TYPES", "MAX_IMAGE_BYTES", "ImagePart", "TextPart", "ToolCall", "image_from_url"]
+__all__ = ["IMAGE_TYPES", "MAX_IMAGE_BYTES", "ImagePart", "TextPart", "ToolCall", "check_image",
+           "image_from_url"]
 
 # What OpenAI accepts as image input, and its size cap per image.
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
@@ -98,12 +99,7 @@ class ToolCall:
 def image_from_url(url: str, where: str, detail: str | None = None) -> ImagePart:
     """Return the image a content part's URL names; a data: URL is decoded and checked."""
     if url[:5].lower() != "data:":
-        scheme, _, rest = url.partition("://")
-        if scheme.lower() not in ("http", "https") or not rest or rest.startswith("/"):
-            raise InvalidRequestError(
-                f"{where}: an image URL must be http(s)://... or a data: URL, got "
-                f"{url[:60]!r}.", param=where)
-        return ImagePart(url=url, detail=detail)
+        return check_image(ImagePart(url=url, detail=detail), where)
     header, comma, payload = url[5:].partition(",")
     # data:<type>[;<name>=<value>]*;base64,<data>: parameters (charset=...) may come first.
     mime, *flags = (piece.strip().lower() for piece in header.split(";"))
@@ -127,8 +123,29 @@ def image_from_url(url: str, where: str, detail: str | None = None) -> ImagePart
                                   param=where) from None
     if not data:
         raise InvalidRequestError(f"{where}: the data: URL holds no bytes.", param=where)
+    return check_image(ImagePart(data=data, mime_type=mime, detail=detail), where)
+
+
+def check_image(image: ImagePart, where: str) -> ImagePart:
+    """Return image if it can be sent: an http(s) URL, or bytes that are what their MIME
+    type says (the caller's own ImagePart is held to the rules of a data: URL)."""
+    if image.data is None:
+        assert image.url is not None
+        if image.url[:5].lower() == "data:":
+            return image_from_url(image.url, where, image.detail)
+        scheme, _, rest = image.url.partition("://")
+        if scheme.lower() not in ("http", "https") or not rest or rest.startswith("/"):
+            raise InvalidRequestError(
+                f"{where}: an image URL must be http(s)://... or a data: URL, got "
+                f"{image.url[:60]!r}.", param=where)
+        return image
+    data, mime = image.data, image.mime_type
+    if len(data) > MAX_IMAGE_BYTES:
+        raise InvalidRequestError(f"{where}: the image is larger than "
+                                  f"{MAX_IMAGE_BYTES // 2**20} MiB.", param=where)
+    assert mime is not None
     if not data.startswith(_MAGIC[mime]) or (mime == "image/webp" and data[8:12] != b"WEBP"):
         found = next((kind for kind, magic in _MAGIC.items() if data.startswith(magic)), None)
         said = f"the bytes are {found}" if found else "the bytes are not an image of that type"
-        raise InvalidRequestError(f"{where}: the data: URL says {mime} but {said}.", param=where)
-    return ImagePart(data=data, mime_type=mime, detail=detail)
+        raise InvalidRequestError(f"{where}: the image says {mime} but {said}.", param=where)
+    return image

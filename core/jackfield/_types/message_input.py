@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from jackfield._errors import InvalidRequestError
-from jackfield._types.content import ImagePart, TextPart, ToolCall, image_from_url
+from jackfield._types.content import ImagePart, TextPart, ToolCall, check_image, image_from_url
 from jackfield._types.messages import ROLES, Message, MessageInput, Part
 from jackfield._types.notices import CallWarning
 
@@ -185,11 +185,24 @@ def _from_mapping(item: Mapping[str, Any], where: str,
 
 
 def _checked_message(item: Message, where: str) -> Message:
+    """Return a caller's own Message if it holds what a dict would have to."""
     if item.role not in ROLES or not isinstance(item.content, str):
         raise _bad(where, f"is not a valid Message: {item!r}.")
     _checked_text(item.content, f"{where}.content")
     if item.role == "tool" and not item.tool_call_id:
         raise _bad(f"{where}.tool_call_id", "a tool message needs the id of the call it answers.")
+    for number, part in enumerate(item.parts):
+        at = f"{where}.content[{number}]"
+        if isinstance(part, ImagePart):
+            if item.role != "user":
+                raise _bad(at, f"images are supported in user messages, not {item.role} ones.")
+            check_image(part, at)  # the same rules as an image_url part's
+        elif not isinstance(part, TextPart):
+            raise _bad(at, f"must be a TextPart or an ImagePart, got {type(part).__name__}.")
+    for number, call in enumerate(item.tool_calls):
+        if not isinstance(call, ToolCall) or item.role != "assistant":
+            raise _bad(f"{where}.tool_calls[{number}]", "tool calls are ToolCall objects, in "
+                                                        "assistant messages only.")
     return item
 
 
