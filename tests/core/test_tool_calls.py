@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from jackfield import Chunk, InvalidRequestError, ProviderError, Registry, ToolCall, Usage
+from jackfield import (
+    Chunk,
+    Completion,
+    InvalidRequestError,
+    ProviderError,
+    Registry,
+    ToolCall,
+    Usage,
+)
 from jackfield.testing import STATS_KEY
 from mockprovider import MockServer
 from nativeprovider import NativeServer
@@ -112,14 +120,14 @@ async def test_reasoning_is_kept_apart_from_the_answer(native_registry: Registry
     assert (reply.reasoning, reply.text) == ("Thinking about it.", "You said: why?")
 
 
-async def test_n_runs_n_calls_and_sums_their_usage(
+async def test_n_runs_n_calls_and_counts_the_prompt_once_and_every_reply(
         native_registry: Registry, native_server: NativeServer) -> None:
     reply = await native_registry.complete("omni", "hi", n=3, seed=1)
     assert len(native_server.seen) == 3
     assert all("n" not in body and body["seed"] == 1 for body in native_server.seen)
     assert [choice.text for choice in reply.choices] == ["You said: hi"] * 3
     assert reply.text == "You said: hi"
-    assert reply.usage == Usage(15, 9, 24)
+    assert reply.usage == Usage(5, 9, 14)  # as OpenAI counts n: the prompt once
     native_server.usage = False
     assert (await native_registry.complete("omni", "hi", n=2)).usage is None
 
@@ -160,3 +168,12 @@ async def test_n_images_from_an_image_model_are_all_in_images(
     assert len(mock_server.seen) == 2
     assert len(reply.images) == 2 and len(reply.choices) == 2
     assert reply.images == tuple(choice.images[0] for choice in reply.choices)
+
+
+def test_a_reply_of_n_without_completion_counts_leaves_the_sum_unknown() -> None:
+    from jackfield._engine.completion import combined
+
+    counted, uncounted = Completion("a", usage=Usage(5, 3, 8)), Completion("b")
+    assert combined([counted, uncounted]).usage == Usage(5, None, None)
+    assert combined([uncounted, counted]).usage == Usage(5, None, None)
+    assert combined([counted, counted]).usage == Usage(5, 6, 11)

@@ -44,8 +44,9 @@ class Completion:
 
     `warnings` lists what the call accepted but did not send; `emulated` names what the core
     did in the model's place ("tools", "json", "stop"). With n > 1, `choices` holds every
-    reply (this object's text, tool calls and finish reason are the first's; its usage is
-    the sum of all n calls, its images those of every reply); otherwise it is empty.
+    reply (this object's text, tool calls and finish reason are the first's; its usage
+    counts the prompt once and every reply's completion, its images are every reply's);
+    otherwise it is empty.
     """
 
     text: str
@@ -216,25 +217,25 @@ class CompletionStream:
 def combined(replies: Sequence[Completion]) -> Completion:
     """Return the first reply with every reply in choices.
 
-    Each reply was its own call, so usage is the sum of theirs (None unless every reply
-    reported its counts), the images are every reply's (n images from an image model), and
-    the warnings and emulations are those of every call, once each.
+    Usage counts the prompt once, as OpenAI counts n replies (every call had the same one),
+    and sums the replies' completion tokens; a count that some reply lacks is None. The
+    images are every reply's (n images from an image model), and the warnings and
+    emulations are those of every call, once each.
     """
-    counts = [reply.usage for reply in replies]
+    counts = [reply.usage for reply in replies if reply.usage is not None]
     usage = None
-    if all(count is not None for count in counts):
-        usage = Usage(*(_sum([getattr(count, field) for count in counts])
-                        for field in ("prompt_tokens", "completion_tokens", "total_tokens")))
+    if counts:
+        prompt = next((c.prompt_tokens for c in counts if c.prompt_tokens is not None), None)
+        completion = None if len(counts) < len(replies) or any(
+            c.completion_tokens is None for c in counts) else sum(
+            c.completion_tokens or 0 for c in counts)
+        usage = Usage(prompt, completion, None if prompt is None or completion is None
+                      else prompt + completion)
     warnings = tuple(dict.fromkeys(w for reply in replies for w in reply.warnings))
     emulated = tuple(dict.fromkeys(e for reply in replies for e in reply.emulated))
     images = tuple(image for reply in replies for image in reply.images)
     return attrs.evolve(replies[0], usage=usage, choices=tuple(replies), warnings=warnings,
                         emulated=emulated, images=images)
-
-
-def _sum(values: list[int | None]) -> int | None:
-    return None if any(value is None for value in values) else sum(
-        value for value in values if value is not None)
 
 
 async def collect(events: AsyncIterator[tuple[str, str, Any]]) -> Completion:
