@@ -147,3 +147,11 @@ async def test_duplicate_stop_strings_are_sent_once_in_order(
         native_registry: Registry, native_server: NativeServer) -> None:
     await native_registry.complete("omni", "hi", stop=["b", "a", "b"])
     assert native_server.seen[-1]["stop"] == ["b", "a"]
+
+
+def test_a_provider_cannot_declare_one_of_complete_s_own_parameters() -> None:
+    from jackfield.provider import Option, ProviderSpec
+
+    for name in ("temperature", "max_completion_tokens", "seed"):
+        with pytest.raises(ValueError, match="complete\\(\\)'s own parameters"):
+            ProviderSpec("p", "http://127.0.0.1:9", models=(), options={name: Option(int)})

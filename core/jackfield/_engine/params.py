@@ -227,7 +227,7 @@ def split_call(options: Mapping[str, Any]) -> tuple[Wanted, dict[str, Any]]:
     given: dict[str, Any] = {}
     rest: dict[str, Any] = {}
     for name, value in options.items():
-        if name not in FIRST_CLASS and name != "max_completion_tokens":
+        if name not in FIRST_CLASS:
             rest[name] = value
         elif value is not None:
             given[name] = value

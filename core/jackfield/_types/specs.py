@@ -80,9 +80,10 @@ def _host_tuple(hosts: Iterable[str]) -> tuple[str, ...]:
 
 # complete()'s own parameters: a provider declares what it honours in Capabilities instead.
 FIRST_CLASS = frozenset({
-    "temperature", "top_p", "max_tokens", "presence_penalty", "frequency_penalty", "stop",
-    "seed", "tools", "tool_choice", "parallel_tool_calls", "response_format", "n",
-    "reasoning_effort", "logprobs", "top_logprobs", "prompted", "strict",
+    "temperature", "top_p", "max_tokens", "max_completion_tokens", "presence_penalty",
+    "frequency_penalty", "stop", "seed", "tools", "tool_choice", "parallel_tool_calls",
+    "response_format", "n", "reasoning_effort", "logprobs", "top_logprobs", "prompted",
+    "strict",
 })
 
 
