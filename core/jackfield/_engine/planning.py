@@ -117,14 +117,14 @@ def plan_call(provider: str, model: ModelSpec, declared: Mapping[str, Option],
                                   param=_first_set(params))
     caps = model.capabilities
     unset: dict[str, Any] = {}  # the fields this model is not sent
-    for name in SAMPLING:
-        if (caps.sampling is not None and getattr(params, name) is not None
-                and name not in caps.sampling):
-            unset[name] = None
-            warnings.append(CallWarning(name, f"{name} was accepted but not sent: "
-                                              f"{provider}/{model.id} does not honour it."))
+    if caps.sampling is not None:  # None: unknown, every sampling parameter is sent
+        for name in SAMPLING:
+            if name not in caps.sampling and getattr(params, name) is not None:
+                unset[name] = None
+                warnings.append(CallWarning(name, f"{name} was accepted but not sent: "
+                                                  f"{provider}/{model.id} does not honour it."))
     for name, capability in (("seed", "seed"), ("reasoning_effort", "reasoning")):
-        if getattr(params, name) is not None and not caps.has(capability):
+        if getattr(params, name) is not None and getattr(caps, capability) is False:
             unset[name] = None
             warnings.append(CallWarning(name, f"{name} was accepted but not sent: "
                                               f"{provider}/{model.id} does not support it."))
