@@ -125,9 +125,11 @@ def _no_candidate(errors: list[InvalidRequestError], needs: frozenset[str],
     text = f"{tried} Models with {wanted_caps}: {shown or 'none installed'}."
     promptable = {"tools": "tools", "json_schema": "json", "json_object": "json"}.get(need)
     if promptable in PROMPTABLE and wanted.prompted is None:
-        text += (f" Or pass prompted={{'{promptable}'}} to describe "
+        # Said for both ways in: a library caller and a client of `jackfield serve`.
+        text += (f" Or turn on prompted {promptable} to describe "
                  f"{'the tools' if promptable == 'tools' else 'the schema'} in the prompt and "
-                 "parse the reply.")
+                 f"parse the reply: prompted={{'{promptable}'}} in Python, `jackfield serve "
+                 f"--prompted {promptable}` for the server.")
     param = {"image_input": "messages", "json_schema": "response_format",
              "json_object": "response_format"}.get(need, need)
     if need == "tools" and not wanted.params.tools:
