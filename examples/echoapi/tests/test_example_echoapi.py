@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from echoapi_helpers import TOKEN, echo_registry
 
 import jackfield_echoapi
 from jackfield import Completion, CompletionStream, PartialResponseError, Registry
@@ -23,18 +24,7 @@ from jackfield.provider import (
 from jackfield.testing import STATS_KEY, RegistryFactory, ServeApp
 from jackfield_echoapi.emulator import create_app
 
-TOKEN = "s3cret-token"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-async def echo_registry(serve_app: ServeApp, make_registry: RegistryFactory,
-                        app: web.Application | None = None) -> tuple[Registry, web.Application]:
-    """Start the emulator (or app) and return a registry with only the echoapi plugin."""
-    app = app if app is not None else create_app(token=TOKEN)
-    url = await serve_app(app)
-    registry = make_registry([jackfield_echoapi], base_urls={"echoapi": url},
-                             config={"echoapi": {"token": TOKEN}})
-    return registry, app
 
 
 def build(model: ModelSpec, *messages: Message, stream: bool = False,
@@ -59,6 +49,8 @@ async def test_models_aliases_and_default(make_registry: RegistryFactory) -> Non
     assert models["echo-1"].default
     assert models["echo-1"].aliases == ("echo",)
     assert models["sketch-1"].kind == "image"
+    assert models["echo-1"].capabilities.sampling == {"max_tokens"}
+    assert not models["echo-1"].capabilities.has("tools")
 
 
 def test_build_chat_request() -> None:
@@ -316,6 +308,12 @@ async def test_html_page_with_200_is_named(serve_app: ServeApp, make_registry: R
                                             "say": "x"}], "stream": False, "shout": False}, 404),
     ({"authorization": f"Bearer {TOKEN}"}, {"model": "echo-1", "turns": [{"who": "echo",
                                             "say": "x"}], "stream": False, "shout": False}, 400),
+    ({"authorization": f"Bearer {TOKEN}"}, {"model": "echo-1", "turns": [{"who": "user",
+                                            "say": "x"}], "stream": False, "shout": False,
+                                            "max_words": 0}, 400),
+    ({"authorization": f"Bearer {TOKEN}"}, {"model": "echo-1", "turns": [{"who": "user",
+                                            "say": "x"}], "stream": False, "shout": False,
+                                            "temperature": 1}, 400),
 ])
 async def test_emulator_is_strict(serve_app: ServeApp, headers: dict[str, str],
                                   body: dict[str, Any], status: int) -> None:

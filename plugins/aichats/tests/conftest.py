@@ -4,13 +4,28 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
+from unittest import mock
 
 import aiohttp
+import aioresponses.core
 import pytest
 from aichats_helpers import COOKIE
 
 from jackfield.testing import Emulator, serve_app
 from jackfield_aichats.emulator import create_app
+
+
+# aioresponses 0.7.9 builds ClientResponse without the `stream_writer` argument aiohttp 3.14
+# made required (pnuckowski/aioresponses#289). The repository's tests/conftest.py has the
+# same stand-in, but this distribution's tests must also run on their own (`pytest plugins`).
+class _CompatClientResponse(aioresponses.core.ClientResponse):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("stream_writer", mock.Mock(output_size=0))
+        super().__init__(*args, **kwargs)
+
+
+aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
 
 
 @pytest.fixture

@@ -131,11 +131,19 @@ def test_models_are_listed() -> None:
 
 
 @pytest.mark.parametrize("model", ["gpt-4", "dalle"])
-async def test_any_option_is_rejected_before_io(emulator: Emulator, model: str) -> None:
+async def test_an_unknown_option_is_rejected_before_io(emulator: Emulator, model: str) -> None:
     async with registry_for(emulator.url) as registry:
-        with pytest.raises(InvalidRequestError, match="temperature") as caught:
-            await registry.complete(model, CHAT, temperature=0.5)
+        with pytest.raises(InvalidRequestError, match="creativity") as caught:
+            await registry.complete(model, CHAT, creativity=0.5)
     assert "Supported options: none" in str(caught.value)
+    assert emulator.stats.requests == 0
+
+
+async def test_a_chat_parameter_to_the_image_model_is_refused(emulator: Emulator) -> None:
+    async with registry_for(emulator.url) as registry:
+        with pytest.raises(InvalidRequestError, match="image model") as caught:
+            await registry.complete("dalle", "a cat", temperature=0.5)
+    assert caught.value.param == "temperature"
     assert emulator.stats.requests == 0
 
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import jackfield_amigochat
-from jackfield.provider import ProviderSpec
+from jackfield.provider import SAMPLING, Capabilities, ProviderSpec
 from jackfield_amigochat.models import (
     ALIASES,
     CHAT_MODELS,
@@ -86,14 +86,22 @@ def test_provider_spec() -> None:
         "amigochat", "https://api.amigochat.io", DEFAULT_MODEL)
     assert spec.models == MODELS
     assert dict(spec.aliases) == dict(ALIASES)
-    assert {name: option.default for name, option in spec.options.items()} == {
-        "temperature": 0.5, "top_p": 0.95, "max_tokens": 4000, "frequency_penalty": 0,
-        "presence_penalty": 0,
-    }
-    assert all(option.kinds == ("chat",) for option in spec.options.values())
+    # The sampling parameters are complete()'s own now: no options of its own are left.
+    assert dict(spec.options) == {}
     assert spec.settings["token"].secret
     assert "JACKFIELD_AMIGOCHAT_TOKEN" in spec.auth_hint
     assert spec.aliases_of("gpt-4o-2024-11-20") == ("gpt-4o",)
+
+
+def test_chat_models_declare_text_only_with_the_five_sampling_parameters() -> None:
+    for model in CHAT_MODELS:
+        capabilities = model.capabilities
+        assert capabilities.sampling == frozenset(SAMPLING), model.id
+        assert not any(capabilities.has(name) for name in (
+            "tools", "image_input", "json_object", "json_schema", "stop", "seed", "reasoning",
+            "logprobs")), model.id
+    # Image models take a prompt; chat parameters are refused for them whatever they declare.
+    assert all(model.capabilities == Capabilities() for model in IMAGE_MODELS)
 
 
 def test_listing_models_does_not_import_the_http_stack() -> None:

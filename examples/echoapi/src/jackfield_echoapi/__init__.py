@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from jackfield.provider import (
+    Capabilities,
     CompletionRequest,
     HttpRequest,
     InvalidRequestError,
@@ -24,11 +25,17 @@ from jackfield.provider import (
 if TYPE_CHECKING:  # these names import aiohttp: for annotations only
     from jackfield.provider import Event, HttpResponse, ProviderTransport
 
-__all__ = ["ROLES", "WHO"]
+__all__ = ["ECHO_CAPABILITIES", "ROLES", "WHO"]
 
 #: The service's names for the unified message roles.
 WHO = {"system": "system", "user": "user", "assistant": "echo"}
 ROLES = frozenset(WHO)
+
+#: What echo-1 can do: text in and out, and a word limit (EchoAPI's `max_words`), which is
+#: complete()'s `max_tokens`. The core sends only what a model declares: the other sampling
+#: parameters and `seed` come back as warnings, `stop` is applied by the core, and a call
+#: that needs tools, images or a JSON mode goes to another model or is refused.
+ECHO_CAPABILITIES = Capabilities(sampling={"max_tokens"})
 
 CHAT_PATH = "/v1/echo"
 SKETCH_PATH = "/v1/sketch"
@@ -36,11 +43,13 @@ SKETCH_PATH = "/v1/sketch"
 
 @hookimpl
 def jackfield_provider() -> ProviderSpec:
-    """Describe the echoapi provider: its models, alias, option and token setting."""
+    """Describe the echoapi provider: its models and what they can do, alias, option and
+    token setting."""
     return ProviderSpec(
         name="echoapi",
         base_url="https://api.echoapi.invalid",
-        models=(ModelSpec("echo-1"), ModelSpec("sketch-1", kind="image")),
+        models=(ModelSpec("echo-1", capabilities=ECHO_CAPABILITIES),
+                ModelSpec("sketch-1", kind="image")),
         default_model="echo-1",
         aliases={"echo": "echo-1"},
         options={"shout": Option(bool, False, kinds=("chat",), doc="reply in upper case")},
@@ -73,6 +82,8 @@ def jackfield_build_request(request: CompletionRequest, config: ProviderConfig) 
         "stream": request.stream,
         "shout": bool(request.options["shout"]),
     }
+    if request.params.max_tokens is not None:  # set only when the caller asked for a limit
+        body["max_words"] = request.params.max_tokens
     return HttpRequest("POST", config.url(CHAT_PATH), headers=headers, json=body,
                        stream=request.stream)
 

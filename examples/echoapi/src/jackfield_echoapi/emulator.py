@@ -1,8 +1,9 @@
 """An aiohttp.web app that speaks EchoAPI's protocol and validates requests strictly.
 
-Chat: `POST /v1/echo` with `{"model", "turns": [{"who", "say"}], "stream", "shout"}` echoes
-the last user turn, as NDJSON lines (`{"delta": ...}` then `{"done": true, ...}`) when
-`stream` is true, else as one JSON body. Sketch: `POST /v1/sketch` with `{"model", "prompt"}`
+Chat: `POST /v1/echo` with `{"model", "turns": [{"who", "say"}], "stream", "shout"}` and an
+optional `"max_words"` echoes the last user turn (its first max_words words, finish "length"
+when cut), as NDJSON lines (`{"delta": ...}` then `{"done": true, ...}`) when `stream` is
+true, else as one JSON body. Sketch: `POST /v1/sketch` with `{"model", "prompt"}`
 answers `{"images": [{"url": ...}]}`; the URL serves a PNG drawn from the prompt.
 """
 
@@ -45,7 +46,8 @@ def create_app(token: str | None = None) -> web.Application:
 async def echo(request: web.Request) -> web.StreamResponse:
     """Echo the last user turn, streamed as NDJSON or as one JSON body."""
     try:
-        body = await _checked_json(request, {"model", "turns", "stream", "shout"})
+        body = await _checked_json(request, {"model", "turns", "stream", "shout"},
+                                   optional=frozenset({"max_words"}))
         if body["model"] not in CHAT_MODELS:
             raise Rejected(404, f"unknown chat model {body['model']!r}")
         turns = body["turns"]
@@ -60,6 +62,9 @@ async def echo(request: web.Request) -> web.StreamResponse:
         for flag in ("stream", "shout"):
             if not isinstance(body[flag], bool):
                 raise Rejected(400, f'"{flag}" must be a boolean')
+        limit = body.get("max_words")
+        if limit is not None and (type(limit) is not int or limit < 1):
+            raise Rejected(400, '"max_words" must be a whole number of at least 1')
         wanted = "application/x-ndjson" if body["stream"] else "application/json"
         if request.headers.get("accept") != wanted:
             raise Rejected(406, f"send accept: {wanted}")
@@ -68,15 +73,18 @@ async def echo(request: web.Request) -> web.StreamResponse:
     text = turns[-1]["say"]
     if body["shout"]:
         text = text.upper()
+    finish = "stop"
+    if limit is not None and len(text.split()) > limit:
+        text, finish = " ".join(text.split()[:limit]), "length"
     usage = {"in": sum(len(turn["say"].split()) for turn in turns), "out": len(text.split())}
     if not body["stream"]:
-        return web.json_response({"text": text, "finish": "stop", "usage": usage})
+        return web.json_response({"text": text, "finish": finish, "usage": usage})
     response = web.StreamResponse(headers={"content-type": "application/x-ndjson"})
     await response.prepare(request)
     await response.write(b"\n")  # a keep-alive blank line, which clients must skip
     for piece in words_of(text):
         await response.write(_line({"delta": piece}))
-    await response.write(_line({"done": True, "finish": "stop", "usage": usage}))
+    await response.write(_line({"done": True, "finish": finish, "usage": usage}))
     await response.write_eof()
     return response
 
@@ -101,8 +109,10 @@ async def file(request: web.Request) -> web.Response:
     return web.Response(body=png_bytes(request.match_info["name"]), content_type="image/png")
 
 
-async def _checked_json(request: web.Request, keys: set[str]) -> dict[str, Any]:
-    """Check the token and content type; return the JSON body if it has exactly these keys."""
+async def _checked_json(request: web.Request, keys: set[str],
+                        optional: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Check the token and content type; return the JSON body if it has exactly these keys
+    (and perhaps some of the optional ones)."""
     auth = request.headers.get("authorization", "")
     if not auth.startswith("Bearer ") or not auth[len("Bearer "):].strip():
         raise Rejected(401, "missing bearer token")
@@ -116,8 +126,9 @@ async def _checked_json(request: web.Request, keys: set[str]) -> dict[str, Any]:
     except ValueError:
         raise Rejected(400, "the body is not JSON") from None
     request.app[STATS_KEY].last_json = body  # for tests: what the plugin sent
-    if not isinstance(body, dict) or set(body) != keys:
-        raise Rejected(400, f"the body must be an object with exactly the keys {sorted(keys)}")
+    if not isinstance(body, dict) or not keys <= set(body) <= keys | optional:
+        raise Rejected(400, f"the body must be an object with exactly the keys {sorted(keys)}"
+                            + (f" (and optionally {sorted(optional)})" if optional else ""))
     return body
 
 

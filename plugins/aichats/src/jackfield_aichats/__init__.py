@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
-from jackfield.provider import ModelSpec, ProviderSpec, Setting, hookimpl
+from jackfield.provider import Capabilities, ModelSpec, ProviderSpec, Setting, hookimpl
 
 from .parse import parse_response
 from .wire import build_request
@@ -35,6 +35,13 @@ __all__ = [
 ]
 
 PROVIDER = "aichats"
+# The service takes one text prompt and returns text: no tools, image input, JSON modes, stop,
+# seed or sampling parameters. Declared, not defaulted, so that the core's rules are visible
+# here: sampling parameters and seed are accepted with a warning and not sent, stop is applied
+# by the core, and a call that needs tools or images goes to another model (or is refused).
+CHAT_CAPABILITIES = Capabilities(tools=False, image_input=False, json_object=False,
+                                 json_schema=False, stop=False, seed=False, reasoning=False,
+                                 logprobs=False, sampling=())
 AUTH_HINT = (
     "Copy the cookie header your browser sends to ai-chats.org and set it as "
     "JACKFIELD_AICHATS_COOKIE, or pass Registry(config={'aichats': {'cookie': ...}})."
@@ -43,13 +50,14 @@ AUTH_HINT = (
 
 @hookimpl
 def jackfield_provider() -> ProviderSpec:
-    """Return the AiChats provider: gpt-4 (chat, default) and dalle (image), no options."""
+    """Return the AiChats provider: gpt-4 (chat, default, text only) and dalle (image)."""
     return ProviderSpec(
         name=PROVIDER,
         base_url="https://ai-chats.org",
-        models=(ModelSpec("gpt-4", "chat"), ModelSpec("dalle", "image")),
+        models=(ModelSpec("gpt-4", "chat", capabilities=CHAT_CAPABILITIES),
+                ModelSpec("dalle", "image")),
         default_model="gpt-4",
-        options={},  # the service takes no parameters: any option is rejected before I/O
+        options={},  # no options of its own: an unknown one is rejected before I/O
         settings={"cookie": Setting(doc="The browser cookie header ai-chats.org expects.",
                                     secret=True)},
         auth_hint=AUTH_HINT,

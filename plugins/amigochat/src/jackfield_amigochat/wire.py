@@ -25,6 +25,7 @@ USER_AGENT = (
     "Chrome/131.0.0.0 Safari/537.36"
 )
 
+
 def _bearer(config: ProviderConfig) -> str:
     """Return the authorization value: the bare word, or the word and the configured token."""
     token = (config.get("token") or "").strip()
@@ -60,10 +61,13 @@ def headers_for(config: ProviderConfig) -> dict[str, str]:
 
 
 def _message(message: Message) -> dict[str, str]:
-    """Return the wire form: exactly role and content; a speaker's name leads the content,
-    as the service has no field for it."""
-    content = message.content if message.name is None else f"{message.name}: {message.content}"
-    return {"role": message.role, "content": content}
+    """Return the wire form: exactly role and content; a speaker's name leads the content
+    ("Alice: hi"), as the service has no field for it and refuses unknown keys."""
+    # The core sends this model text only (its capabilities declare no images or tools), so
+    # the content is the whole message. Whitespace in a name is collapsed: it is a label.
+    name = " ".join((message.name or "").split())
+    return {"role": message.role,
+            "content": f"{name}: {message.content}" if name else message.content}
 
 
 def _chat_body(request: CompletionRequest) -> dict[str, Any]:
