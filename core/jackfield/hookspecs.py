@@ -34,9 +34,13 @@ def jackfield_provider() -> ProviderSpec:
     Called once when the plugin is registered, and by `jackfield models` and `jackfield
     plugins`: keep it cheap (no I/O, no heavy imports).
 
-    :return: a `ProviderSpec`: the provider's name, default base URL, models, aliases,
-        options and settings. Anything else, or an exception, disables this plugin alone
-        (a `PluginError` in `Registry.plugins()`).
+    :return: a `ProviderSpec`: the provider's name, default base URL, models (each with
+        the `Capabilities` it has: tools, image input, JSON modes, stop, seed, reasoning,
+        logprobs and the sampling parameters it honours; True, False or None for unknown),
+        aliases, options and settings. An option may not take a name of complete()'s own
+        parameters (`temperature`, `stop`, `tools`, ...): ProviderSpec refuses it. Anything
+        but a `ProviderSpec`, or an exception, disables this plugin alone (a
+        `PluginError` in `Registry.plugins()`).
     """
     raise NotImplementedError
 
@@ -45,12 +49,21 @@ def jackfield_provider() -> ProviderSpec:
 def jackfield_build_request(request: CompletionRequest, config: ProviderConfig) -> HttpRequest:
     """Describe the HTTP request that asks the service for a reply; send nothing.
 
-    Called for each call routed to this provider, after the core validated the messages
-    and options, and anew for every retry (so per-request ids stay fresh). Any exception
-    that is not a `JackfieldError` becomes a `PluginError` naming this plugin.
+    Called for each call routed to this provider, after the core validated the messages,
+    parameters and options and fitted them to the model's declared capabilities, and anew
+    for every retry (so per-request ids stay fresh). Any exception that is not a
+    `JackfieldError` becomes a `PluginError` naming this plugin.
 
-    :param request: the validated call: provider, resolved `ModelSpec`, messages, options
-        with their defaults filled in, and whether the caller streams.
+    :param request: the validated call: provider, resolved `ModelSpec`, messages, `params`,
+        options with their defaults filled in, and whether the caller streams.
+        `request.params` is a `CallParams` holding only what this model is sent (sampling
+        parameters it does not honour, and `seed` or `stop` it cannot do, are left out:
+        the core reports or applies them); `params.to_openai()` gives them in OpenAI's wire
+        form. The messages hold only what the capabilities allow: image parts only for a
+        model with image input, tool calls and "tool" messages only for one with tools (a
+        prompted call rewrites them into plain text turns); a `Message` carries `content`
+        (its text), `parts`, `tool_calls`, `tool_call_id` and `name`, and `to_dict()` gives
+        OpenAI's shape.
     :param config: the provider's resolved settings: `config.url(path)` joins onto the base
         URL, `config.get(name)` and `config.require(name)` read settings.
     :return: an `HttpRequest` (method, URL, headers, JSON body, whether to stream).
@@ -75,7 +88,11 @@ def jackfield_parse_response(
         `json()`, `refuse_html()`, all within the registry's size and idle limits.
     :param transport: the core's session for follow-up downloads (`await transport.get(url)`),
         sent without the provider's credentials.
-    :return: an async iterator of `TextDelta`, `Image`, `Usage` and `Finish` events.
+    :return: an async iterator of `TextDelta`, `ReasoningDelta` (the model's reasoning,
+        kept apart from the answer), `ToolCallDelta` (a piece of a tool call: `index`, then
+        `id` and `name` in its first piece and `arguments` fragments; a model with tools
+        only), `Image`, `Usage` and `Finish` events (`Finish("tool_calls")` after tool
+        calls; the core also says so when the service answers "stop").
     :raises ResponseFormatError: when the reply does not follow the service's protocol
         (never yield an error message as text).
     :raises ProviderError: a subclass of it for an error the service reports in a 2xx reply

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from cli_helpers import Emulators, clean_environ, one_error_line
 
@@ -14,7 +16,7 @@ from jackfield import (
 )
 from jackfield._cli.common import cli_message
 from jackfield._cli.main import build_parser
-from jackfield.testing import FAULTS_KEY
+from jackfield.testing import FAULTS_KEY, STATS_KEY
 from jackfield_aichats import AUTH_HINT
 
 PYTHON_ONLY = ("Registry(", "Timeouts(", "Limits(", "RetryPolicy(", "timeout=", "config={")
@@ -107,8 +109,18 @@ def test_dash_o_means_a_provider_option_in_every_command() -> None:
     assert args.output == "x.png"
 
 
-async def test_image_options_reach_the_provider_check(emulators: Emulators) -> None:
-    result = await emulators.run("image", "-m", "dalle", "-o", "size=big", "a cat")
+async def test_image_options_reach_the_provider_check(emulators: Emulators,
+                                                      tmp_path: Path) -> None:
+    result = await emulators.run("image", "-m", "dalle", "-o", "shape=big", "a cat")
     # The first line is the progress note; the refusal comes before anything is sent.
     assert result.returncode == 2
-    assert "does not accept the option(s) size" in result.stderr.splitlines()[-1]
+    assert "does not accept the option(s) shape" in result.stderr.splitlines()[-1]
+    assert emulators.aichats[STATS_KEY].requests == 0
+    # OpenAI's size is accepted by every image model: not sent where not used, and said so.
+    result = await emulators.run("image", "-m", "dalle", "-o", "size=big", "--dir",
+                                 str(tmp_path / "out"), "a cat")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{tmp_path / 'out' / 'a-cat.png'}\n"
+    assert result.stderr.splitlines()[-1] == (
+        "jackfield: warning: size was accepted but not sent: aichats does not use it.")
+    assert "size" not in str(emulators.aichats[STATS_KEY].last_json)

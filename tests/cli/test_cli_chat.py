@@ -34,7 +34,7 @@ async def test_chat_no_stream_with_system_message_and_typed_options(
 async def test_a_bad_option_is_one_line_and_exit_status_2(emulators: Emulators) -> None:
     wrong_type = await emulators.run("chat", "-m", "gpt-4o", "-o", "temperature=hot", "hi")
     assert wrong_type.returncode == 2
-    assert "'temperature' must be float" in one_error_line(wrong_type)
+    assert "temperature must be a number from 0 to 2, got 'hot'" in one_error_line(wrong_type)
     unknown = await emulators.run("chat", "-m", "gpt-4o", "-o", "top_k=3", "hi")
     assert unknown.returncode == 2
     assert "top_k" in one_error_line(unknown) and "Supported options" in unknown.stderr

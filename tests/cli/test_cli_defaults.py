@@ -73,25 +73,28 @@ async def test_a_default_no_longer_installed_says_it_is_the_default(cli: Any,
     assert (await cli("chat", "-m", "aichats/gpt-4", "hello")).returncode == 0  # -m still wins
 
 
-async def test_options_lists_each_option_and_says_capabilities_are_not_declared(
-        cli: Any) -> None:
+async def test_options_lists_each_option_and_each_models_capabilities(cli: Any) -> None:
     text = (await cli("models", "--options", "--provider", "amigochat")).stdout
     assert text.startswith("amigochat\n")
-    temperature = next(line for line in text.splitlines() if "temperature" in line).split()
-    assert temperature[:4] == ["temperature", "float", "0.5", "chat"]
-    assert "sampling temperature" in text
+    # Its sampling parameters are complete()'s own now, declared as capabilities.
+    assert "options: none of its own (-o still takes complete()'s parameters" in text
     assert "token (secret: jackfield keys set amigochat)" in text
-    assert "CAPABILITIES" in text and "not declared" in text
+    mini = next(line for line in text.splitlines() if line.split()[:1] == ["gpt-4o-mini"])
+    assert mini.split() == ["gpt-4o-mini", "chat", "yes", "gpt-4o-mini", "sampling"]
+    assert "CAPABILITIES lists what a chat model can do" in text
+    aichats = (await cli("models", "--options", "--provider", "aichats")).stdout
+    assert next(line for line in aichats.splitlines() if "gpt-4" in line).split()[-1] == "text"
     data = json.loads((await cli("models", "--options", "--json", "--kind", "image")).stdout)
     by_name = {entry["provider"]: entry for entry in data}
-    assert by_name["amigochat"]["options"] == {}  # every AmigoChat option is for chat
+    assert by_name["amigochat"]["options"] == {}
     assert {m["kind"] for m in by_name["amigochat"]["models"]} == {"image"}
-    assert all(m["capabilities"] is None for e in data for m in e["models"])
-    chat_options = json.loads((await cli("models", "--options", "--json")).stdout)
-    amigo = next(e for e in chat_options if e["provider"] == "amigochat")
-    assert amigo["options"]["max_tokens"] == {"type": "int", "default": 4000,
-                                              "kinds": ["chat"],
-                                              "doc": "longest reply in tokens, at least 1"}
+    chat = json.loads((await cli("models", "--options", "--json", "--kind", "chat")).stdout)
+    models = {m["id"]: m for e in chat for m in e["models"]}
+    assert models["gpt-4o-mini"]["capabilities"]["sampling"] == [
+        "frequency_penalty", "max_tokens", "presence_penalty", "temperature", "top_p"]
+    assert models["gpt-4"]["capabilities"] == {
+        "tools": False, "image_input": False, "json_object": False, "json_schema": False,
+        "stop": False, "seed": False, "reasoning": False, "logprobs": False, "sampling": []}
 
 
 async def test_config_names_each_source_and_masks_secrets(cli: Any, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from cli_helpers import Emulators, one_error_line
 
-from jackfield._cli.commands import image_paths
+from jackfield._cli.image_files import image_paths
 from jackfield._types.events import Image
 from jackfield.testing import STATS_KEY
 

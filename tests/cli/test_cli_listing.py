@@ -20,8 +20,14 @@ def test_models_json() -> None:
     assert result.returncode == 0, result.stderr
     models = json.loads(result.stdout)
     by_id = {(m["provider"], m["id"]): m for m in models}
-    assert by_id["aichats", "gpt-4"] == {"id": "gpt-4", "provider": "aichats", "kind": "chat",
-                                         "aliases": [], "available": True, "default": True}
+    assert by_id["aichats", "gpt-4"] == {
+        "id": "gpt-4", "provider": "aichats", "kind": "chat", "aliases": [], "available": True,
+        "default": True, "capabilities": {
+            "tools": False, "image_input": False, "json_object": False, "json_schema": False,
+            "stop": False, "seed": False, "reasoning": False, "logprobs": False,
+            "sampling": []}}
+    assert by_id["amigochat", "gpt-4o-mini"]["capabilities"]["sampling"] == [
+        "frequency_penalty", "max_tokens", "presence_penalty", "temperature", "top_p"]
     assert by_id["amigochat", "gpt-4o-2024-11-20"]["aliases"] == ["gpt-4o"]
     assert {m["provider"] for m in models} == {"aichats", "amigochat"}
 
@@ -30,8 +36,15 @@ def test_models_filters_and_table() -> None:
     result = run("models", "--provider", "aichats", "--kind", "image")
     assert result.returncode == 0, result.stderr
     header, *rows = result.stdout.splitlines()
-    assert header.split() == ["ID", "PROVIDER", "KIND", "ALIASES", "AVAILABLE", "DEFAULT"]
-    assert [row.split() for row in rows] == [["dalle", "aichats", "image", "yes"]]
+    assert header.split() == ["ID", "PROVIDER", "KIND", "ALIASES", "AVAILABLE", "DEFAULT",
+                              "CAPABILITIES"]
+    assert [row.split() for row in rows] == [["dalle", "aichats", "image", "-", "yes", "-",
+                                              "-"]]
+    result = run("models", "--kind", "chat")
+    rows = {tuple(row.split()[:2]): row.split()[-1] for row in result.stdout.splitlines()[1:]}
+    assert rows["gpt-4", "aichats"] == "text"  # text only, no sampling parameter honoured
+    assert rows["gpt-4o-mini", "amigochat"] == "sampling"
+    assert "CAPABILITIES lists what a chat model can do" in run("models", "--help").stdout
 
 
 def test_models_of_an_unknown_provider() -> None:

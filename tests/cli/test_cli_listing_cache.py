@@ -73,6 +73,40 @@ def test_a_corrupt_cache_is_ignored_and_rewritten(_cache_in_tmp_path: Path,
     assert run("--json") == (first[0], first[1], "cached")
 
 
+def test_capabilities_round_trip_through_the_cache() -> None:
+    built, _, how = run("--json")
+    assert how == "built"
+    cached, _, how = run("--json")
+    assert how == "cached" and cached == built
+    by_id = {(m["provider"], m["id"]): m["capabilities"] for m in json.loads(cached)}
+    assert by_id["aichats", "gpt-4"]["sampling"] == [] and not by_id["aichats", "gpt-4"]["tools"]
+    assert by_id["amigochat", "gpt-4o-mini"]["sampling"] == [
+        "frequency_penalty", "max_tokens", "presence_penalty", "temperature", "top_p"]
+    table, _, how = run("--provider", "amigochat", "--kind", "chat")
+    assert how == "cached" and table.splitlines()[1].split()[-1] == "sampling"
+
+
+def _rewrite_entry(cache: Path, format_: int) -> None:
+    """Turn the cache into one of an older jackfield: the same listing, without capabilities."""
+    data = json.loads(cache.read_text())
+    for entry in data["listings"].values():
+        for model in entry["models"]:
+            del model["capabilities"]
+    cache.write_text(json.dumps(data | {"format": format_}))
+
+
+@pytest.mark.parametrize("format_", [1, 2])
+def test_a_listing_without_capabilities_is_a_miss(_cache_in_tmp_path: Path,
+                                                  format_: int) -> None:
+    # Format 1 is the shape before capabilities; a format-2 entry without them is damaged.
+    first = run("--json")
+    cache = _cache_in_tmp_path / listing_cache.CACHE_FILE
+    _rewrite_entry(cache, format_)
+    assert run("--json") == (first[0], first[1], "built")  # not models that seem to do nothing
+    assert json.loads(cache.read_text())["format"] == 2
+    assert run("--json") == (first[0], first[1], "cached")
+
+
 def test_an_unwritable_cache_dir_only_warns(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")

@@ -97,7 +97,7 @@ async def test_chat_json_is_one_object(emulators: Emulators) -> None:
     result = await emulators.run("chat", "-m", "gpt-4o", "--json", "hi")
     assert result.returncode == 0, result.stderr
     reply = json.loads(result.stdout)
-    assert set(reply) == {"text", "usage", "model", "provider", "warnings", "cid"}
+    assert set(reply) == {"text", "reasoning", "usage", "model", "provider", "warnings", "cid"}
     assert reply["text"] == REPLY + "hi" and reply["provider"] == "amigochat"
     assert reply["model"].startswith("gpt-4o") and reply["warnings"] == []
     [entry] = await logged(emulators)

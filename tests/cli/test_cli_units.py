@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from jackfield._cli.commands import image_paths, is_loopback, read_prompt
+from jackfield._cli.commands import is_loopback, read_prompt
 from jackfield._cli.common import parse_option
+from jackfield._cli.image_files import image_paths
 from jackfield._types.events import Image
 
 
@@ -23,8 +24,12 @@ from jackfield._types.events import Image
     ("x=[1, 2]", ("x", "[1, 2]")),
     ("expr=a=b", ("expr", "a=b")),
     (" key = 3", ("key", 3)),
+    # complete()'s own parameters take JSON lists and objects; a provider's options do not.
+    ('stop=["END", "\\n\\n"]', ("stop", ["END", "\n\n"])),
+    ('response_format={"type": "json_object"}', ("response_format", {"type": "json_object"})),
+    ("stop=[unclosed", ("stop", "[unclosed")),
 ])
-def test_option_values_are_typed_json_scalars_or_text(text: str, expected: object) -> None:
+def test_option_values_are_typed_json_or_text(text: str, expected: object) -> None:
     assert parse_option(text) == expected
 
 

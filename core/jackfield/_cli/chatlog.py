@@ -61,12 +61,15 @@ class Call:
         self.pieces.append(text)
 
     def finish(self, completion: Completion) -> None:
-        """Note the whole completion: its provider, usage, text (if not streamed) and finish."""
+        """Note the whole completion: its provider, usage, text (if not streamed), warnings and
+        finish."""
         self.provider = completion.provider or self.provider
         if not self.pieces and completion.text:
             self.pieces.append(completion.text)
         if completion.usage is not None:
             self.usage = attrs.asdict(completion.usage)
+        # What the call accepted but did not send (a model that does not honour temperature).
+        self.warnings.extend(str(warning) for warning in completion.warnings)
         if completion.finish_reason not in _FINE_FINISHES:
             self.warnings.append(f"the reply ended early: finish reason "
                                  f"{completion.finish_reason!r}")

@@ -9,28 +9,24 @@ import ipaddress
 import json
 import math
 import os
-import re
 import shlex
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, TextIO
 
-from jackfield._cli.common import EXIT_INTERRUPTED, EXIT_USAGE, PROG, CliError
+from jackfield._cli.common import EXIT_INTERRUPTED, EXIT_USAGE, PROG, CliError, warn
 from jackfield._engine.registry import Registry
-from jackfield._errors import ResponseFormatError
 from jackfield._settings.config import env_name
-from jackfield._types.events import Image
 
 if TYPE_CHECKING:
     from aiohttp import web
 
     from jackfield._cli.chatlog import Call
-    from jackfield._engine.completion import Completion, CompletionStream
+    from jackfield._engine.completion import CompletionStream
 
-__all__ = ["chat", "emulate", "image", "image_paths", "is_loopback", "read_prompt", "serve"]
+__all__ = ["chat", "emulate", "image", "is_loopback", "read_prompt", "serve"]
 
 
 def read_prompt(argument: str | None, stdin: TextIO | None = None) -> str:
@@ -59,13 +55,30 @@ def _check_kind(registry: Registry, model: str, kind: str) -> None:
         raise CliError(f"{model!r} is an {other} model: use `{PROG} {other}`", EXIT_USAGE)
 
 
-def _options(args: argparse.Namespace) -> dict[str, Any]:
-    """Return the -o options; refuse the keywords that are not provider options."""
+# -o names the command line sets another way, and what to use instead.
+_NOT_OPTIONS = {"stream": "", "timeout": ": use --timeout", "proxy": "",
+                "strict": ": use --strict"}
+# A tool call needs a caller that runs the tool and sends its result back; the command line
+# would print nothing of it.
+_NO_TOOLS = ("tools", "tool_choice", "parallel_tool_calls")
+
+
+def _options(args: argparse.Namespace, kind: str) -> dict[str, Any]:
+    """Return the -o options (a provider's own, and complete()'s parameters); refuse the
+    keywords the command line sets itself."""
     options = dict(args.options)
-    for reserved in ("stream", "timeout", "proxy"):
+    for reserved, instead in _NOT_OPTIONS.items():
         if reserved in options:
-            raise CliError(f"-o {reserved}=... is not a provider option"
-                           + (": use --timeout" if reserved == "timeout" else ""), EXIT_USAGE)
+            raise CliError(f"-o {reserved}=... is not an option of the call{instead}",
+                           EXIT_USAGE)
+    for name in _NO_TOOLS:
+        if name in options:
+            raise CliError(f"-o {name}=...: {PROG} {kind} cannot run tools; call them through "
+                           f"the Python API or `{PROG} serve`", EXIT_USAGE)
+    if kind == "chat" and options.get("n") not in (None, 1):
+        # The command prints one reply: the others would be paid for and never shown.
+        raise CliError("-o n=... asks for several replies, and jackfield chat prints one: "
+                       "run the command again for another", EXIT_USAGE)
     return options
 
 
@@ -78,11 +91,11 @@ async def chat(args: argparse.Namespace) -> int:
     from jackfield._cli.chatlog import CallLog, registry_secrets
 
     prompt = read_prompt(args.prompt)
-    options = _options(args)
+    options = _options(args, "chat")
     with CallLog.open(args) as log:
         model = log.model(args.model)
         messages = log.messages(prompt, args.system)
-        async with Registry.discover() as registry:
+        async with Registry.discover(strict=args.strict) as registry:
             log.use_secrets(registry_secrets(registry))
             _check_kind(registry, model, "chat")
             with log.call(prompt=prompt, system=args.system, model=model,
@@ -97,14 +110,14 @@ async def chat(args: argparse.Namespace) -> int:
                     completion = stream.completion
                 call.finish(completion)
     if args.json:
-        print(json.dumps({"text": completion.text, "usage": call.usage,
-                          "model": completion.model, "provider": completion.provider,
-                          "warnings": call.warnings, "cid": log.cid}, indent=2), flush=True)
+        print(json.dumps({"text": completion.text, "reasoning": completion.reasoning,
+                          "usage": call.usage, "model": completion.model,
+                          "provider": completion.provider, "warnings": call.warnings,
+                          "cid": log.cid}, indent=2), flush=True)
         return 0
     if args.no_stream:
         print(completion.text, flush=True)
-    for warning in call.warnings:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    warn(call.warnings)  # after the reply, where it is seen: also in the log and in --json
     return 0
 
 
@@ -125,91 +138,6 @@ async def _stream_out(stream: CompletionStream, call: Call) -> None:
         if last != "\n":
             out.write("\n")  # keep the shell prompt off the reply's last line
             out.flush()
-
-
-def _slug(prompt: str) -> str:
-    words = re.findall(r"[a-z0-9]+", prompt.lower())
-    return "-".join(words)[:40].strip("-") or "image"
-
-
-def _free(directory: Path, stem: str, suffix: str, taken: set[Path], *, start: int = 1,
-          force: bool = False) -> Path:
-    """Return directory/stem+suffix (stem-N from start=N), or the next number if in use."""
-    candidate = directory / (f"{stem}{suffix}" if start == 1 else f"{stem}-{start}{suffix}")
-    number = max(start + 1, 2)
-    while (candidate.exists() and not force) or candidate in taken:
-        candidate = directory / f"{stem}-{number}{suffix}"
-        number += 1
-    taken.add(candidate)
-    return candidate
-
-
-def image_target(output: str | None, directory: str | None,
-                 force: bool) -> tuple[str | None, str | None]:
-    """Check where images will go before the provider is asked: return (file, directory).
-
-    `--output DIR/` or an existing directory means "into it"; a file that exists is kept
-    unless force; the directory is made now, so a typo fails before any image is paid for.
-    """
-    if output is not None and (output.endswith(("/", os.sep)) or Path(output).is_dir()):
-        output, directory = None, output
-    if output is not None:
-        target = Path(output)
-        if target.suffix and target.exists() and not force:
-            raise CliError(f"{target} exists: pass --force to overwrite it, or choose another "
-                           "--output", EXIT_USAGE)
-        if not target.parent.is_dir():
-            raise CliError(f"cannot save to {target}: the folder {target.parent} does not "
-                           "exist", EXIT_USAGE)
-        if not os.access(target.parent, os.W_OK):
-            raise CliError(f"cannot save to {target}: {target.parent} is not writable",
-                           EXIT_USAGE)
-        return output, None
-    folder = Path(directory) if directory is not None else Path.cwd()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CliError(f"cannot save into {folder}: {error.strerror or error}",
-                       EXIT_USAGE) from error
-    return None, str(folder)
-
-
-def image_paths(images: Sequence[Image], prompt: str, output: str | None,
-                directory: str | None, *, force: bool = False) -> list[Path]:
-    """Return where each image goes: FILE, FILE-2, ... or new names in the directory.
-
-    Without force, names in use are skipped (FILE itself was checked before the call).
-    """
-    taken: set[Path] = set()
-    if output is not None:
-        first = Path(output)
-        paths = []
-        for index, image in enumerate(images):
-            suffix = first.suffix or image.extension
-            if index == 0:
-                path = first.with_name(first.stem + suffix)
-                taken.add(path)
-            else:
-                path = _free(first.parent, first.stem, suffix, taken, start=index + 1,
-                             force=force)
-            paths.append(path)
-        return paths
-    folder = Path(directory) if directory is not None else Path.cwd()
-    folder.mkdir(parents=True, exist_ok=True)
-    return [_free(folder, _slug(prompt), image.extension, taken) for image in images]
-
-
-def save_image(path: Path, data: bytes, force: bool) -> Path:
-    """Write data to path; without force never over an existing file, even one made since."""
-    try:
-        with path.open("wb" if force else "xb") as file:
-            file.write(data)
-    except FileExistsError as error:
-        raise CliError(f"{path} exists: pass --force to overwrite it, or choose another "
-                       "--output") from error
-    except OSError as error:
-        raise CliError(f"cannot save to {path}: {error.strerror or error}") from error
-    return path
 
 
 @contextlib.asynccontextmanager
@@ -242,11 +170,12 @@ async def _progress(what: str) -> AsyncIterator[None]:
 async def image(args: argparse.Namespace) -> int:
     """Generate images; save each and print its path (or its URL when no bytes came)."""
     from jackfield._cli.chatlog import CallLog, registry_secrets
+    from jackfield._cli.image_files import all_images, image_target, save_images
 
-    options = _options(args)
+    options = _options(args, "image")
     output, directory = image_target(args.output, args.dir, args.force)
     with CallLog.open(args) as log:
-        async with Registry.discover() as registry:
+        async with Registry.discover(strict=args.strict) as registry:
             log.use_secrets(registry_secrets(registry))
             _check_kind(registry, args.model, "image")
             with log.call(prompt=args.prompt, system=None, model=args.model,
@@ -255,30 +184,13 @@ async def image(args: argparse.Namespace) -> int:
                     completion = await registry.complete(args.model, args.prompt,
                                                          timeout=args.timeout, **options)
                 call.finish(completion)
-                call.images = _save_images(args, completion, output, directory)
+                call.images = save_images(completion, args.prompt, output, directory,
+                                          force=args.force)
                 # An image that came only as a URL is logged as that URL, the reply's text.
-                urls = [i.url for i in completion.images if i.data is None and i.url]
+                urls = [i.url for i in all_images(completion) if i.data is None and i.url]
                 call.pieces = ["\n".join(urls)] if urls else []
+    warn(call.warnings)
     return 0
-
-
-def _save_images(args: argparse.Namespace, completion: Completion, output: str | None,
-                 directory: str | None) -> list[Path]:
-    """Save the images that came with bytes and print each path; print the URLs of the rest."""
-    if not completion.images:
-        raise ResponseFormatError(completion.provider, "the reply held no image")
-    with_bytes = [i for i in completion.images if i.data is not None]
-    paths = image_paths(with_bytes, args.prompt, output, directory, force=args.force)
-    saved = []
-    for path, picture in zip(paths, with_bytes, strict=True):
-        assert picture.data is not None
-        saved.append(save_image(path, picture.data, args.force))
-        print(saved[-1], flush=True)
-    for picture in completion.images:
-        if picture.data is None:
-            print(f"{PROG}: the provider sent only a URL for an image", file=sys.stderr)
-            print(picture.url, flush=True)
-    return saved
 
 
 async def _wait_until_stopped() -> bool:

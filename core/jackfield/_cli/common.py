@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
+from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from jackfield._errors import (
@@ -20,7 +22,7 @@ from jackfield._errors import (
 
 __all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_USAGE", "PROG", "CliError", "HelpFormatter",
            "Parser", "cli_advice", "cli_message", "exit_status", "parse_option", "port",
-           "positive"]
+           "positive", "warn"]
 
 PROG = "jackfield"
 EXIT_FAILURE = 1  # a provider or the system failed
@@ -103,10 +105,21 @@ def exit_status(error: BaseException) -> int:
     return EXIT_FAILURE
 
 
+def warn(warnings: Iterable[str]) -> None:
+    """Print each warning as one line on standard error: "jackfield: warning: ..."."""
+    for warning in warnings:
+        print(f"{PROG}: warning: {' '.join(warning.split())}", file=sys.stderr, flush=True)
+
+
 def parse_option(text: str) -> tuple[str, Any]:
-    """Parse `key=value`; the value is a JSON scalar (int, float, bool, null) or else a string."""
+    """Parse `key=value`; the value is a JSON scalar (int, float, bool, null) or else a string.
+
+    complete()'s own parameters also take JSON lists and objects (`stop=["a", "b"]`,
+    `response_format={"type": "json_object"}`); a provider option stays a scalar or text.
+    """
     key, sep, value = text.partition("=")
-    if not sep or not key.strip():
+    key = key.strip()
+    if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
     import json
 
@@ -116,10 +129,13 @@ def parse_option(text: str) -> tuple[str, Any]:
     try:
         parsed = json.loads(value, parse_constant=no_constants)
     except ValueError:
-        return key.strip(), value
+        return key, value
     if isinstance(parsed, list | dict):
-        return key.strip(), value  # options are scalars: the provider rejects the text if wrong
-    return key.strip(), parsed
+        from jackfield._types.specs import FIRST_CLASS
+
+        # Options are scalars: the provider rejects the text if it is wrong.
+        return key, parsed if key in FIRST_CLASS else value
+    return key, parsed
 
 
 def positive(text: str) -> float:

@@ -1,8 +1,9 @@
 """`jackfield models --options`: what each provider accepts and what each model can do.
 
-Options come from each plugin's ProviderSpec (type, default, doc, the kinds they apply to).
-Models do not declare capabilities yet (vision, tools, ...): what is known is shown (kind,
-availability, aliases) and capabilities are reported as not declared, never guessed.
+Options come from each plugin's ProviderSpec (type, default, doc, the kinds they apply to);
+each model's kind, availability, aliases and declared capabilities (tools, image input, JSON
+modes, stop, seed, reasoning, logprobs, the sampling parameters it honours) come from its
+ModelSpec, as the plugin declares them: shown, never guessed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ if TYPE_CHECKING:
 
 __all__ = ["cmd_options", "option_dict"]
 
-NOT_DECLARED = "not declared"
+# -o carries complete()'s own parameters as well as a provider's options.
+NO_OPTIONS = ("  options: none of its own (-o still takes complete()'s parameters, such as "
+              "temperature, stop or seed: each model's capabilities say which are sent)")
 
 
 def _type_name(option: Option) -> str:
@@ -53,6 +56,7 @@ def cmd_options(args: argparse.Namespace) -> int:
     """Print each provider's options and its models' kind, availability and capabilities."""
     import json
 
+    from jackfield._cli.capabilities import LEGEND, compact
     from jackfield._cli.main import _table
 
     providers = _providers(args)
@@ -63,7 +67,7 @@ def cmd_options(args: argparse.Namespace) -> int:
                          if args.kind in (None, *option.kinds)},
              "settings": {name: {"doc": s.doc, "secret": s.secret}
                           for name, s in spec.settings.items()},
-             "models": [model.to_dict() | {"capabilities": None} for model in models]}
+             "models": [model.to_dict() for model in models]}
             for spec, models in providers], indent=2))
         return 0
     blocks = []
@@ -73,19 +77,22 @@ def cmd_options(args: argparse.Namespace) -> int:
                    for name, o in spec.options.items() if args.kind in (None, *o.kinds)]
         lines = [f"{spec.name}"]
         lines.append(_indent(_table(("OPTION", "TYPE", "DEFAULT", "KINDS", "DOC"), options))
-                     if options else "  options: none (no -o is accepted)")
+                     if options else NO_OPTIONS)
         if spec.settings:
             lines.append("  settings: " + ", ".join(
                 f"{name}{' (secret: jackfield keys set ' + spec.name + ')' if s.secret else ''}"
                 for name, s in spec.settings.items()))
         rows = [(m.id, m.kind, "yes" if m.available else "no", ", ".join(m.aliases) or "-",
-                 NOT_DECLARED) for m in models]
+                 compact(m.capabilities.to_dict(), m.kind)) for m in models]
         if rows:
             lines.append(_indent(_table(("MODEL", "KIND", "AVAILABLE", "ALIASES",
                                          "CAPABILITIES"), rows)))
         blocks.append("\n".join(lines))
-    print("\n\n".join(blocks) if blocks else "no providers are installed (see `jackfield "
-                                              "plugins`)")
+    if not blocks:
+        print("no providers are installed (see `jackfield plugins`)")
+        return 0
+    print("\n\n".join(blocks))
+    print(f"\n{LEGEND}")
     return 0
 
 

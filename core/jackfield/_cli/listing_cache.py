@@ -36,7 +36,9 @@ __all__ = ["CACHE_DIR_ENV", "Listing", "cache_path", "fingerprint", "load", "sto
 
 CACHE_DIR_ENV = "JACKFIELD_CACHE_DIR"
 CACHE_FILE = "models.json"
-_FORMAT = 1  # bump when what is stored changes shape
+# Bump when what is stored changes shape. 2: each model holds its capabilities; a format-1
+# cache, without them, is a miss rather than a listing of models that seem to do nothing.
+_FORMAT = 2
 _KEPT = 4  # listings kept, newest last
 
 # The provider names in routing order, and every model as ModelInfo.to_dict() gives it.
@@ -154,7 +156,9 @@ def load(path: str, key: str) -> Listing | None:
         return None
     providers, models = entry.get("providers"), entry.get("models")
     if not (isinstance(providers, list) and all(isinstance(p, str) for p in providers)
-            and isinstance(models, list) and all(isinstance(m, dict) for m in models)):
+            and isinstance(models, list) and all(isinstance(m, dict)
+                                                 and isinstance(m.get("capabilities"), dict)
+                                                 for m in models)):
         return None
     return providers, models
 

@@ -18,6 +18,8 @@ from jackfield._cli import completion, install
 from jackfield._cli import config as cli_config
 from jackfield._cli import defaults as cli_defaults
 from jackfield._cli import keys as cli_keys
+from jackfield._cli.capabilities import LEGEND as CAPABILITIES_LEGEND
+from jackfield._cli.capabilities import compact
 from jackfield._cli.common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -100,9 +102,11 @@ def cmd_models(args: argparse.Namespace) -> int:
     if not models:
         print(f"no models: {NO_PLUGINS}" if not names else "no models match", file=sys.stderr)
         return 0
-    rows = [(m["id"], m["provider"], m["kind"], ", ".join(m["aliases"]),
-             "yes" if m["available"] else "no", "yes" if m["default"] else "") for m in models]
-    print(_table(("ID", "PROVIDER", "KIND", "ALIASES", "AVAILABLE", "DEFAULT"), rows))
+    rows = [(m["id"], m["provider"], m["kind"], ", ".join(m["aliases"]) or "-",
+             "yes" if m["available"] else "no", "yes" if m["default"] else "-",
+             compact(m.get("capabilities"), m["kind"])) for m in models]
+    print(_table(("ID", "PROVIDER", "KIND", "ALIASES", "AVAILABLE", "DEFAULT", "CAPABILITIES"),
+                 rows))
     return 0
 
 
@@ -173,8 +177,13 @@ def non_negative(text: str) -> float:
     return value
 
 
-_OPTION_HELP = ("a provider option, e.g. -o temperature=0.2 (repeatable; values are JSON "
-                "numbers, true/false/null, or text)")
+_OPTION_HELP = ("a parameter of the call (temperature, top_p, max_tokens, stop, seed, ...) or "
+                "an option of the provider, e.g. -o temperature=0.2 (repeatable; values are "
+                "JSON numbers, true/false/null, or text; the call's parameters also take JSON "
+                "lists and objects, e.g. -o 'stop=[\"END\", \"STOP\"]'). A parameter the model "
+                "does not honour is not sent: a warning says so")
+_STRICT_HELP = ("refuse, before anything is sent, what the model would not be sent (a "
+                "parameter it does not honour), instead of a warning after the reply")
 _TIMEOUT_HELP = ("give up after this many seconds (default: total under [timeouts] in the file "
                  "named by JACKFIELD_CONFIG, else 600)")
 
@@ -211,6 +220,7 @@ def build_parser() -> Parser:
     models = command("models", "List the models of every installed provider.", cmd_models,
                      "jackfield models --kind image",
                      "jackfield models --provider amigochat --json")
+    models.description = f"{models.description}\n\n{CAPABILITIES_LEGEND}"
     models.add_argument("--provider", metavar="P", help="only this provider's models")
     models.add_argument("--kind", choices=KINDS, help="only chat or only image models")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -229,6 +239,7 @@ def build_parser() -> Parser:
     chat = command("chat", "Send a prompt to a chat model; the reply streams to stdout.",
                    cli_defaults.with_default("chat", _run_async("chat")),
                    'echo "hi" | jackfield chat -m gpt-4o -s "be brief" -o temperature=0.2',
+                   'jackfield chat -m gpt-4 --strict -o seed=7 "hi"   # refused: not honoured',
                    'jackfield chat -m aichats/gpt-4 --no-stream --timeout 30 "hello"',
                    'jackfield chat -c "and in French?"   # continue the last conversation',
                    'jackfield chat -m gpt-4o --json "hi"',
@@ -240,9 +251,11 @@ def build_parser() -> Parser:
     chat.add_argument("-o", "--option", dest="options", action="append", default=[],
                       type=parse_option, metavar="KEY=VALUE", help=_OPTION_HELP)
     chat.add_argument("--no-stream", action="store_true", help="print the reply once it is whole")
+    chat.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     chat.add_argument("--timeout", type=positive, metavar="SECONDS", help=_TIMEOUT_HELP)
     chat.add_argument("--json", action="store_true",
-                      help="print one JSON object (text, usage, model, provider, warnings, cid) "
+                      help="print one JSON object (text, reasoning, usage, model, provider, "
+                           "warnings, cid) "
                            "once the reply is whole")
     conversation = chat.add_mutually_exclusive_group()
     conversation.add_argument("-c", "--continue", dest="continue_", action="store_true",
@@ -271,6 +284,7 @@ def build_parser() -> Parser:
                         help="save into DIR, named after the prompt (default: current directory)")
     image.add_argument("--force", action="store_true",
                        help="overwrite an existing --output file (kept by default)")
+    image.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     image.add_argument("--timeout", type=positive, metavar="SECONDS", help=_TIMEOUT_HELP)
     image.add_argument("--no-log", action="store_true", help=_NO_LOG_HELP)
     image.add_argument("prompt", metavar="PROMPT", help="what to draw")

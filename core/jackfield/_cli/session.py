@@ -22,7 +22,7 @@ import attrs
 
 from jackfield._cli.chatlog import CallLog, registry_secrets
 from jackfield._cli.commands import _check_kind, _options
-from jackfield._cli.common import PROG, CliError, cli_message
+from jackfield._cli.common import PROG, CliError, cli_message, warn
 from jackfield._cli.logstore import LOGS_ENV, log_path
 from jackfield._engine.registry import Registry
 from jackfield._errors import JackfieldError
@@ -140,7 +140,7 @@ class Session:
         self.prompts = prompts
         self.conversation = conversation
         self.log = log
-        self.options = _options(args)
+        self.options = _options(args, "chat")
         self.out = sys.stdout  # replies only, so `> file` keeps a clean transcript
         self.line_open = False  # a reply's last line has no newline yet
         # The editor always draws on the terminal; prompt_toolkit itself heeds NO_COLOR too.
@@ -232,8 +232,7 @@ class Session:
                 completion = stream.completion
             call.finish(completion)
         self.end_line()  # a warning starts on a line of its own
-        for warning in call.warnings:  # as the one-shot chat says them
-            print(f"{PROG}: warning: {warning}", file=sys.stderr, flush=True)
+        warn(call.warnings)  # as the one-shot chat says them
         return completion.text
 
     def show(self, text: str) -> None:
@@ -294,7 +293,7 @@ async def run_session(args: argparse.Namespace) -> int:
         model = log.model(args.model)
         history = (log.store.history(log.cid)
                    if log.store is not None and log.cid is not None else [])
-        async with Registry.discover() as registry:
+        async with Registry.discover(strict=args.strict) as registry:
             log.use_secrets(registry_secrets(registry))
             _check_kind(registry, model, "chat")  # a wrong -m fails before the first prompt
             # The editor draws on the terminal even when stdout is a file: replies go there.
