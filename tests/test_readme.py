@@ -3,6 +3,12 @@
 Nothing in a block is replaced: the environment points the providers at the emulators, as
 `jackfield emulate` tells a user to, and the OpenAI-client block talks to a real
 `jackfield serve` app on the very port it names.
+
+The seed providers have no native tools, JSON modes or image input. A block that shows
+those is marked in README.md by the line NATIVE just above it, and runs with one more
+provider installed, as a user would have one: tests/nativeprovider.py's provider (its
+`gpt-4o` has everything), registered through a real entry point (a dist-info directory on
+sys.path) and served on loopback. Routing by need then sends such calls to it.
 """
 
 from __future__ import annotations
@@ -25,14 +31,16 @@ from jackfield.testing import serve_app
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 COOKIE = "session=readme"
+NATIVE = "<!-- test_readme: with a provider that has native tools, JSON and image input -->"
 _T = TypeVar("_T")
 
 
-def python_blocks() -> list[tuple[int, str]]:
-    """Return (line number, code) for each ```python block."""
+def python_blocks() -> list[tuple[int, str, bool]]:
+    """Return (line number, code, whether it needs the native provider) for each block."""
     text = README.read_text()
-    return [(text.count("\n", 0, match.start()) + 2, match.group(1))
-            for match in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M)]
+    return [(text.count("\n", 0, match.start()) + 2, match.group(2), match.group(1) is not None)
+            for match in re.finditer(rf"^({re.escape(NATIVE)}\n)?```python\n(.*?)^```", text,
+                                     re.S | re.M)]
 
 
 class BackgroundLoop:
@@ -78,14 +86,43 @@ def emulated(monkeypatch: pytest.MonkeyPatch) -> Iterator[BackgroundLoop]:
         yield background
 
 
+def install_native(background: BackgroundLoop, monkeypatch: pytest.MonkeyPatch,
+                   folder: Path) -> None:
+    """Install the native provider as a plugin distribution would be, and serve it."""
+    from nativeprovider import NativeServer
+
+    info = folder / "jackfield_native-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: jackfield-native\n"
+                                   "Version: 1.0\n\n")
+    (info / "entry_points.txt").write_text("[jackfield]\nnative = readme_native:PLUGIN\n")
+    (folder / "readme_native.py").write_text(
+        "from nativeprovider import NativeProvider\n\nPLUGIN = NativeProvider()\n")
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("JACKFIELD_LOAD_PLUGINS",
+                       "jackfield-aichats,jackfield-amigochat,jackfield-native")
+    monkeypatch.setenv("JACKFIELD_NATIVE_BASE_URL", background.serve(NativeServer().app))
+
+
 def test_the_readme_has_python_examples() -> None:
-    assert len(python_blocks()) >= 3
+    blocks = python_blocks()
+    assert len(blocks) >= 3
+    assert 0 < sum(native for _, _, native in blocks) < len(blocks)
 
 
-@pytest.mark.parametrize(("line", "code"), python_blocks(),
-                         ids=[f"README.md:{line}" for line, _ in python_blocks()])
-def test_readme_python_block_runs(line: int, code: str, emulated: BackgroundLoop,
+def test_the_native_marker_stands_only_above_blocks() -> None:
+    text = README.read_text()
+    assert text.count(NATIVE) == sum(native for _, _, native in python_blocks())
+
+
+@pytest.mark.parametrize(("line", "code", "native"), python_blocks(),
+                         ids=[f"README.md:{line}" for line, _, _ in python_blocks()])
+def test_readme_python_block_runs(line: int, code: str, native: bool,
+                                  emulated: BackgroundLoop, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch,
                                   capsys: pytest.CaptureFixture[str]) -> None:
+    if native:
+        install_native(emulated, monkeypatch, tmp_path)
     for port in sorted({int(p) for p in re.findall(r"http://127\.0\.0\.1:(\d+)/v1", code)}):
         try:
             emulated.serve(create_app(), port=port)  # `jackfield serve` on the block's port

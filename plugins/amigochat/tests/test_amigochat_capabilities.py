@@ -136,3 +136,32 @@ async def test_openai_image_fields_are_accepted_with_a_warning(registry: Registr
     assert [warning.param for warning in completion.warnings] == ["size", "user"]
     assert emulator.stats.last_json == {"prompt": "a cat", "model": "dall-e-3",
                                         "personaId": "dalle-three"}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_prompted_tools_round_trip_through_the_plain_chat_wire(
+        registry: Registry, emulator: Emulator, stream: bool) -> None:
+    # The emulator echoes the last user message, so a message that holds a call block makes
+    # its reply one: the call comes back as a real ToolCall, the prose around it as text.
+    weather = {"type": "function", "function": {
+        "name": "get_weather", "parameters": {"type": "object",
+                                              "properties": {"city": {"type": "string"}}}}}
+    block = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
+    reply = await registry.complete(MODEL, block, tools=[weather], prompted=True, stream=stream)
+    if stream:
+        assert [chunk.tool_call async for chunk in reply if chunk.tool_call]
+        reply = reply.completion
+    (call,) = reply.tool_calls
+    assert (call.name, call.parsed_arguments()) == ("get_weather", {"city": "Paris"})
+    assert (reply.finish_reason, reply.emulated) == ("tool_calls", ("tools",))
+    assert reply.text == "Hello from the AmigoChat emulator (gpt-4o-mini). You said:"
+    # The tool result goes back as plain turns: the service knows no tool roles.
+    history = [{"role": "user", "name": "Alice", "content": "weather?"},
+               {"role": "assistant", "content": None, "tool_calls": [call.to_dict()]},
+               {"role": "tool", "tool_call_id": call.id, "content": "sunny"}]
+    final = await registry.complete(MODEL, history, tools=[weather], prompted=True)
+    sent = emulator.stats.last_json["messages"]
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+    assert "### get_weather" in sent[0]["content"] and sent[1]["content"] == "Alice: weather?"
+    assert '"arguments": {"city": "Paris"}' in sent[2]["content"]
+    assert "sunny" in sent[3]["content"] and final.tool_calls == ()
