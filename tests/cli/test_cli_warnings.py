@@ -83,9 +83,6 @@ async def test_what_the_command_line_cannot_show_is_refused(emulators: Emulators
     assert emulators.amigochat[STATS_KEY].requests == 0
 
 
-@pytest.mark.xfail(strict=True, reason="the core refuses n for an image model as a chat "
-                   "parameter: plan_call tests `params is NO_PARAMS`, and split_call builds a "
-                   "new, empty CallParams whenever n or prompted is given")
 async def test_image_n_saves_every_image(emulators: Emulators, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = await emulators.run("image", "-m", "dalle", "-o", "n=2", "--dir", str(out),

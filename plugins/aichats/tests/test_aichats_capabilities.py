@@ -103,7 +103,7 @@ async def test_stop_is_applied_by_the_core(registry: Registry, emulator: Emulato
         {"role": "assistant", "content": None, "tool_calls": [{
             "id": "call_1", "type": "function",
             "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]},
-        {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}]}, "tools", "tools"),
+        {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}]}, "tools", "messages"),
 ])
 async def test_what_needs_a_capability_is_refused_before_io_naming_it(
         registry: Registry, emulator: Emulator, call: dict[str, Any], capability: str,
