@@ -122,7 +122,8 @@ def _text(value: Any) -> str:
 
 def cmd_config(args: argparse.Namespace) -> int:
     """Print the effective settings and where each came from."""
-    from jackfield._cli.main import _print_json, _table
+    from jackfield._cli.listing import print_json as _print_json
+    from jackfield._cli.listing import table as _table
 
     data = effective()
     if args.json:

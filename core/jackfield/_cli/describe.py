@@ -57,7 +57,7 @@ def cmd_options(args: argparse.Namespace) -> int:
     import json
 
     from jackfield._cli.capabilities import LEGEND, compact
-    from jackfield._cli.main import _table
+    from jackfield._cli.listing import table as _table
 
     providers = _providers(args)
     if args.json:
