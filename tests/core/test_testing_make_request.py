@@ -71,3 +71,11 @@ def test_a_response_format_object_is_checked_and_passed_on() -> None:
     wanted = ResponseFormat("json_schema", "answer", {"type": "object"}, strict=True)
     assert make_request(NATIVE, "omni", "hi", response_format=wanted).params.response_format == (
         wanted)
+
+
+def test_png_bytes_names_the_seed_type_it_needs() -> None:
+    from jackfield.testing import png_bytes
+
+    assert png_bytes("a") == png_bytes("a") and png_bytes("a") != png_bytes("b")
+    with pytest.raises(TypeError, match=r"takes a str seed.*pass str\(seed\)"):
+        png_bytes(1)  # type: ignore[arg-type]

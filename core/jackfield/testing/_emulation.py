@@ -43,6 +43,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def png_bytes(seed: str, width: int = 64, height: int = 64) -> bytes:
     """Return a valid RGB PNG whose colours are derived from seed (same seed, same bytes)."""
+    if not isinstance(seed, str):
+        raise TypeError(f"png_bytes(seed) takes a str seed, such as the prompt; got "
+                        f"{type(seed).__name__}: pass str(seed) for another value.")
     digest = hashlib.sha256(seed.encode()).digest()
     rows = []
     for y in range(height):
