@@ -4,7 +4,8 @@ native provider (tools, JSON modes, images, reasoning)."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -85,3 +86,26 @@ async def native_registry(native_server: NativeServer, serve_app: Any,
     url = await serve_app(native_server.app)
     return make_registry([NativeProvider()], base_urls={"native": url},
                          retry=RetryPolicy(backoff=0.01, max_backoff=0.05))
+
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _root_files() -> set[str]:
+    """Return the plain files at the repository root (directories such as .hypothesis and
+    the venvs are made by tools, not by tests)."""
+    return {entry.name for entry in os.scandir(_REPO_ROOT) if entry.is_file()}
+
+
+@pytest.fixture(autouse=True)
+def _leaves_no_file_in_the_repository() -> Iterator[None]:
+    """Fail the test that writes into the working tree (an image saved to the current
+    directory was once committed by mistake): tests write under tmp_path."""
+    before = _root_files()
+    yield
+    new = sorted(_root_files() - before)
+    if new:
+        for name in new:
+            (_REPO_ROOT / name).unlink(missing_ok=True)
+        pytest.fail(f"the test left {', '.join(new)} in the repository root; write under "
+                    "tmp_path instead")
