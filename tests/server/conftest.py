@@ -72,15 +72,11 @@ async def mock_api(strict_registry: Registry, start_server: StartServer,
 
 
 @pytest.fixture
-def native_server() -> NativeServer:
-    """The loopback service of the provider with native tools, JSON modes, images, reasoning."""
-    return NativeServer()
-
-
-@pytest.fixture
 async def native_registry(native_server: NativeServer, serve_app: Any,
                           make_registry: Any) -> Registry:
-    """A registry of the native provider alone, pointed at native_server."""
+    """A registry of the native provider alone, pointed at native_server (from
+    tests/conftest.py); unlike the core tests' one it never retries, as each server test
+    counts the requests the service saw."""
     url = await serve_app(native_server.app)
     registry: Registry = make_registry([NativeProvider()], base_urls={"native": url},
                                        retry=RetryPolicy(attempts=1))
