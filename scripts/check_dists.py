@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE_BOUND = "jackfield<0.3,>=0.2"
+CORE_BOUND = "jackfield<0.4,>=0.3"
 Toml = dict[str, Any]
 
 

@@ -1,4 +1,4 @@
-"""jackfield: one async call over many chat and image providers, each a pluggy plugin.
+"""jackfield: one async call over many chat, image and embedding providers, each a plugin.
 
 This module is the caller's surface: the Registry, what a call returns, the policies that
 tune it, and the errors it raises. Plugin authors import from `jackfield.provider` and test
@@ -16,7 +16,9 @@ from jackfield._lazy import lazy_attributes
 if TYPE_CHECKING:
     from jackfield._engine.completion import Completion, CompletionStream
     from jackfield._engine.discovery import PluginRecord
+    from jackfield._engine.embedding import Embeddings
     from jackfield._engine.health import CooldownPolicy, ProviderHealth
+    from jackfield._engine.model_book import DiscoveryPolicy
     from jackfield._engine.registry import Registry
     from jackfield._engine.routing import Candidate
     from jackfield._errors import (
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
         Chunk,
         Finish,
         Image,
+        Logprobs,
         ReasoningDelta,
         TextDelta,
         ToolCallDelta,
@@ -56,7 +59,7 @@ if TYPE_CHECKING:
     from jackfield._types.params import ResponseFormat, Tool, ToolChoice
     from jackfield._types.specs import ModelInfo
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _ERRORS = ("AllProvidersFailedError", "AuthenticationError", "CapabilityError",
            "ConfigurationError", "InvalidRequestError", "UnparsableReplyError",
@@ -66,6 +69,8 @@ _ERRORS = ("AllProvidersFailedError", "AuthenticationError", "CapabilityError",
 _LAZY = {
     **dict.fromkeys(("Completion", "CompletionStream"), "_engine.completion"),
     "PluginRecord": "_engine.discovery",
+    "Embeddings": "_engine.embedding",
+    "DiscoveryPolicy": "_engine.model_book",
     **dict.fromkeys(("CooldownPolicy", "ProviderHealth"), "_engine.health"),
     "Registry": "_engine.registry",
     "Candidate": "_engine.routing",
@@ -74,8 +79,8 @@ _LAZY = {
     **dict.fromkeys(("Limits", "RetryPolicy", "Timeouts"), "_settings.limits"),
     "Capabilities": "_types.capabilities",
     **dict.fromkeys(("ImagePart", "TextPart", "ToolCall"), "_types.content"),
-    **dict.fromkeys(("Chunk", "Finish", "Image", "ReasoningDelta", "TextDelta", "ToolCallDelta",
-                     "Usage"), "_types.events"),
+    **dict.fromkeys(("Chunk", "Finish", "Image", "Logprobs", "ReasoningDelta", "TextDelta",
+                     "ToolCallDelta", "Usage"), "_types.events"),
     "Message": "_types.messages",
     "CallWarning": "_types.notices",
     **dict.fromkeys(("ResponseFormat", "Tool", "ToolChoice"), "_types.params"),
@@ -94,12 +99,15 @@ __all__ = [
     "CompletionStream",
     "ConfigurationError",
     "CooldownPolicy",
+    "DiscoveryPolicy",
+    "Embeddings",
     "Finish",
     "Image",
     "ImagePart",
     "InvalidRequestError",
     "JackfieldError",
     "Limits",
+    "Logprobs",
     "Message",
     "ModelInfo",
     "ModelUnavailableError",

@@ -73,16 +73,32 @@ class ConfigurationError(InvalidRequestError):
 
 
 class UnknownModelError(JackfieldError, LookupError):
-    """No installed provider serves the requested model name."""
+    """No installed provider serves the requested model name.
 
-    def __init__(self, name: str, suggestions: Sequence[str] = (), detail: str = "") -> None:
+    `provider` is set when the provider's service itself answered that it has no such model
+    (a pass-through id, or a listing that is out of date).
+    """
+
+    def __init__(self, name: str, suggestions: Sequence[str] = (), detail: str = "", *,
+                 provider: str | None = None) -> None:
         self.name = name
         self.suggestions = tuple(suggestions)
+        self.provider = provider
         message = detail or f"Unknown model {name!r}."
         if self.suggestions:
             message += " Did you mean: " + ", ".join(repr(s) for s in self.suggestions) + "?"
-        message += " Run `jackfield models` to list every model the installed plugins serve."
+        message += (" Run `jackfield models --refresh` to list the models its service has now."
+                    if provider else
+                    " Run `jackfield models` to list every model the installed plugins serve.")
         super().__init__(message)
+
+    @classmethod
+    def from_service(cls, provider: str, model: str, said: str = "") -> UnknownModelError:
+        """Return the error for a service's own "no such model" answer, quoting it."""
+        quoted = " ".join(said.split())[:EXCERPT_LIMIT]
+        return cls(f"{provider}/{model}", provider=provider,
+                   detail=f"{provider} has no model {model!r}"
+                          + (f" (the service said: {quoted})." if quoted else "."))
 
 
 class ModelUnavailableError(UnknownModelError):

@@ -204,9 +204,10 @@ def url_secrets(url: str | None) -> list[str]:
 
 
 def config_secrets(config: ProviderConfig) -> list[str]:
-    """Return the values of a provider's settings declared secret (and its URL's password)."""
+    """Return the values of a provider's settings declared secret, of its configured
+    credential headers, and its URL's password."""
     values = [config.values[name] for name in config.secret_names if config.values.get(name)]
-    return values + url_secrets(config.base_url)
+    return values + header_secrets(config.headers) + url_secrets(config.base_url)
 
 
 def redact_call_error(error: BaseException, config: ProviderConfig,

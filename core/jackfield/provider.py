@@ -24,7 +24,9 @@ if TYPE_CHECKING:
         ProviderUnavailableError,
         RateLimitError,
         ResponseFormatError,
+        UnknownModelError,
     )
+    from jackfield._http.error_reply import ErrorReply
     from jackfield._http.lines import LineSplitter, LineTooLongError, data_payload, sse_data
     from jackfield._http.replies import image_urls
     from jackfield._http.response import HttpResponse
@@ -37,20 +39,28 @@ if TYPE_CHECKING:
         Event,
         Finish,
         Image,
+        Logprobs,
         ReasoningDelta,
         TextDelta,
         ToolCallDelta,
         Usage,
+        Vector,
     )
     from jackfield._types.messages import Message
     from jackfield._types.params import CallParams, ResponseFormat, Tool, ToolChoice
-    from jackfield._types.requests import CompletionRequest, HttpRequest
+    from jackfield._types.requests import (
+        CompletionRequest,
+        EmbeddingRequest,
+        HttpRequest,
+        ProviderRequest,
+    )
     from jackfield._types.specs import Kind, ModelSpec, Option, ProviderSpec, Setting
 
 _LAZY = {
     **dict.fromkeys(("AuthenticationError", "InvalidRequestError", "JackfieldError",
                      "ProviderError", "ProviderTimeoutError", "ProviderUnavailableError",
-                     "RateLimitError", "ResponseFormatError"), "_errors"),
+                     "RateLimitError", "ResponseFormatError", "UnknownModelError"), "_errors"),
+    "ErrorReply": "_http.error_reply",
     **dict.fromkeys(("LineSplitter", "LineTooLongError", "data_payload", "sse_data"),
                     "_http.lines"),
     "HttpResponse": "_http.response",
@@ -60,11 +70,12 @@ _LAZY = {
     "ProviderConfig": "_settings.config",
     **dict.fromkeys(("Capabilities", "SAMPLING"), "_types.capabilities"),
     **dict.fromkeys(("ImagePart", "TextPart", "ToolCall"), "_types.content"),
-    **dict.fromkeys(("Event", "Finish", "Image", "ReasoningDelta", "TextDelta", "ToolCallDelta",
-                     "Usage"), "_types.events"),
+    **dict.fromkeys(("Event", "Finish", "Image", "Logprobs", "ReasoningDelta", "TextDelta",
+                     "ToolCallDelta", "Usage", "Vector"), "_types.events"),
     "Message": "_types.messages",
     **dict.fromkeys(("CallParams", "ResponseFormat", "Tool", "ToolChoice"), "_types.params"),
-    **dict.fromkeys(("CompletionRequest", "HttpRequest"), "_types.requests"),
+    **dict.fromkeys(("CompletionRequest", "EmbeddingRequest", "HttpRequest", "ProviderRequest"),
+                    "_types.requests"),
     **dict.fromkeys(("Kind", "ModelSpec", "Option", "ProviderSpec", "Setting"), "_types.specs"),
 }
 
@@ -75,6 +86,8 @@ __all__ = [
     "Capabilities",
     "CompletionRequest",
     "Download",
+    "EmbeddingRequest",
+    "ErrorReply",
     "Event",
     "Finish",
     "HttpRequest",
@@ -86,11 +99,13 @@ __all__ = [
     "Kind",
     "LineSplitter",
     "LineTooLongError",
+    "Logprobs",
     "Message",
     "ModelSpec",
     "Option",
     "ProviderConfig",
     "ProviderError",
+    "ProviderRequest",
     "ProviderSpec",
     "ProviderTimeoutError",
     "ProviderTransport",
@@ -106,7 +121,9 @@ __all__ = [
     "ToolCall",
     "ToolCallDelta",
     "ToolChoice",
+    "UnknownModelError",
     "Usage",
+    "Vector",
     "data_payload",
     "error_for_status",
     "hookimpl",

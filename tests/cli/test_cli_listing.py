@@ -59,7 +59,7 @@ def test_plugins_table_and_json() -> None:
     header, *rows = table.stdout.splitlines()
     assert header.split() == ["PLUGIN", "VERSION", "PROVIDER", "MODELS", "HOOKS", "STATE"]
     cells = {row.split()[0]: row.split() for row in rows}
-    assert cells["aichats"][1:4] == ["0.2.0", "aichats", "2"]
+    assert cells["aichats"][1:4] == ["0.3.0", "aichats", "2"]
     assert "emulator" in cells["amigochat"][4] and cells["amigochat"][5] == "ok"
     records = json.loads(run("plugins", "--json").stdout)
     amigochat = next(r for r in records if r["name"] == "amigochat")

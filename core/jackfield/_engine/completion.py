@@ -14,6 +14,7 @@ from jackfield._types.events import (
     Chunk,
     Finish,
     Image,
+    Logprobs,
     ReasoningDelta,
     TextDelta,
     ToolCallDelta,
@@ -60,6 +61,8 @@ class Completion:
     warnings: tuple[CallWarning, ...] = ()
     emulated: tuple[str, ...] = ()
     choices: tuple[Completion, ...] = ()
+    # The reply tokens' log probabilities, OpenAI's entries, for a call that asked for them.
+    logprobs: tuple[Any, ...] = ()
 
 
 class CompletionBuilder:
@@ -70,6 +73,7 @@ class CompletionBuilder:
         self.images: list[Image] = []
         self.reasoning: list[str] = []
         self.calls: dict[int, list[Any]] = {}  # index -> [id, name, argument fragments]
+        self.logprobs: list[Any] = []
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
         self.model = ""
@@ -105,6 +109,9 @@ class CompletionBuilder:
         elif isinstance(event, ReasoningDelta):
             self.reasoning.append(event.text)
             return Chunk(reasoning=event.text)
+        elif isinstance(event, Logprobs):
+            self.logprobs.extend(event.content)
+            return Chunk(logprobs=event.content)
         elif isinstance(event, CallNote):
             self.note = event
         return None
@@ -134,7 +141,7 @@ class CompletionBuilder:
             "".join(self.parts).strip(), tuple(self.images), finish, self.usage, self.model,
             self.provider, self.tool_calls() if self.calls else (),
             "".join(self.reasoning).strip() if self.reasoning else "", self.note.warnings,
-            self.note.emulated,
+            self.note.emulated, logprobs=tuple(self.logprobs),
         )
 
 

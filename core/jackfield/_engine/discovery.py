@@ -71,10 +71,12 @@ class PluginRecord:
     provider: str | None = None
     model_count: int = 0
     error: str | None = None
+    instances: tuple[str, ...] = ()  # the named providers that reuse this plugin
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
-        return attrs.asdict(self) | {"hooks": list(self.hooks)}
+        return attrs.asdict(self) | {"hooks": list(self.hooks),
+                                     "instances": list(self.instances)}
 
 
 @attrs.define

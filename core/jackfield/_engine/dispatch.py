@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -24,19 +25,37 @@ from jackfield._errors import (
     RateLimitError,
     ResponseFormatError,
     StalledResponseError,
+    UnknownModelError,
 )
-from jackfield._http.transport import ProviderTransport, Transport, closed_under_call
+from jackfield._http.error_reply import ErrorReply
+from jackfield._http.transport import (
+    ErrorHook,
+    ProviderTransport,
+    Transport,
+    closed_under_call,
+    merged_headers,
+)
 from jackfield._secrets import redact_call_error
 from jackfield._settings.config import ProviderConfig
 from jackfield._settings.limits import RetryPolicy, Timeouts
-from jackfield._types.events import Finish, Image, ReasoningDelta, TextDelta, ToolCallDelta, Usage
+from jackfield._types.events import (
+    Finish,
+    Image,
+    Logprobs,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+    Vector,
+)
 from jackfield._types.notices import CallWarning
-from jackfield._types.requests import CompletionRequest, HttpRequest
+from jackfield._types.requests import HttpRequest, ProviderRequest
+from jackfield._types.specs import ModelSpec, ProviderSpec
 
 __all__ = ["Caller", "Emitted", "PreparedCall"]
 
 log = logging.getLogger("jackfield")
-EVENT_TYPES = (TextDelta, ReasoningDelta, ToolCallDelta, Image, Usage, Finish)
+EVENT_TYPES = (TextDelta, ReasoningDelta, ToolCallDelta, Image, Logprobs, Vector, Usage, Finish)
 _PIECES = (TextDelta, ReasoningDelta)
 Emitted = tuple[str, str, Any]  # (provider, model id, event)
 
@@ -46,7 +65,7 @@ class PreparedCall:
     """One candidate provider's share of a call, ready to build: its validated request and
     its configuration (built and sent anew on every try)."""
 
-    request: CompletionRequest
+    request: ProviderRequest
     config: ProviderConfig
     download_hosts: tuple[str, ...] = ()  # ProviderSpec.download_hosts, for follow-ups
     warnings: tuple[CallWarning, ...] = ()  # reported with the answer, if this call gives it
@@ -84,9 +103,60 @@ class Caller:
         """Return a hook caller that reaches only this provider's plugin (and wrappers)."""
         key = (name, provider)
         if key not in self._callers:
-            others = [p for n, p in self._owners.items() if n != provider]
+            # By identity: the instances of one plugin (local-vllm, openai) share its object.
+            own = self._owners[provider]
+            others = list({id(p): p for p in self._owners.values() if p is not own}.values())
             self._callers[key] = self._manager.subset_hook_caller(name, remove_plugins=others)
         return self._callers[key]
+
+    def error_hook(self, provider: str, request: ProviderRequest | None) -> ErrorHook:
+        """Return the function that asks the provider's plugin what an error reply means."""
+        hook = self._hook("jackfield_error_reply", provider)
+
+        def interpret(reply: ErrorReply) -> JackfieldError | None:
+            if not hook.get_hookimpls():
+                return None
+            try:
+                error = hook(request=request, reply=reply)
+            # A plugin bug in reading an error must not hide the error itself.
+            except Exception as bug:
+                raise PluginError(provider, "jackfield_error_reply",
+                                  f"{type(bug).__name__}: {bug}") from bug
+            if error is not None and not isinstance(error, JackfieldError):
+                raise PluginError(provider, "jackfield_error_reply",
+                                  f"returned {type(error).__name__}, expected a jackfield "
+                                  "error or None")
+            return error
+
+        return interpret
+
+    async def discover(self, spec: ProviderSpec, config: ProviderConfig,
+                       timeouts: Timeouts) -> Sequence[ModelSpec] | None:
+        """Ask the provider's plugin which models its service has (None: no discovery)."""
+        provider = spec.name
+        transport = ProviderTransport(self._transport, provider, timeouts, None,
+                                      base_url=config.base_url, download_hosts=spec.download_hosts,
+                                      headers=config.headers,
+                                      error_hook=self.error_hook(provider, None))
+        try:
+            found = self._hook("jackfield_discover_models", provider)(
+                provider=spec, config=config, transport=transport)
+            if inspect.isawaitable(found):
+                found = await found
+        except JackfieldError as error:
+            redact_call_error(error, config)
+            raise
+        except Exception as error:  # a plugin bug, named as such (and reported, not raised)
+            raise PluginError(provider, "jackfield_discover_models",
+                              f"{type(error).__name__}: {error}") from error
+        if found is None:
+            return None
+        if isinstance(found, str | bytes) or not isinstance(found, Sequence) or not all(
+                isinstance(model, ModelSpec) for model in found):
+            raise PluginError(provider, "jackfield_discover_models",
+                              f"returned {type(found).__name__}, expected a list of "
+                              "jackfield.ModelSpec or None")
+        return found
 
     def build(self, call: PreparedCall) -> HttpRequest:
         """Ask the provider's plugin for the HTTP request (no I/O)."""
@@ -104,13 +174,18 @@ class Caller:
         if not isinstance(built, HttpRequest):
             raise PluginError(provider, "jackfield_build_request",
                               f"returned {type(built).__name__}, expected jackfield.HttpRequest")
+        if call.config.headers:
+            built = attrs.evolve(built, headers=merged_headers(built.headers,
+                                                               call.config.headers))
         return built
 
     async def _events(self, call: PreparedCall, http_request: HttpRequest,
                       timeouts: Timeouts | None, proxy: str | None) -> AsyncIterator[Any]:
         provider = call.request.provider
-        response = await self._transport.send(provider, http_request, timeouts=timeouts,
-                                              proxy=proxy, auth_hint=call.config.auth_hint)
+        response = await self._transport.send(
+            provider, http_request, timeouts=timeouts, proxy=proxy,
+            auth_hint=call.config.auth_hint, model=call.request.model.id,
+            error_hook=self.error_hook(provider, call.request))
         events: Any = None
         stages: list[Any] = []  # the core's transforms over the parser, outermost last
         try:
@@ -199,6 +274,20 @@ class Caller:
                     for item in buffered:
                         yield item
                     return
+                except (UnknownModelError, InvalidRequestError) as error:
+                    if not sent:
+                        raise  # the call's own input, refused before anything was sent
+                    # The service's own verdict on this model (its jackfield_error_reply):
+                    # not the provider's ill health, and no retry helps. The next one may do.
+                    if isinstance(error, UnknownModelError) and error.provider is None:
+                        # The plugin's hook said "unknown model": say whose service said it.
+                        said = str(error.args[0]).partition(" Run `jackfield models")[0]
+                        error = UnknownModelError.from_service(provider, model, said)
+                    redact_call_error(error, call.config, http_request,
+                                      proxy or self._transport.proxy)
+                    log.info("%s refused the call: %s", provider, error)
+                    errors.append(error)
+                    break
                 except (ProviderError, PluginError) as error:
                     # An error page may quote our request: mask its secrets before anyone
                     # (log, health, caller) sees the error.

@@ -9,15 +9,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from jackfield._engine.assembly import assemble
 from jackfield._engine.completion import Completion, CompletionStream, collect, collect_many
-from jackfield._engine.discovery import (
-    INSTALL_ADVICE,
-    PluginRecord,
-    install_hint,
-    installed_providers,
-    load_plugins,
-)
+from jackfield._engine.discovery import INSTALL_ADVICE, PluginRecord, install_hint
 from jackfield._engine.health import CooldownPolicy, HealthBook, ProviderHealth
+from jackfield._engine.model_book import DiscoveryPolicy, ModelBook
 from jackfield._engine.routing import Candidate, Router
 from jackfield._errors import (
     ConfigurationError,
@@ -28,10 +24,9 @@ from jackfield._errors import (
     UnknownModelError,
 )
 from jackfield._settings.checks import MAX_SECONDS, shown_value
-from jackfield._settings.config import ProviderConfig, resolve_config
+from jackfield._settings.config import ProviderConfig
 from jackfield._settings.configfile import check_proxy, gather
 from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
-from jackfield._settings.userfiles import keys_path, read_keys
 from jackfield._types.messages import MessageInput
 from jackfield._types.specs import Kind, ModelInfo, ProviderSpec
 
@@ -39,6 +34,7 @@ if TYPE_CHECKING:
     import pluggy
 
     from jackfield._engine.dispatch import Caller
+    from jackfield._engine.embedding import Embeddings
     from jackfield._engine.preparing import Prepared
     from jackfield._http.transport import Transport
 
@@ -66,6 +62,7 @@ class Registry:
         routes: Mapping[str, Sequence[str]] | None = None,
         strict: bool = False,
         prompted: bool | Iterable[str] | Mapping[str, Any] = False,
+        discovery: DiscoveryPolicy | None = None,
     ) -> None:
         """Build a registry of every installed plugin, or (plugins=[...]) of exactly those.
 
@@ -80,31 +77,30 @@ class Registry:
         tools and/or JSON schemas in the prompt for models without native support: True,
         some of "tools" and "json", or a mapping of model name ("provider/model", model id,
         provider, "*") to those; a call's own prompted= wins. Off by default.
+
+        config= (and the file's [providers.NAME] tables) may declare named instances of a
+        plugin: {"local-vllm": {"plugin": "openai", "base_url": ...}}, each a provider of
+        its own; any provider's table may hold `models` (an allow-list) and `headers`.
+        discovery= sets how long the models a service lists are kept (DiscoveryPolicy).
         """
         self._environ = os.environ if environ is None else environ
         settings = gather(self._environ, config_file, timeouts=timeouts, limits=limits,
                           retry=retry, cooldown=cooldown, proxy=proxy,
-                          provider_order=provider_order, routes=routes)
-        self._plugins = load_plugins(_plugin_list(plugins), self._environ)
-        config = self._checked_config(config)
-        from_file = settings.order_source != "provider_order="
-        self._check_providers(settings.provider_order, settings.order_source, shared=from_file)
-        self._check_providers(settings.file_config, f"{settings.file}: [providers]", shared=True)
-        self._router = Router(self._plugins.providers, settings.provider_order, settings.routes)
-        # The keys file (`jackfield keys set`) sits between the environment and the config
-        # file; keys of providers not loaded here are kept for them, not refused.
-        keys_file = keys_path(self._environ, real=environ is None)
-        keys = read_keys(keys_file)
-        self._configs = {
-            name: resolve_config(spec, config.get(name), self._environ,
-                                 settings.file_config.get(name), settings.file,
-                                 key_values=keys.get(name), keys_file=str(keys_file))
-            for name, spec in self._plugins.providers.items()
-        }
+                          provider_order=provider_order, routes=routes, discovery=discovery)
+        built = assemble(_plugin_list(plugins), self._environ, settings, config,
+                         real_environ=environ is None)
+        self._plugins = built.plugins
+        self._configs = built.configs
+        self._book = ModelBook(built.plugins.providers, built.configs, built.discovering,
+                               settings.discovery)
+        self._order, self._groups, self._passing = (settings.provider_order, settings.routes,
+                                                    built.passing)
+        self._router = self._new_router()
         self.timeouts = settings.timeouts
         self.limits = settings.limits
         self.retry = settings.retry
         self.proxy = settings.proxy
+        self.discovery = settings.discovery
         self._health = HealthBook(settings.cooldown)
         if not isinstance(strict, bool):
             raise ConfigurationError(f"strict= must be True or False, got {strict!r}.")
@@ -115,33 +111,9 @@ class Registry:
         self._transport: Transport | None = None
         self._caller: Caller | None = None
 
-    def _checked_config(self, config: Any) -> dict[str, Mapping[str, Any]]:
-        if config is None:
-            return {}
-        if not isinstance(config, Mapping) or not all(
-                isinstance(values, Mapping) for values in config.values()):
-            raise ConfigurationError(
-                "config= must map a provider name to its settings, e.g. "
-                f"{{'aichats': {{'base_url': 'http://127.0.0.1:8001'}}}}, got {type(config)}.")
-        self._check_providers(config, "config=")
-        return dict(config)
-
-    def _check_providers(self, names: Iterable[str], source: str, *, shared: bool = False,
-                         ) -> None:
-        """Refuse settings for a provider that is not loaded: they would be silently unused.
-
-        A config file is shared by every program that reads it: there, a provider that is
-        installed but not loaded here (plugins=[...], JACKFIELD_LOAD_PLUGINS) is no mistake.
-        """
-        loaded = self._plugins.providers
-        unknown = set(names) - set(loaded)
-        if unknown and shared:
-            unknown -= installed_providers()
-        if unknown:
-            raise ConfigurationError(
-                f"{source} names unknown provider(s) {', '.join(sorted(unknown))}; loaded "
-                "providers: "
-                + (', '.join(sorted(loaded)) if loaded else f"none ({INSTALL_ADVICE})") + ".")
+    def _new_router(self) -> Router:
+        return Router(self._book.specs(), self._order, self._groups, passing=self._passing,
+                      discovering=self._book.discovering)
 
     @classmethod
     def discover(cls, **kwargs: Any) -> Registry:
@@ -176,17 +148,75 @@ class Registry:
         """Return a provider's resolved configuration (secrets redacted in its repr)."""
         return self._configs[provider]
 
-    def models(self, *, kind: Kind | None = None, provider: str | None = None) -> list[ModelInfo]:
-        """Return every model, optionally only of one kind or provider."""
-        return [m for m in self._router.models()
-                if kind in (None, m.kind) and provider in (None, m.provider)]
+    def models(self, *, kind: Kind | None = None, provider: str | None = None,
+               include_routes: bool = False) -> list[ModelInfo]:
+        """Return every model known now (a service's last listing, else the plugin's own),
+        optionally only of one kind or provider; include_routes=True adds each route group
+        as a model of its own (provider "")."""
+        listed = self._router.models() + (self._router.route_models() if include_routes
+                                          and provider is None else [])
+        return [m for m in listed if kind in (None, m.kind) and provider in (None, m.provider)]
 
-    def resolve(self, model: str) -> list[Candidate]:
-        """Return the providers that would serve model, in the order they would be tried."""
+    async def refresh_models(self, provider: str | None = None, *, stale_only: bool = False,
+                             include_routes: bool = False) -> list[ModelInfo]:
+        """Ask the services that list their models (one provider, or all) now, and return
+        every model; stale_only=True asks only those whose list is older than
+        DiscoveryPolicy.ttl. A service that fails keeps its last list (see
+        discovery_warnings()): this never raises for a service's failure."""
+        if provider is not None and provider not in self._configs:
+            raise InvalidRequestError(f"no provider is named {provider!r}; providers: "
+                                      f"{', '.join(sorted(self._configs))}.", param="provider")
+        names = self._book.discovering if provider is None else {provider}
+        if stale_only:
+            names = set(self._book.stale(names))
+        if names:
+            await self._refresh(names, force=not stale_only)
+        return self.models(include_routes=include_routes)
+
+    def discovery_warnings(self) -> dict[str, str]:
+        """Return provider -> why its listed models may be out of date or incomplete."""
+        return self._book.warnings()
+
+    async def _refresh(self, names: Iterable[str], *, force: bool = False) -> None:
+        caller = self._get_caller()
+        policy = self._book.policy
+        timeouts = Timeouts(connect=min(self.timeouts.connect, policy.timeout),
+                            read_idle=min(self.timeouts.read_idle, policy.timeout),
+                            total=policy.timeout)
+
+        async def fetch(name: str) -> Any:
+            spec = self._plugins.providers[name]
+            return await caller.discover(spec, self._configs[name], timeouts)
+
+        if await self._book.refresh(names, fetch, force=force):
+            self._router = self._new_router()
+
+    async def _fresh(self, model: Any) -> None:
+        """Before a call: refresh the stale lists that could serve model, and, for a name
+        nobody lists, ask the services not asked within DiscoveryPolicy.retry."""
+        if not self._book.discovering or not isinstance(model, str):
+            return
+        provider, _, rest = model.partition("/")
+        names = [provider] if rest and provider in self._configs else None
+        stale = self._book.stale(names)
+        if stale:
+            await self._refresh(stale)
+        try:
+            self._router.resolve(model)
+        except UnknownModelError:
+            askable = self._book.askable(names)
+            if askable:
+                await self._refresh(askable, force=True)
+        except ModelUnavailableError:
+            pass  # listed: a refresh would not change what resolve() says
+
+    def resolve(self, model: str, kind: Kind = "chat") -> list[Candidate]:
+        """Return the providers that would serve model, in the order they would be tried
+        (kind: what an unlisted id pinned to a pass-through provider is sent as)."""
         if not isinstance(model, str) or not model:
             raise InvalidRequestError(f"model must be a non-empty string, got {model!r}.")
         try:
-            return self._router.resolve(model)
+            return self._router.resolve(model, kind)
         except ModelUnavailableError:
             raise
         except UnknownModelError as error:
@@ -225,7 +255,12 @@ class Registry:
         """Validate everything before any I/O; return one call per candidate provider."""
         from jackfield._engine.preparing import prepare
 
-        return prepare(self.resolve(model), messages, stream, options, configs=self._configs,
+        candidates = self.resolve(model)
+        usable = [c for c in candidates if c.model.kind != "embedding"]
+        if not usable:
+            raise InvalidRequestError(f"{model!r} is an embedding model: use "
+                                      "registry.embed(model, inputs) for it.", param="model")
+        return prepare(usable, messages, stream, options, configs=self._configs,
                        prompted=self._prompted, strict=self.strict, models=self.models)
 
     def _call_timeouts(self, timeout: float | Timeouts | None) -> Timeouts | None:
@@ -270,6 +305,8 @@ class Registry:
             raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")
         if proxy is not None:
             check_proxy(proxy, "proxy=")
+        if self._book.discovering:
+            await self._fresh(model)
         prepared = self._prepare(model, messages, stream, options)
         timeouts = self._call_timeouts(timeout)
         caller = self._get_caller()
@@ -284,6 +321,23 @@ class Registry:
         return await collect_many([caller.run(model, prepared.calls, stream=False,
                                               timeouts=timeouts, proxy=proxy)
                                    for _ in range(prepared.n)])
+
+    async def embed(self, model: str, inputs: str | Sequence[str], *,
+                    dimensions: int | None = None, timeout: float | Timeouts | None = None,
+                    proxy: str | None = None, **options: Any) -> Embeddings:
+        """Embed one text or a list of texts; return one vector per input, in order."""
+        from jackfield._engine.embedding import collect_embeddings, prepare_embedding
+
+        if proxy is not None:
+            check_proxy(proxy, "proxy=")
+        await self._fresh(model)
+        calls = prepare_embedding(self.resolve(model, "embedding"), model, inputs, dimensions,
+                                  options, configs=self._configs,
+                                  models=self.models(kind="embedding"))
+        events = self._get_caller().run(model, calls, stream=False,
+                                        timeouts=self._call_timeouts(timeout), proxy=proxy)
+        count = len(calls[0].request.inputs)  # type: ignore[union-attr]
+        return await collect_embeddings(events, count, dimensions)
 
     def complete_sync(self, model: str, messages: Iterable[MessageInput] | str,
                       **kwargs: Any) -> Completion:

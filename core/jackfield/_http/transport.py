@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
+from typing import Any
 from urllib.parse import urljoin
 
 import aiohttp
@@ -17,6 +18,7 @@ from jackfield._errors import (
     ResponseFormatError,
 )
 from jackfield._http import fetch_policy
+from jackfield._http.error_reply import ErrorReply
 from jackfield._http.fetch_policy import MAX_REDIRECTS, DownloadBudget, FetchPolicy, shown_url
 from jackfield._http.request_body import payload
 from jackfield._http.response import HttpResponse
@@ -24,7 +26,11 @@ from jackfield._http.statuses import error_for_status
 from jackfield._settings.limits import Limits, Timeouts
 from jackfield._types.requests import HttpRequest
 
-__all__ = ["Download", "ProviderTransport", "Transport", "closed_under_call"]
+__all__ = ["Download", "ErrorHook", "ProviderTransport", "Transport", "closed_under_call",
+           "merged_headers"]
+
+# Turns an error reply into the error to raise (None: the core's own); the plugin's hook.
+ErrorHook = Callable[[ErrorReply], JackfieldError | None]
 
 ERROR_BODY_LIMIT = 64 * 1024  # enough to describe an error, never the whole of a huge page
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -82,12 +88,15 @@ class Transport:
 
     async def send(self, provider: str, request: HttpRequest, *, timeouts: Timeouts | None = None,
                    proxy: str | None = None, auth_hint: str = "",
-                   allow_redirects: bool = True, public_only: bool = False) -> HttpResponse:
+                   allow_redirects: bool = True, public_only: bool = False,
+                   error_hook: ErrorHook | None = None, model: str | None = None,
+                   ) -> HttpResponse:
         """Send request; return the 2xx response or raise the typed error for what happened.
 
         With allow_redirects=False a redirect is returned too, for the caller to judge.
         public_only=True sends it over the provider's download session, whose resolver
-        connects to public addresses only.
+        connects to public addresses only. error_hook turns an error reply into its error
+        (the plugin's jackfield_error_reply); model is the model id it is told of.
         """
         timeouts = timeouts or self.timeouts
         # connect bounds the wait for a free connection of the pool too, not only the TCP
@@ -137,8 +146,12 @@ class Transport:
             body = b""  # the status alone classifies the failure
         finally:
             raw.close()
-        raise error_for_status(provider, raw.status, headers=raw.headers, body=body,
-                               auth_hint=auth_hint)
+        default = error_for_status(provider, raw.status, headers=raw.headers, body=body,
+                                   auth_hint=auth_hint)
+        if error_hook is None:
+            raise default
+        raise error_hook(ErrorReply(provider, raw.status, raw.headers, body, default,
+                                    model)) or default
 
     def _no_connection(self, provider: str, session: aiohttp.ClientSession,
                        timeouts: Timeouts) -> ProviderTimeoutError:
@@ -245,6 +258,12 @@ def _busy(session: aiohttp.ClientSession) -> int:
     return len(acquired)
 
 
+def merged_headers(own: Mapping[str, str], configured: Mapping[str, str]) -> dict[str, str]:
+    """Return own headers with the configured ones over them, names compared without case."""
+    names = {name.lower() for name in configured}
+    return {**{k: v for k, v in own.items() if k.lower() not in names}, **configured}
+
+
 def closed_under_call(provider: str) -> ProviderUnavailableError:
     return ProviderUnavailableError(
         provider, "the registry was closed (aclose()) while this call was running",
@@ -273,11 +292,15 @@ class ProviderTransport:
 
     def __init__(self, transport: Transport, provider: str, timeouts: Timeouts | None,
                  proxy: str | None, *, base_url: str | None = None,
-                 download_hosts: tuple[str, ...] = (), check_hosts: bool = True) -> None:
+                 download_hosts: tuple[str, ...] = (), check_hosts: bool = True,
+                 headers: Mapping[str, str] | None = None, error_hook: ErrorHook | None = None,
+                 ) -> None:
         self._transport = transport
         self._provider = provider
         self._timeouts = timeouts
         self._proxy = proxy
+        self._headers = dict(headers or {})  # the provider's configured headers (fetch_json)
+        self._error_hook = error_hook
         # Without a base URL only the declared hosts are allowed; check_hosts=False is for the
         # test kit's mocked replies (no DNS there), never for a registry.
         self._policy = FetchPolicy(provider, base_url or "", download_hosts,
@@ -319,6 +342,38 @@ class ProviderTransport:
             return Download(url=url, data=data, content_type=response.content_type)
         raise ResponseFormatError(self._provider, f"the download of {shown_url(url)} "
                                   f"redirects more than {MAX_REDIRECTS} times")
+
+    async def fetch_json(self, request: HttpRequest) -> Any:
+        """Send request to the provider's own origin (or a declared host) and return the
+        parsed JSON reply: for a plugin's model discovery.
+
+        The request goes with its own headers (the plugin's credentials) and the provider's
+        configured ones, within the registry's timeouts and reply size limit, and is not
+        redirected.
+
+        :raises ResponseFormatError: when the policy refuses the URL, or the reply is not
+            JSON, is HTML or is too large.
+        :raises ProviderError: a subclass of it for a non-2xx reply (the plugin's
+            jackfield_error_reply first), as for a call.
+        """
+        self._budget.start()
+        if self._policy is not None:
+            await self._policy.check_url(request.url)
+        if self._headers:
+            request = attrs.evolve(request, headers=merged_headers(request.headers,
+                                                                   self._headers))
+        response = await self._transport.send(self._provider, request, timeouts=self._timeouts,
+                                               proxy=self._proxy, allow_redirects=False,
+                                               error_hook=self._error_hook)
+        try:
+            if response.status in REDIRECTS:
+                raise ResponseFormatError(self._provider, f"{shown_url(request.url)} "
+                                          "redirects; set the provider's base URL to where it "
+                                          "redirects to")
+            await response.refuse_html()
+            return await response.json()
+        finally:
+            response.release()
 
     async def _read(self, response: HttpResponse) -> bytes:
         """Read the body within the call's byte budget, refusing early on a large length."""

@@ -13,7 +13,12 @@ from jackfield._errors import AuthenticationError, ConfigurationError
 from jackfield._types.requests import redact_url
 from jackfield._types.specs import ProviderSpec
 
-__all__ = ["ProviderConfig", "env_name", "resolve_config"]
+__all__ = ["CORE_KEYS", "ProviderConfig", "env_name", "resolve_config"]
+
+# Keys of a [providers.NAME] table (or config={NAME: {...}}) that the core reads itself, for
+# any provider: `plugin` makes NAME an instance of another plugin's provider, `models` is an
+# allow-list of model ids, `headers` are sent with every request.
+CORE_KEYS = ("plugin", "models", "headers")
 
 
 def env_name(provider: str, setting: str) -> str:
@@ -35,6 +40,12 @@ class ProviderConfig:
     auth_hint: str = ""
     # setting -> where its value came from (`jackfield config`); unset ones are absent.
     sources: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+    # Headers the core adds to every request of this provider (they win over the plugin's).
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    # The only model ids this provider lists and serves; None: every one.
+    models: tuple[str, ...] | None = None
+    # The provider of the plugin this one is an instance of (its own name if it is none).
+    plugin: str = ""
 
     def get(self, name: str) -> str | None:
         """Return a setting's value, or None when it is not configured."""
@@ -58,9 +69,10 @@ class ProviderConfig:
 
     def __repr__(self) -> str:
         shown = {k: ("***" if k in self.secret_names else v) for k, v in self.values.items()}
+        extra = f", headers={sorted(self.headers)!r}" if self.headers else ""  # names only
         return (f"ProviderConfig(provider={self.provider!r}, "
                 f"base_url={redact_url(self.base_url)!r}, "
-                f"values={shown!r})")
+                f"values={shown!r}{extra})")
 
 
 def _check_url(value: str, source: str, default: str) -> str:
@@ -72,18 +84,55 @@ def _check_url(value: str, source: str, default: str) -> str:
     return value
 
 
+def _core_values(spec: ProviderSpec, explicit: Mapping[str, Any], file_values: Mapping[str, Any],
+                 file: str | None) -> tuple[dict[str, str], tuple[str, ...] | None]:
+    """Return the headers and the model allow-list: config= wins over the file, key by key."""
+    headers: dict[str, str] = {}
+    models: tuple[str, ...] | None = None
+    for values, where in ((file_values, f"{file}: [providers.{spec.name}]"),
+                          (explicit, f"config={{{spec.name!r}: ...}}")):
+        if "headers" in values:
+            table = values["headers"]
+            if not isinstance(table, Mapping) or not all(
+                    isinstance(k, str) and k and isinstance(v, str) for k, v in table.items()):
+                raise ConfigurationError(f"{where} headers must map header names to text, "
+                                         'e.g. headers = {"X-Title" = "my app"}.')
+            bad = [k for k, v in table.items() if any(c in k + v for c in "\r\n")]
+            if bad:
+                raise ConfigurationError(f"{where} headers: {bad[0]!r} holds a line break.")
+            headers = dict(table)
+        if "models" in values:
+            listed = values["models"]
+            if isinstance(listed, str) or not isinstance(listed, list | tuple) or not listed \
+                    or not all(isinstance(m, str) and m for m in listed):
+                raise ConfigurationError(f"{where} models must be a non-empty list of model "
+                                         'ids, e.g. models = ["gpt-4o-mini"].')
+            models = tuple(dict.fromkeys(listed))
+    return headers, models
+
+
 def resolve_config(
     spec: ProviderSpec, explicit: Mapping[str, Any] | None, environ: Mapping[str, str],
     file_values: Mapping[str, Any] | None = None, file: str | None = None, *,
     key_values: Mapping[str, str] | None = None, keys_file: str | None = None,
+    plugin: str | None = None,
 ) -> ProviderConfig:
     """Merge config= over the environment over the keys file over the config file over the
-    plugin's defaults."""
+    plugin's defaults.
+
+    plugin names the provider whose plugin this one is an instance of; the settings'
+    `fallback_env` variables are read only for a plugin's own provider.
+    """
+    plugin = plugin or spec.name
+    headers, allowed = _core_values(spec, explicit or {}, file_values or {}, file)
+    explicit = {k: v for k, v in (explicit or {}).items() if k not in CORE_KEYS}
+    file_values = {k: v for k, v in (file_values or {}).items() if k not in CORE_KEYS}
     known = {"base_url", *spec.settings}
     layers: list[tuple[Mapping[str, Any], Callable[[str], str]]] = [
         (explicit or {}, lambda key: f"config={{{spec.name!r}: {{{key!r}: ...}}}}"),
         ({key: value for key in known if (value := environ.get(env_name(spec.name, key)))},
          lambda key: env_name(spec.name, key)),
+        *(_fallbacks(spec, environ) if plugin == spec.name else ()),
         (key_values or {}, lambda key: f"the keys file {keys_file} ({spec.name} {key})"),
         (file_values or {}, lambda key: f"{file}: [providers.{spec.name}] {key}"),
     ]
@@ -99,7 +148,8 @@ def resolve_config(
         if unknown:
             raise ConfigurationError(
                 f"{where}: unknown setting(s) {', '.join(unknown)} for provider {spec.name!r}; "
-                f"it accepts: {', '.join(sorted(known))}.")
+                f"it accepts: {', '.join(sorted(known))}; and, as any provider, "
+                f"{', '.join(sorted(CORE_KEYS))}.")
 
     secret_names = frozenset(name for name, s in spec.settings.items() if s.secret)
 
@@ -121,4 +171,18 @@ def resolve_config(
 
     base_url = lookup("base_url") or spec.base_url
     values = {name: value for name in spec.settings if (value := lookup(name)) is not None}
-    return ProviderConfig(spec.name, base_url, values, secret_names, spec.auth_hint, sources)
+    return ProviderConfig(spec.name, base_url, values, secret_names, spec.auth_hint, sources,
+                          headers=headers, models=allowed, plugin=plugin)
+
+
+def _fallbacks(spec: ProviderSpec, environ: Mapping[str, str],
+               ) -> list[tuple[Mapping[str, Any], Callable[[str], str]]]:
+    """Return one layer per fallback variable a setting declares (OPENAI_API_KEY, say)."""
+    layers: list[tuple[Mapping[str, Any], Callable[[str], str]]] = []
+    depth = max((len(s.fallback_env) for s in spec.settings.values()), default=0)
+    for position in range(depth):
+        names = {key: s.fallback_env[position] for key, s in spec.settings.items()
+                 if len(s.fallback_env) > position}
+        values = {key: value for key, name in names.items() if (value := environ.get(name))}
+        layers.append((values, lambda key, names=names: names[key]))  # type: ignore[misc]
+    return layers

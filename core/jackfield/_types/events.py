@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import attrs
 
-__all__ = ["Chunk", "Event", "Finish", "Image", "ReasoningDelta", "TextDelta", "ToolCallDelta",
-           "Usage"]
+__all__ = ["Chunk", "Event", "Finish", "Image", "Logprobs", "ReasoningDelta", "TextDelta",
+           "ToolCallDelta", "Usage", "Vector"]
 
 
 @attrs.frozen
@@ -74,6 +75,22 @@ class Image:
 
 
 @attrs.frozen
+class Logprobs:
+    """The log probabilities of some reply tokens, as OpenAI's `choices[].logprobs.content`
+    entries give them (token, logprob, bytes, top_logprobs), for a call that asked for them."""
+
+    content: tuple[Any, ...] = attrs.field(converter=tuple)
+
+
+@attrs.frozen
+class Vector:
+    """One embedding of an embedding call: the vector of input number `index`."""
+
+    index: int
+    values: tuple[float, ...] = attrs.field(converter=tuple, repr=lambda v: f"<{len(v)} floats>")
+
+
+@attrs.frozen
 class Usage:
     """Token counts, when the provider reports them."""
 
@@ -89,7 +106,7 @@ class Finish:
     reason: str
 
 
-Event = TextDelta | ReasoningDelta | ToolCallDelta | Image | Usage | Finish
+Event = TextDelta | ReasoningDelta | ToolCallDelta | Image | Logprobs | Vector | Usage | Finish
 
 
 @attrs.frozen
@@ -101,3 +118,4 @@ class Chunk:
     image: Image | None = None
     reasoning: str = ""
     tool_call: ToolCallDelta | None = None
+    logprobs: tuple[Any, ...] = ()

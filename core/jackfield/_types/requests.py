@@ -12,7 +12,8 @@ from jackfield._types.params import NO_PARAMS, CallParams
 from jackfield._types.specs import ModelSpec
 
 __all__ = [
-    "SENSITIVE_HEADERS", "CompletionRequest", "HttpRequest", "redact_headers", "redact_url",
+    "SENSITIVE_HEADERS", "CompletionRequest", "EmbeddingRequest", "HttpRequest", "ProviderRequest",
+    "redact_headers", "redact_url",
 ]
 
 # Header values that are credentials: redacted wherever a request is shown.
@@ -64,6 +65,24 @@ class CompletionRequest:
     def prompt(self) -> str:
         """Return the content of the last message (the image prompt, for image models)."""
         return self.messages[-1].content
+
+
+@attrs.frozen
+class EmbeddingRequest:
+    """One embedding call as the provider sees it: resolved model, the texts to embed, the
+    `dimensions` asked for (None: the model's own) and the provider's own options."""
+
+    provider: str
+    model: ModelSpec
+    inputs: tuple[str, ...]
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+    dimensions: int | None = None
+    # An embedding reply is never streamed; kept so every request has the same fields.
+    stream: bool = False
+
+
+# What the request-building and response-parsing hooks get: look at request.model.kind.
+ProviderRequest = CompletionRequest | EmbeddingRequest
 
 
 @attrs.frozen(repr=False)

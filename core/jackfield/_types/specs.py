@@ -12,8 +12,8 @@ from jackfield._types.capabilities import Capabilities
 
 __all__ = ["Kind", "ModelInfo", "ModelSpec", "Option", "ProviderSpec", "Setting", "download_host"]
 
-Kind = Literal["chat", "image"]
-KINDS: tuple[Kind, ...] = ("chat", "image")
+Kind = Literal["chat", "image", "embedding"]
+KINDS: tuple[Kind, ...] = ("chat", "image", "embedding")
 
 
 def _check_kind(_instance: object, _attribute: object, value: str) -> None:
@@ -46,10 +46,16 @@ class Option:
 
 @attrs.frozen
 class Setting:
-    """A per-provider configuration value (a cookie, a token) read from config or environment."""
+    """A per-provider configuration value (a cookie, a token) read from config or environment.
+
+    `fallback_env` names environment variables read, in order, after the provider's own
+    JACKFIELD_<PROVIDER>_<SETTING> (OPENAI_API_KEY, say): for the plugin's default provider
+    only, never for a named instance, which must not pick up another service's key.
+    """
 
     doc: str = ""
     secret: bool = True
+    fallback_env: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
 
 def download_host(entry: str) -> tuple[str, int | None]:
@@ -108,6 +114,11 @@ class ProviderSpec:
     # Hosts besides the base URL's own that image downloads may come from (a CDN):
     # "cdn.example.com" (default ports) or "cdn.example.com:8443".
     download_hosts: tuple[str, ...] = attrs.field(default=(), converter=_host_tuple)
+    # True: a pinned "provider/any-id" that the listing does not know is sent as it is (the
+    # service decides; its "unknown model" answer becomes UnknownModelError), with
+    # `pass_through_capabilities` (default: all unknown, everything is sent).
+    pass_through: bool = False
+    pass_through_capabilities: Capabilities = attrs.field(factory=Capabilities.unknown)
 
     def __attrs_post_init__(self) -> None:
         if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
@@ -138,6 +149,20 @@ class ProviderSpec:
         """Return every alias that resolves to model_id, in table order."""
         return tuple(alias for alias, target in self.aliases.items() if target == model_id)
 
+    def with_models(self, models: Iterable[ModelSpec]) -> ProviderSpec:
+        """Return this provider with another model list (a discovered one, an allow-list's):
+        aliases and the default model that no longer name one of its models are dropped."""
+        models = tuple(models)
+        ids = {m.id for m in models}
+        return attrs.evolve(
+            self, models=models,
+            aliases={alias: target for alias, target in self.aliases.items() if target in ids},
+            default_model=self.default_model if self.default_model in ids else None)
+
+    def unlisted(self, model_id: str, kind: Kind = "chat") -> ModelSpec:
+        """Return the spec a pass-through provider sends an unlisted model id with."""
+        return ModelSpec(model_id, kind=kind, capabilities=self.pass_through_capabilities)
+
 
 @attrs.frozen
 class ModelInfo:
@@ -150,14 +175,20 @@ class ModelInfo:
     available: bool = True
     default: bool = False
     capabilities: Capabilities = attrs.field(factory=Capabilities)
+    # A route group listed as a model of its own: the model names it tries in turn
+    # (`provider` is then empty); empty for a provider's model.
+    members: tuple[str, ...] = ()
 
     @property
     def qualified_id(self) -> str:
-        """Return "provider/id", the name that pins this provider."""
-        return f"{self.provider}/{self.id}"
+        """Return "provider/id", the name that pins this provider (a route's own name)."""
+        return f"{self.provider}/{self.id}" if self.provider else self.id
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
-        return {"id": self.id, "provider": self.provider, "kind": self.kind,
-                "aliases": list(self.aliases), "available": self.available,
-                "default": self.default, "capabilities": self.capabilities.to_dict()}
+        result = {"id": self.id, "provider": self.provider, "kind": self.kind,
+                  "aliases": list(self.aliases), "available": self.available,
+                  "default": self.default, "capabilities": self.capabilities.to_dict()}
+        if self.members:
+            result["members"] = list(self.members)
+        return result

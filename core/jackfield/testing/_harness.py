@@ -59,7 +59,9 @@ def make_request(spec: ProviderSpec, model: str | None = None, messages: Any = "
     prepared = prepare([Candidate(spec, model_spec)], messages, stream, params,
                        configs={spec.name: make_config(spec)}, prompted=frozenset(),
                        strict=strict, models=listed)
-    return prepared.calls[0].request
+    request = prepared.calls[0].request
+    assert isinstance(request, CompletionRequest)  # prepare() makes nothing else
+    return request
 
 
 def make_config(spec: ProviderSpec, **settings: str | None) -> ProviderConfig:
