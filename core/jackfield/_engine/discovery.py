@@ -31,6 +31,8 @@ KNOWN_PLUGINS: Mapping[str, tuple[str, tuple[str, ...]]] = {
         "gemini-1.5-flash", "gemini-flash", "llama-3.1-405b", "llama-3.2-90b", "qwen-2.5-72b",
         "mistral-nemo", "deepseek-chat", "grok-beta", "command-r-plus", "dall-e-3",
         "flux-dev", "flux-realism", "recraft-v3")),
+    # Its models are the server's (discovered), so no name is known before it is asked.
+    "jackfield-openai": ("openai", ()),
 }
 INSTALL_ADVICE = ("install a provider plugin, e.g. `pip install jackfield-aichats "
                   "jackfield-amigochat`")

@@ -1,0 +1,100 @@
+"""What the plugin declares: the `openai` provider, its settings and options, the kind rule
+for discovered ids, and the headers that carry the credentials."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from jackfield.provider import (
+    AuthenticationError,
+    Kind,
+    Option,
+    ProviderConfig,
+    ProviderSpec,
+    Setting,
+)
+
+__all__ = ["DEFAULT_BASE_URL", "OPENAI_HOST", "PROVIDER", "auth_headers", "guess_kind",
+           "provider_spec"]
+
+PROVIDER = "openai"
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+OPENAI_HOST = "api.openai.com"
+AUTH_HINT = ("Set JACKFIELD_OPENAI_API_KEY (or OPENAI_API_KEY), or run `jackfield keys set "
+             "openai api_key`; for a named instance set its own key "
+             "(JACKFIELD_<INSTANCE>_API_KEY or api_key in its [providers.<instance>] table).")
+
+# Image-generation model families, by id prefix or fragment: OpenAI's own and the common
+# open ones that OpenAI-compatible servers expose under /images/generations.
+_IMAGE_PREFIXES = ("dall-e", "gpt-image", "chatgpt-image")
+_IMAGE_FRAGMENTS = ("stable-diffusion", "sdxl", "flux")
+_IMAGE_ONLY: tuple[Kind, ...] = ("image",)
+_EMBEDDING_ONLY: tuple[Kind, ...] = ("embedding",)
+
+
+def guess_kind(model_id: str) -> Kind:
+    """Return a listed id's kind when the server does not say: "embedding" when the id holds
+    "embed"; "image" for DALL-E, GPT Image, Stable Diffusion, SDXL and FLUX ids; else "chat".
+
+    The last path segment decides ("openai/dall-e-3" on OpenRouter is an image model).
+    """
+    name = model_id.lower().rsplit("/", 1)[-1]
+    if "embed" in name:
+        return "embedding"
+    if name.startswith(_IMAGE_PREFIXES) or any(part in name for part in _IMAGE_FRAGMENTS):
+        return "image"
+    return "chat"
+
+
+def provider_spec() -> ProviderSpec:
+    """Return the default instance: api.openai.com, models discovered, any id passed through."""
+    return ProviderSpec(
+        name=PROVIDER,
+        base_url=DEFAULT_BASE_URL,
+        models=(),  # discovered from GET {base}/models; none is assumed
+        options={
+            "user": Option(str, doc="An end-user id the service may use to detect abuse."),
+            "size": Option(str, kinds=_IMAGE_ONLY,
+                           doc="Image size, e.g. 1024x1024 (what the model accepts)."),
+            "quality": Option(str, kinds=_IMAGE_ONLY,
+                              doc="Image quality: standard/hd (DALL-E 3), low/medium/high."),
+            "style": Option(str, kinds=_IMAGE_ONLY, doc="Image style: vivid or natural."),
+            "encoding_format": Option(str, default="base64", kinds=_EMBEDDING_ONLY,
+                                      doc="How vectors travel: base64 (compact) or float."),
+        },
+        settings={
+            "api_key": Setting(doc="The API key, sent as `Authorization: Bearer ...`; "
+                                   "optional for servers that need none (Ollama, vLLM).",
+                               secret=True,
+                               # attrs' converter=tuple types the field Iterable[_T_co]
+                               fallback_env=("OPENAI_API_KEY",)),  # type: ignore[arg-type]
+            "organization": Setting(doc="OpenAI organization id (OpenAI-Organization).",
+                                    secret=False),
+            "project": Setting(doc="OpenAI project id (OpenAI-Project).", secret=False),
+        },
+        auth_hint=AUTH_HINT,
+        pass_through=True,
+    )
+
+
+def needs_key(config: ProviderConfig) -> bool:
+    """Return True when the base URL is OpenAI's own API, which never works without a key."""
+    host = urlsplit(config.base_url).hostname or ""
+    return host.lower().rstrip(".") == OPENAI_HOST
+
+
+def auth_headers(config: ProviderConfig) -> dict[str, str]:
+    """Return the credential headers for a request; raise before any I/O when OpenAI's own
+    API is configured without a key (a local server without one gets no Authorization)."""
+    key = config.get("api_key")
+    if not key and needs_key(config):
+        # Raised here so that an unconfigured install never sends anything to the internet.
+        raise AuthenticationError(config.provider, f"no API key is configured for "
+                                  f"{config.base_url}", advice=config.auth_hint or AUTH_HINT)
+    headers = {"authorization": f"Bearer {key}"} if key else {}
+    organization, project = config.get("organization"), config.get("project")
+    if organization:
+        headers["openai-organization"] = organization
+    if project:
+        headers["openai-project"] = project
+    return headers
