@@ -3,7 +3,8 @@
 
 The models are the server's (`GET {base}/models`), any pinned id is passed through, and each
 `[providers.NAME] plugin = "openai"` table adds an instance with its own base URL and key.
-Importing this module stays cheap: the emulator (and aiohttp) load only when asked for.
+Importing this module stays cheap (`jackfield models` lists without the HTTP stack): the
+hooks import the modules that read replies, and the emulator, only when they run.
 """
 
 from __future__ import annotations
@@ -11,13 +12,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING
 
-from jackfield.provider import EmbeddingRequest, hookimpl
+from jackfield.provider import hookimpl
 
-from .chat import parse_chat
-from .errors import error_reply
-from .replies import model_specs, parse_embeddings, parse_images
 from .spec import PROVIDER, guess_kind, provider_spec
-from .wire import build_request, models_request
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -57,6 +54,9 @@ def jackfield_provider() -> ProviderSpec:
 async def jackfield_discover_models(provider: ProviderSpec, config: ProviderConfig,
                                     transport: ProviderTransport) -> Sequence[ModelSpec]:
     """Return the models `GET {base}/models` lists (OpenAI's own API needs a key first)."""
+    from .replies import model_specs
+    from .wire import models_request
+
     document = await transport.fetch_json(models_request(config))
     return model_specs(provider.name, document)
 
@@ -65,12 +65,16 @@ async def jackfield_discover_models(provider: ProviderSpec, config: ProviderConf
 def jackfield_error_reply(request: ProviderRequest | None, reply: ErrorReply
                           ) -> JackfieldError | None:
     """Return the typed error OpenAI's `{"error": {...}}` reply means."""
+    from .errors import error_reply
+
     return error_reply(request, reply)
 
 
 @hookimpl
 def jackfield_build_request(request: ProviderRequest, config: ProviderConfig) -> HttpRequest:
     """Return the HTTP request for a chat, image or embedding call (no I/O)."""
+    from .wire import build_request
+
     return build_request(request, config)
 
 
@@ -78,7 +82,10 @@ def jackfield_build_request(request: ProviderRequest, config: ProviderConfig) ->
 def jackfield_parse_response(request: ProviderRequest, response: HttpResponse,
                              transport: ProviderTransport) -> AsyncIterator[Event]:
     """Return the events of a 2xx reply, each yielded as it arrives."""
-    if isinstance(request, EmbeddingRequest):
+    from .chat import parse_chat
+    from .replies import parse_embeddings, parse_images
+
+    if request.model.kind == "embedding":
         return parse_embeddings(request, response)
     if request.model.kind == "image":
         return parse_images(request, response, transport)

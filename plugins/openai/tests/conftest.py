@@ -1,0 +1,35 @@
+"""Fixtures for the jackfield-openai tests: the emulator on loopback (with a key, and open),
+a registry of this plugin pointed at it, and a plain HTTP session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from openai_helpers import KEY, openai_registry
+
+from jackfield import Registry
+from jackfield.testing import Emulator, RegistryFactory, serve_app
+from jackfield_openai.emulator import create_app
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    """Serve an emulator that requires KEY on 127.0.0.1."""
+    app = create_app(api_key=KEY)
+    async with serve_app(app) as url:
+        yield Emulator(url, app)
+
+
+@pytest.fixture
+async def registry(emulator: Emulator, make_registry: RegistryFactory) -> Registry:
+    """A registry of this plugin alone whose `openai` provider is the emulator, with KEY."""
+    return openai_registry(make_registry, emulator.url)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain aiohttp session for talking to the emulator directly."""
+    async with aiohttp.ClientSession() as session:
+        yield session
