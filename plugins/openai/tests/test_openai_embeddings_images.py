@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from aiohttp import web
+from jackfield_openai.emulator.embeddings import embed_text
+from openai_helpers import openai_registry
 
 from jackfield import InvalidRequestError, Registry
-from jackfield.testing import Emulator, png_bytes
-from jackfield_openai.emulator.embeddings import embed_text
+from jackfield.testing import Emulator, RegistryFactory, ServeApp, png_bytes
 
 
 @pytest.mark.parametrize("encoding", ["base64", "float"])
@@ -50,15 +52,14 @@ async def test_dimensions_a_model_cannot_take_are_the_services_400(registry: Reg
 
 @pytest.mark.parametrize(("model", "sent_format"), [("dall-e-3", "b64_json"),
                                                     ("gpt-image-1", None),
-                                                    ("flux-schnell", None)])
+                                                    ("flux-schnell", "b64_json")])
 async def test_image_generation(registry: Registry, emulator: Emulator, model: str,
                                 sent_format: str | None) -> None:
     completion = await registry.complete(f"openai/{model}", "a red fox")
     [image] = completion.images
     assert image.data == png_bytes(f"{model}:a red fox:0")
     assert image.mime_type == "image/png"
-    # flux-schnell answers with a URL on the emulator, downloaded from there.
-    assert (image.url is not None) == (model == "flux-schnell")
+    assert image.url is None  # the bytes came in the reply
     assert emulator.stats.last_json.get("response_format") == sent_format
 
 
@@ -77,3 +78,28 @@ async def test_a_streamed_image_call(registry: Registry) -> None:
     reply = await registry.complete("openai/gpt-image-1", "a cat", stream=True)
     images = [chunk.image async for chunk in reply if chunk.image is not None]
     assert [image.data for image in images] == [png_bytes("gpt-image-1:a cat:0")]
+
+
+async def test_an_image_url_in_the_reply_is_downloaded(serve_app: ServeApp,
+                                                       make_registry: RegistryFactory) -> None:
+    """A server that answers with URLs anyway (it ignores response_format)."""
+    async def generations(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response({"created": 1, "data": [
+            {"url": str(request.url.with_path(f"/files/{body['prompt']}.png"))}]})
+
+    async def image(request: web.Request) -> web.Response:
+        return web.Response(body=png_bytes(request.match_info["name"]),
+                            content_type="image/png")
+
+    async def models(_request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": "dall-e-2"}]})
+
+    app = web.Application()
+    app.router.add_get("/v1/models", models)
+    app.router.add_post("/v1/images/generations", generations)
+    app.router.add_get("/files/{name}.png", image)
+    registry = openai_registry(make_registry, await serve_app(app), key=None)
+    [picture] = (await registry.complete("openai/dall-e-2", "fox")).images
+    assert picture.data == png_bytes("fox") and picture.url is not None
+    assert picture.url.endswith("/files/fox.png")

@@ -24,6 +24,7 @@ _JSON = {"content-type": "application/json", "accept": "application/json"}
 # core fills option defaults per kind, so a chat call never carries them).
 _CHAT_OPTIONS = ("user",)
 _IMAGE_OPTIONS = ("size", "quality", "style", "user")
+_BASE64_ONLY = ("gpt-image", "chatgpt-image")
 
 
 def _set(body: dict[str, Any], options: Mapping[str, Any], names: tuple[str, ...]) -> None:
@@ -61,9 +62,10 @@ def _image(request: CompletionRequest, config: ProviderConfig) -> HttpRequest:
         raise InvalidRequestError("an image prompt must not be empty", param="prompt")
     body: dict[str, Any] = {"model": request.model.id, "prompt": prompt}
     _set(body, request.options, _IMAGE_OPTIONS)
-    if request.model.id.lower().rsplit("/", 1)[-1].startswith("dall-e"):
-        # DALL-E answers with short-lived URLs by default; the bytes come in the same reply.
-        # GPT Image models always send base64 and refuse the field.
+    if not request.model.id.lower().rsplit("/", 1)[-1].startswith(_BASE64_ONLY):
+        # The bytes in the reply itself: DALL-E (and most servers) answer with short-lived
+        # URLs on another host by default. GPT Image models always send base64 and refuse
+        # the field.
         body["response_format"] = "b64_json"
     return HttpRequest("POST", config.url("images/generations"),
                        headers={**_JSON, **auth_headers(config)}, json=body)
