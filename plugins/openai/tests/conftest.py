@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from jackfield_openai.emulator import create_app
 from openai_helpers import KEY, openai_registry
 
 from jackfield import Registry
 from jackfield.testing import Emulator, RegistryFactory, serve_app
+from jackfield_openai.emulator import create_app
 
 
 @pytest.fixture

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import socket
 
-import jackfield_openai
 import pytest
 from aiohttp import web
-from jackfield_openai import guess_kind
-from jackfield_openai.emulator import MODELS_KEY, EmulatedModel
 from openai_helpers import KEY, openai_registry
 
+import jackfield_openai
 from jackfield import (
     AuthenticationError,
     Capabilities,
@@ -20,6 +18,8 @@ from jackfield import (
     UnknownModelError,
 )
 from jackfield.testing import FAULTS_KEY, Emulator, RegistryFactory, ServeApp
+from jackfield_openai import guess_kind
+from jackfield_openai.emulator import MODELS_KEY, EmulatedModel
 
 
 async def test_the_models_are_the_servers(registry: Registry, emulator: Emulator) -> None:
@@ -146,9 +146,8 @@ async def test_a_default_install_without_a_key_sends_nothing(monkeypatch: pytest
 
 async def test_a_server_without_a_key_gets_no_authorization(
         serve_app: ServeApp, make_registry: RegistryFactory) -> None:
-    from jackfield_openai.emulator import create_app
-
     from jackfield.testing import STATS_KEY
+    from jackfield_openai.emulator import create_app
 
     app = create_app()  # like a local vLLM or Ollama: no key needed
     registry = openai_registry(make_registry, await serve_app(app), key=None)

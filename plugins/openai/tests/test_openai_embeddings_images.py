@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from aiohttp import web
-from jackfield_openai.emulator.embeddings import embed_text
 from openai_helpers import openai_registry
 
 from jackfield import InvalidRequestError, Registry
 from jackfield.testing import Emulator, RegistryFactory, ServeApp, png_bytes
+from jackfield_openai.emulator.embeddings import embed_text
 
 
 @pytest.mark.parametrize("encoding", ["base64", "float"])

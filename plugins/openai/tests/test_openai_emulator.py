@@ -10,11 +10,11 @@ from typing import Any
 import aiohttp
 import jsonschema
 import pytest
-from jackfield_openai.emulator import EmulatedModel
-from jackfield_openai.emulator.embeddings import embed_text
 from openai_helpers import KEY
 
 from jackfield.testing import Emulator, png_bytes
+from jackfield_openai.emulator import EmulatedModel
+from jackfield_openai.emulator.embeddings import embed_text
 
 AUTH = {"authorization": f"Bearer {KEY}"}
 HI = [{"role": "user", "content": "hi there"}]
@@ -161,9 +161,8 @@ async def test_image_models_follow_their_family_rules(http: aiohttp.ClientSessio
 
 
 async def test_a_custom_model_list(http: aiohttp.ClientSession) -> None:
-    from jackfield_openai.emulator import create_app
-
     from jackfield.testing import serve_app
+    from jackfield_openai.emulator import create_app
 
     app = create_app(models=["only-one", EmulatedModel("e5-embed", "embedding", 3)])
     async with serve_app(app) as url, http.get(f"{url}/v1/models") as response:

@@ -8,7 +8,6 @@ from typing import Any
 
 import attrs
 import pytest
-from jackfield_openai.emulator import create_app
 from openai_helpers import KEY, openai_registry
 
 from jackfield import (
@@ -22,6 +21,7 @@ from jackfield import (
     Timeouts,
 )
 from jackfield.testing import FAULT_MODES, FAULTS_KEY, STATS_KEY, RegistryFactory, ServeApp
+from jackfield_openai.emulator import create_app
 
 ATTEMPTS = 3
 READ_IDLE = 0.5

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jackfield_openai
 import pytest
-from jackfield_openai.emulator import EmulatedModel, create_app
 from openai_helpers import KEY, OTHER_KEY
 
+import jackfield_openai
 from jackfield import AuthenticationError, Registry
 from jackfield.testing import STATS_KEY, RegistryFactory, ServeApp
+from jackfield_openai.emulator import EmulatedModel, create_app
 
 
 async def test_two_instances_with_their_own_keys_headers_and_models(

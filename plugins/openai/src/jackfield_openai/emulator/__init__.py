@@ -1,5 +1,6 @@
 """A strict loopback emulator of OpenAI's API (docs/protocols/openai.md): `GET /v1/models`,
-`POST /v1/chat/completions` (streamed and not), `/v1/embeddings`, `/v1/images/generations`.
+`POST /v1/chat/completions` (streamed and not), `/v1/embeddings`, `/v1/images/generations`
+(each also without the /v1 prefix).
 
 It refuses what OpenAI refuses (unknown fields, wrong types, unknown models: OpenAI's error
 object and status), answers deterministically from the request (answers.py) and shares the
@@ -29,7 +30,8 @@ __all__ = ["DEFAULT_MODELS", "FAULTS_KEY", "MODELS_KEY", "EmulatedModel", "Model
 
 # Faults apply to these (docs/faults.md); model listing and image downloads are left alone
 # unless a test widens `app[FAULTS_KEY].endpoints`.
-FAULT_ENDPOINTS = ("/v1/chat/completions", "/v1/embeddings", "/v1/images/generations")
+ENDPOINTS = ("/chat/completions", "/embeddings", "/images/generations")
+FAULT_ENDPOINTS = (*(f"/v1{path}" for path in ENDPOINTS), *ENDPOINTS)
 
 
 async def _reply_type(request: web.Request) -> str:
@@ -54,9 +56,12 @@ def create_app(*, api_key: str | None = None,
     app[API_KEY] = api_key or ""
     app[MODELS_KEY] = ModelList(DEFAULT_MODELS if models is None else models)
     app[IMAGES_KEY] = OrderedDict()
-    app.router.add_get("/v1/models", list_models)
-    app.router.add_post("/v1/chat/completions", chat_completions)
-    app.router.add_post("/v1/embeddings", embeddings)
-    app.router.add_post("/v1/images/generations", generate_images)
+    # Under /v1 as OpenAI serves it, and at the root too, so that the bare URL
+    # `jackfield emulate` and serve_app print works as a base URL as well.
+    for prefix in ("/v1", ""):
+        app.router.add_get(f"{prefix}/models", list_models)
+        app.router.add_post(f"{prefix}/chat/completions", chat_completions)
+        app.router.add_post(f"{prefix}/embeddings", embeddings)
+        app.router.add_post(f"{prefix}/images/generations", generate_images)
     app.router.add_get("/files/{name}", image_file)
     return app
