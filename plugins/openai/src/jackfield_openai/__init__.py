@@ -82,10 +82,12 @@ def jackfield_build_request(request: ProviderRequest, config: ProviderConfig) ->
 def jackfield_parse_response(request: ProviderRequest, response: HttpResponse,
                              transport: ProviderTransport) -> AsyncIterator[Event]:
     """Return the events of a 2xx reply, each yielded as it arrives."""
+    from jackfield.provider import EmbeddingRequest
+
     from .chat import parse_chat
     from .replies import parse_embeddings, parse_images
 
-    if request.model.kind == "embedding":
+    if isinstance(request, EmbeddingRequest):
         return parse_embeddings(request, response)
     if request.model.kind == "image":
         return parse_images(request, response, transport)
