@@ -167,6 +167,22 @@ def test_the_kind_rule() -> None:
         "chat"]
 
 
+async def test_models_chat_completions_refuse_are_listed_unavailable(
+        registry: Registry, emulator: Emulator) -> None:
+    for model_id in ("tts-1", "whisper-1", "omni-moderation-latest", "gpt-4o-realtime-preview",
+                     "davinci-002"):
+        emulator.app[MODELS_KEY].add(model_id)
+    await registry.refresh_models()
+    listed = {m.id: m.available for m in registry.models(provider="openai")}
+    assert not any(listed[m] for m in ("tts-1", "whisper-1", "omni-moderation-latest",
+                                       "gpt-4o-realtime-preview", "davinci-002"))
+    assert listed["gpt-4o-mini"] and listed["text-embedding-3-small"]
+    with pytest.raises(UnknownModelError, match="unavailable"):
+        await registry.complete("whisper-1", "hi")  # unpinned: not routed
+    pinned = await registry.complete("openai/whisper-1", "hi")  # pinned: tried anyway
+    assert pinned.model == "whisper-1"
+
+
 async def test_jackfield_capabilities_and_kind_in_a_listing_are_used(
         serve_app: ServeApp, make_registry: RegistryFactory) -> None:
     listed = {"id": "painter", "object": "model", "kind": "image", "available": False,

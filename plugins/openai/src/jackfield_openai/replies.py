@@ -23,7 +23,7 @@ from jackfield.provider import (
 )
 
 from .chat import reply_error, reply_object, usage_of
-from .spec import guess_kind
+from .spec import chat_capable, guess_kind
 
 if TYPE_CHECKING:
     from jackfield.provider import Kind, ProviderTransport
@@ -137,9 +137,11 @@ def _capabilities(value: Any) -> Capabilities:
 def _model_spec(entry: Mapping[str, Any]) -> ModelSpec:
     model_id = entry["id"]
     kind = entry.get("kind")
+    kind = kind if kind in _KINDS else guess_kind(model_id)
     available = entry.get("available")
-    return ModelSpec(model_id, kind=kind if kind in _KINDS else guess_kind(model_id),
-                     available=available if isinstance(available, bool) else True,
+    if not isinstance(available, bool):  # not jackfield's own listing: guess from the id
+        available = kind != "chat" or chat_capable(model_id)
+    return ModelSpec(model_id, kind=kind, available=available,
                      capabilities=_capabilities(entry.get("capabilities")))
 
 

@@ -14,8 +14,8 @@ from jackfield.provider import (
     Setting,
 )
 
-__all__ = ["DEFAULT_BASE_URL", "OPENAI_HOST", "PROVIDER", "auth_headers", "guess_kind",
-           "provider_spec"]
+__all__ = ["DEFAULT_BASE_URL", "OPENAI_HOST", "PROVIDER", "auth_headers", "chat_capable",
+           "guess_kind", "provider_spec"]
 
 PROVIDER = "openai"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -28,6 +28,10 @@ AUTH_HINT = ("Set JACKFIELD_OPENAI_API_KEY (or OPENAI_API_KEY), or run `jackfiel
 # open ones that OpenAI-compatible servers expose under /images/generations.
 _IMAGE_PREFIXES = ("dall-e", "gpt-image", "chatgpt-image")
 _IMAGE_FRAGMENTS = ("stable-diffusion", "sdxl", "flux")
+# OpenAI lists models that /chat/completions refuses (speech, transcription, moderation,
+# realtime, the legacy completions-only bases): listed as unavailable, used only when pinned.
+_NOT_CHAT = ("tts", "whisper", "moderation", "transcribe", "realtime", "davinci-002",
+             "babbage-002")
 _IMAGE_ONLY: tuple[Kind, ...] = ("image",)
 _EMBEDDING_ONLY: tuple[Kind, ...] = ("embedding",)
 
@@ -44,6 +48,13 @@ def guess_kind(model_id: str) -> Kind:
     if name.startswith(_IMAGE_PREFIXES) or any(part in name for part in _IMAGE_FRAGMENTS):
         return "image"
     return "chat"
+
+
+def chat_capable(model_id: str) -> bool:
+    """Return False for a chat-kind id of a family that chat completions refuse (speech,
+    transcription, moderation, realtime, davinci-002, babbage-002)."""
+    name = model_id.lower().rsplit("/", 1)[-1]
+    return not any(part in name for part in _NOT_CHAT)
 
 
 def provider_spec() -> ProviderSpec:
