@@ -1,4 +1,5 @@
-"""The OpenAI-compatible aiohttp application: models, chat completions, images and health."""
+"""The OpenAI-compatible aiohttp application: models, chat completions, images, embeddings
+and health."""
 
 from __future__ import annotations
 
@@ -10,18 +11,19 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from jackfield._engine.registry import Registry
-from jackfield._errors import InvalidRequestError, ResponseFormatError
+from jackfield._errors import InvalidRequestError, ResponseFormatError, UnknownModelError
 from jackfield._server.auth import API_KEY_KEY, auth_middleware, has_api_key
 from jackfield._server.body import BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT, read_json
 from jackfield._server.chat_shapes import completion_object, notice_headers, warning_list
 from jackfield._server.chat_stream import WRITE_TIMEOUT_KEY, stream_chat
+from jackfield._server.embeddings import embedding_response, parse_embedding_call
 from jackfield._server.errors import MAX_BODY_KEY, error_middleware, remember_response
 from jackfield._server.guard import Guard
 from jackfield._server.health import health_report, remember_secrets
+from jackfield._server.model_list import model_listing, model_lookup
 from jackfield._server.openai_shapes import (
     completion_id,
     image_object,
-    model_object,
     now,
     parse_chat_call,
     parse_image_call,
@@ -29,6 +31,7 @@ from jackfield._server.openai_shapes import (
 )
 from jackfield._server.shutdown import DEFAULT_GRACE, Drain
 from jackfield._types.notices import CallWarning
+from jackfield._types.specs import Kind
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_WRITE_TIMEOUT", "REGISTRY_KEY", "create_app"]
 
@@ -36,31 +39,49 @@ __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_WRITE_TIMEOUT", "REGISTRY_KEY", "c
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 REGISTRY_KEY = web.AppKey("jackfield_registry", Registry)
 DEFAULT_WRITE_TIMEOUT = 30.0  # seconds a streaming client may read nothing before it is cut
-ENDPOINTS = {"chat": "/v1/chat/completions", "image": "/v1/images/generations"}
+ENDPOINTS = {"chat": "/v1/chat/completions", "image": "/v1/images/generations",
+             "embedding": "/v1/embeddings"}
 
 
-def _check_kind(registry: Registry, model: str, kind: str) -> None:
-    """Refuse a model of the other kind, naming the endpoint that serves it."""
-    routes = registry.resolve(model)
+def _check_kind(registry: Registry, model: str, kind: Kind) -> None:
+    """Refuse a model of another kind, naming the endpoint that serves it.
+
+    A name nobody lists yet is left to the call: complete() and embed() first ask the
+    services that discover (a model pulled after the server started), then resolve it.
+    """
+    try:
+        routes = registry.resolve(model, kind)
+    except UnknownModelError:
+        return
     if all(route.model.kind != kind for route in routes):
         other = routes[0].model.kind
-        raise InvalidRequestError(f"{model!r} is an {other} model; use POST {ENDPOINTS[other]}.",
-                                  param="model")
+        article = "an" if other[0] in "aeiou" else "a"
+        raise InvalidRequestError(f"{model!r} is {article} {other} model; use POST "
+                                  f"{ENDPOINTS[other]}.", param="model")
 
 
 async def list_models(request: web.Request) -> web.Response:
-    """GET /v1/models: every model of every provider, in OpenAI's list shape."""
-    models = request.app[REGISTRY_KEY].models()
-    return web.json_response({"object": "list", "data": [model_object(m) for m in models]})
+    """GET /v1/models: every model of every provider and each route group, in OpenAI's list
+    shape (the services that discover asked again once their list is older than the TTL)."""
+    return web.json_response(await model_listing(request.app[REGISTRY_KEY]))
 
 
 async def get_model(request: web.Request) -> web.Response:
-    """GET /v1/models/{model}: the model a name resolves to (404 if none)."""
+    """GET /v1/models/{model}: the model or route group a name resolves to (404 if none)."""
+    return web.json_response(await model_lookup(request.app[REGISTRY_KEY],
+                                                request.match_info["model"]))
+
+
+async def embeddings(request: web.Request) -> web.Response:
+    """POST /v1/embeddings: one vector per input, as floats or base64 (float32s)."""
     registry = request.app[REGISTRY_KEY]
-    candidate = registry.resolve(request.match_info["model"])[0]
-    [info] = [m for m in registry.models(provider=candidate.provider.name)
-              if m.id == candidate.model.id]
-    return web.json_response(model_object(info))
+    call = parse_embedding_call(await read_json(request))
+    _check_kind(registry, call.model, "embedding")
+    if registry.strict and call.warnings:
+        raise strict_error(call.warnings[0])
+    result = await registry.embed(call.model, call.inputs, dimensions=call.dimensions,
+                                  **call.options)
+    return embedding_response(result, call)
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
@@ -176,5 +197,6 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
     app.router.add_get("/v1/models/{model:.+}", get_model)
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_post("/v1/images/generations", generate_images)
+    app.router.add_post("/v1/embeddings", embeddings)
     app.router.add_get("/health", health)
     return app

@@ -22,6 +22,7 @@ __all__ = [
     "WARNINGS_HEADER",
     "chunk_object",
     "completion_object",
+    "logprobs_object",
     "notice_headers",
     "prompt_tokens",
     "usage_object",
@@ -120,10 +121,12 @@ def completion_object(completion: Completion, call: ChatCall, call_id: str, crea
                       warnings: Sequence[CallWarning]) -> dict[str, Any]:
     """Return a `chat.completion` for a finished reply: one choice per reply (n)."""
     replies = completion.choices or (completion,)
+    asked = call.params.get("logprobs") is True
     return {
         "id": call_id, "object": "chat.completion", "created": created,
         "model": completion.model, "provider": completion.provider,
-        "choices": [{"index": index, "logprobs": None, "message": _message(reply),
+        "choices": [{"index": index, "message": _message(reply),
+                     "logprobs": logprobs_object(reply.logprobs) if asked else None,
                      "finish_reason": reply.finish_reason or "stop"}
                     for index, reply in enumerate(replies)],
         "usage": usage_object(completion, call),
@@ -131,12 +134,19 @@ def completion_object(completion: Completion, call: ChatCall, call_id: str, crea
     }
 
 
+def logprobs_object(entries: Sequence[Any]) -> dict[str, Any]:
+    """Return a choice's `logprobs`: OpenAI's {"content": [...]} of the provider's entries."""
+    return {"content": list(entries)}
+
+
 def chunk_object(call_id: str, created: int, model: str, delta: dict[str, Any],
-                 finish_reason: str | None = None) -> dict[str, Any]:
-    """Return one `chat.completion.chunk` carrying delta."""
+                 finish_reason: str | None = None,
+                 logprobs: Sequence[Any] | None = None) -> dict[str, Any]:
+    """Return one `chat.completion.chunk` carrying delta (and log probabilities, if any)."""
     return {"id": call_id, "object": "chat.completion.chunk", "created": created,
             "model": model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None,
+            "choices": [{"index": 0, "delta": delta,
+                         "logprobs": None if logprobs is None else logprobs_object(logprobs),
                          "finish_reason": finish_reason}]}
 
 

@@ -148,6 +148,8 @@ async def _write_events(writer: _EventWriter, stream: CompletionStream, call: Ch
     model = stream.model or call.model  # the resolved id, known once the first chunk came
     for delta in shaper.opening(first):
         await writer.send(chunk_object(call_id, created, model, delta))
+    if first is not None and first.logprobs:
+        await writer.send(chunk_object(call_id, created, model, {}, logprobs=first.logprobs))
     failure = None if first is None else await _relay(stream, writer, shaper, call_id,
                                                       created, model)
     if failure is not None:
@@ -183,3 +185,6 @@ async def _relay(stream: CompletionStream, writer: _EventWriter, shaper: DeltaSh
                             "Internal server error; the server log has the details.")
         for delta in shaper.deltas(chunk):
             await writer.send(chunk_object(call_id, created, model, delta))
+        if chunk.logprobs:  # a piece of its own: the core's Logprobs event follows its text
+            await writer.send(chunk_object(call_id, created, model, {},
+                                           logprobs=chunk.logprobs))

@@ -139,7 +139,7 @@ def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:
         return ApiError(404, "invalid_request_error", "not_found",
                         f"No route {request.method} {request.path}. This server serves "
                         "GET /v1/models, POST /v1/chat/completions, "
-                        "POST /v1/images/generations and GET /health.")
+                        "POST /v1/images/generations, POST /v1/embeddings and GET /health.")
     if isinstance(exc, web.HTTPMethodNotAllowed):
         allowed = ", ".join(sorted(exc.allowed_methods))
         return ApiError(405, "invalid_request_error", "method_not_allowed",

@@ -1,7 +1,7 @@
-"""OpenAI's wire shapes on the way in (request bodies, checked), and models and images out.
+"""OpenAI's wire shapes on the way in (request bodies, checked), and images out.
 
-The chat reply shapes are in chat_shapes.py. Kept free of aiohttp so the translation can be
-read and tested on its own.
+The chat reply shapes are in chat_shapes.py, the model objects in model_list.py. Kept free
+of aiohttp so the translation can be read and tested on its own.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import attrs
 from jackfield._errors import InvalidRequestError
 from jackfield._types.events import Image
 from jackfield._types.notices import CallWarning
-from jackfield._types.specs import ModelInfo
 
 __all__ = [
     "MAX_IMAGES",
@@ -24,7 +23,6 @@ __all__ = [
     "ImageCall",
     "completion_id",
     "image_object",
-    "model_object",
     "now",
     "parse_chat_call",
     "parse_image_call",
@@ -184,15 +182,6 @@ def completion_id() -> str:
 def now() -> int:
     """Return the Unix time OpenAI puts in `created`."""
     return int(time.time())
-
-
-def model_object(model: ModelInfo) -> dict[str, Any]:
-    """Return an OpenAI model object, plus jackfield's provider, kind, aliases, availability
-    and capabilities."""
-    return {"id": model.id, "object": "model", "created": 0, "owned_by": model.provider,
-            "provider": model.provider, "qualified_id": model.qualified_id, "kind": model.kind,
-            "aliases": list(model.aliases), "available": model.available,
-            "default": model.default, "capabilities": model.capabilities.to_dict()}
 
 
 def image_object(image: Image, response_format: Literal["url", "b64_json"]) -> dict[str, str]:
