@@ -22,6 +22,7 @@ import json
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
+import attrs
 from aiohttp import web
 
 from jackfield.provider import (
@@ -43,6 +44,7 @@ from jackfield.provider import (
     ProviderTransport,
     ReasoningDelta,
     ResponseFormatError,
+    Setting,
     TextDelta,
     ToolCallDelta,
     UnknownModelError,
@@ -167,12 +169,19 @@ class DiscoveringProvider(NativeProvider):
         return ProviderSpec(
             name=self.name, base_url="http://127.0.0.1:9",
             models=(ModelSpec("omni", capabilities=ALL), ModelSpec("plain")),
-            default_model="omni", pass_through=True)
+            default_model="omni", pass_through=True,
+            settings={"api_key": Setting("sent as a bearer token when set")})
+
+    @staticmethod
+    def _auth(config: ProviderConfig) -> dict[str, str]:
+        key = config.get("api_key")
+        return {"authorization": f"Bearer {key}"} if key else {}
 
     @hookimpl
     async def jackfield_discover_models(self, provider: ProviderSpec, config: ProviderConfig,
                                         transport: ProviderTransport) -> list[ModelSpec]:
-        data = await transport.fetch_json(HttpRequest("GET", config.url("/v1/models")))
+        data = await transport.fetch_json(HttpRequest("GET", config.url("/v1/models"),
+                                                      headers=self._auth(config)))
         models = []
         for entry in data["data"]:
             model_id = entry["id"]
@@ -198,12 +207,13 @@ class DiscoveringProvider(NativeProvider):
     def jackfield_build_request(self, request: ProviderRequest,
                                 config: ProviderConfig) -> HttpRequest:
         if not isinstance(request, EmbeddingRequest):
-            return NativeProvider.jackfield_build_request(self, request, config)
+            built = NativeProvider.jackfield_build_request(self, request, config)
+            return attrs.evolve(built, headers={**built.headers, **self._auth(config)})
         body: dict[str, Any] = {"model": request.model.id, "input": list(request.inputs)}
         if request.dimensions is not None:
             body["dimensions"] = request.dimensions
         return HttpRequest("POST", config.url("/v1/embeddings"), json=body,
-                           headers={"content-type": "application/json"})
+                           headers={"content-type": "application/json", **self._auth(config)})
 
     @hookimpl
     def jackfield_parse_response(self, request: ProviderRequest,
@@ -264,7 +274,8 @@ class NativeServer:
     GET /v1/models lists `listed` (answered with `listing_status` instead when set, and
     counted in `listings`); with `known_only`, a chat or embedding request for a model not
     in `listed` gets OpenAI's 404 model_not_found. `refuse` queues (status, error object)
-    replies. Asked for logprobs, replies carry one entry per streamed piece.
+    replies. Asked for logprobs, replies carry one entry per streamed piece. `headers`
+    holds each chat and embedding request's headers, as received.
     """
 
     def __init__(self) -> None:
@@ -279,6 +290,7 @@ class NativeServer:
         self.listings = 0
         self.known_only = False
         self.refuse: list[tuple[int, dict[str, Any]]] = []
+        self.headers: list[dict[str, str]] = []
         # Images come inline as data: URLs; OpenAI's own service takes bodies of many MiB.
         self.app = new_app(client_max_size=64 * 2**20)
         self.app.router.add_post("/v1/chat/completions", self.chat)
@@ -308,6 +320,7 @@ class NativeServer:
     async def embeddings(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.seen.append(body)
+        self.headers.append(dict(request.headers))
         refusal = self._refusal(body)
         if refusal is not None:
             return refusal
@@ -358,6 +371,7 @@ class NativeServer:
     async def chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.seen.append(body)
+        self.headers.append(dict(request.headers))
         if self.fail:
             status = self.fail.pop(0)
             return web.json_response({"error": {"message": f"failed with {status}"}},

@@ -57,10 +57,11 @@ def test_plugins_table_and_json() -> None:
     table = run("plugins")
     assert table.returncode == 0, table.stderr
     header, *rows = table.stdout.splitlines()
-    assert header.split() == ["PLUGIN", "VERSION", "PROVIDER", "MODELS", "HOOKS", "STATE"]
+    assert header.split() == ["PLUGIN", "VERSION", "PROVIDER", "INSTANCES", "MODELS", "HOOKS",
+                              "STATE"]
     cells = {row.split()[0]: row.split() for row in rows}
-    assert cells["aichats"][1:4] == ["0.3.0", "aichats", "2"]
-    assert "emulator" in cells["amigochat"][4] and cells["amigochat"][5] == "ok"
+    assert cells["aichats"][1:5] == ["0.3.0", "aichats", "-", "2"]
+    assert "emulator" in cells["amigochat"][5] and cells["amigochat"][6] == "ok"
     records = json.loads(run("plugins", "--json").stdout)
     amigochat = next(r for r in records if r["name"] == "amigochat")
     assert amigochat["distribution"] == "jackfield-amigochat" and amigochat["error"] is None

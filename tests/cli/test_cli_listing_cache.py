@@ -95,15 +95,16 @@ def _rewrite_entry(cache: Path, format_: int) -> None:
     cache.write_text(json.dumps(data | {"format": format_}))
 
 
-@pytest.mark.parametrize("format_", [1, 2])
+@pytest.mark.parametrize("format_", [1, 2, 3])
 def test_a_listing_without_capabilities_is_a_miss(_cache_in_tmp_path: Path,
                                                   format_: int) -> None:
-    # Format 1 is the shape before capabilities; a format-2 entry without them is damaged.
+    # Format 1 is the shape before capabilities, 2 before warnings and expiry; a format-3
+    # entry without them is damaged.
     first = run("--json")
     cache = _cache_in_tmp_path / listing_cache.CACHE_FILE
     _rewrite_entry(cache, format_)
     assert run("--json") == (first[0], first[1], "built")  # not models that seem to do nothing
-    assert json.loads(cache.read_text())["format"] == 2
+    assert json.loads(cache.read_text())["format"] == 3
     assert run("--json") == (first[0], first[1], "cached")
 
 

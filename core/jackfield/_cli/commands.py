@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, TextIO
 
-from jackfield._cli.common import EXIT_INTERRUPTED, EXIT_USAGE, PROG, CliError, warn
+from jackfield._cli.common import EXIT_INTERRUPTED, EXIT_USAGE, PROG, CliError, check_model, warn
 from jackfield._engine.registry import Registry
 from jackfield._settings.config import env_name
 
@@ -45,14 +45,6 @@ def read_prompt(argument: str | None, stdin: TextIO | None = None) -> str:
         raise CliError("the prompt is empty: pass it as an argument or on standard input",
                        EXIT_USAGE)
     return text
-
-
-def _check_kind(registry: Registry, model: str, kind: str) -> None:
-    """Refuse a model of the other kind before any I/O, naming the command that serves it."""
-    routes = registry.resolve(model)
-    if all(route.model.kind != kind for route in routes):
-        other = routes[0].model.kind
-        raise CliError(f"{model!r} is an {other} model: use `{PROG} {other}`", EXIT_USAGE)
 
 
 # -o names the command line sets another way, and what to use instead.
@@ -97,7 +89,7 @@ async def chat(args: argparse.Namespace) -> int:
         messages = log.messages(prompt, args.system)
         async with Registry.discover(strict=args.strict) as registry:
             log.use_secrets(registry_secrets(registry))
-            _check_kind(registry, model, "chat")
+            await check_model(registry, model, "chat")
             with log.call(prompt=prompt, system=args.system, model=model,
                           options=options) as call:
                 if args.no_stream or args.json:
@@ -177,7 +169,7 @@ async def image(args: argparse.Namespace) -> int:
     with CallLog.open(args) as log:
         async with Registry.discover(strict=args.strict) as registry:
             log.use_secrets(registry_secrets(registry))
-            _check_kind(registry, args.model, "image")
+            await check_model(registry, args.model, "image")
             with log.call(prompt=args.prompt, system=None, model=args.model,
                           options=options) as call:
                 async with _progress(f"generating with {args.model}"):

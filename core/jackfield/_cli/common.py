@@ -10,7 +10,7 @@ import argparse
 import re
 import sys
 from collections.abc import Iterable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from jackfield._errors import (
     AllProvidersFailedError,
@@ -20,9 +20,13 @@ from jackfield._errors import (
     UnknownModelError,
 )
 
+if TYPE_CHECKING:
+    from jackfield._engine.registry import Registry
+    from jackfield._types.specs import Kind
+
 __all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_USAGE", "PROG", "CliError", "HelpFormatter",
-           "Parser", "cli_advice", "cli_message", "exit_status", "parse_option", "port",
-           "positive", "warn"]
+           "Parser", "check_model", "cli_advice", "cli_message", "exit_status", "parse_option",
+           "port", "positive", "warn"]
 
 PROG = "jackfield"
 EXIT_FAILURE = 1  # a provider or the system failed
@@ -154,3 +158,24 @@ def port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
     return int(text)
+
+
+def _check_kind(registry: Registry, model: str, kind: Kind) -> None:
+    """Refuse a model of another kind before any call, naming the command that serves it."""
+    routes = registry.resolve(model, kind)
+    if all(route.model.kind != kind for route in routes):
+        other = routes[0].model.kind
+        article = "an" if other[0] in "aeiou" else "a"
+        command = "embed" if other == "embedding" else other
+        raise CliError(f"{model!r} is {article} {other} model: use `{PROG} {command}`",
+                       EXIT_USAGE)
+
+
+async def check_model(registry: Registry, model: str, kind: Kind) -> None:
+    """_check_kind(), after asking the services that discover when no list has the name: a
+    new process has asked none yet, and the model may be one only its service knows."""
+    try:
+        registry.resolve(model, kind)
+    except UnknownModelError:
+        await registry.refresh_models(stale_only=True)
+    _check_kind(registry, model, kind)

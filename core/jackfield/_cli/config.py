@@ -3,6 +3,9 @@
 Sources, in precedence order: a keyword (`config=`, only from Python), the environment
 variable's name, the keys file, the config file's entry, the plugin's (or jackfield's)
 default. The values are those a `Registry()` here would use: it is built to find out.
+A named instance (`[providers.local-vllm] plugin = "openai"`) is a provider of its own here,
+with the plugin it uses; configured `headers` show their values, but a header that carries
+a credential (Authorization, a key, a token, a cookie) shows ***; `models` allow-lists show.
 """
 
 from __future__ import annotations
@@ -17,10 +20,22 @@ from jackfield._cli.common import Parser
 if TYPE_CHECKING:
     from jackfield._engine.registry import Registry
 
-__all__ = ["add_parser", "cmd_config", "effective"]
+__all__ = ["add_parser", "cmd_config", "effective", "is_credential_header"]
 
 NOT_SET = "not set"
 DEFAULT = "default"
+# Header names that carry a credential besides the core's SENSITIVE_HEADERS ("X-Goog-Api-Key",
+# "X-Auth-Token", "X-Session-Id"): their values are never shown.
+_CREDENTIAL_WORDS = ("key", "token", "secret", "auth", "cookie", "session", "password",
+                     "signature")
+
+
+def is_credential_header(name: str) -> bool:
+    """Return True for a header whose value must not be shown."""
+    from jackfield._types.requests import SENSITIVE_HEADERS
+
+    lowered = name.lower()
+    return lowered in SENSITIVE_HEADERS or any(word in lowered for word in _CREDENTIAL_WORDS)
 
 
 def add_parser(command: Callable[..., Parser]) -> None:
@@ -38,14 +53,33 @@ def _masked(url: str | None) -> str | None:
     return None if url is None else redact_url(url)
 
 
-def _providers(registry: Registry) -> dict[str, dict[str, dict[str, str | None]]]:
+def _core_rows(registry: Registry, name: str) -> dict[str, dict[str, Any]]:
+    """Return the rows of the core's own keys of a provider's table: plugin, headers, models."""
+    from jackfield._settings.configfile import CONFIG_ENV
+
+    config = registry.config(name)
+    where = f"{os.environ.get(CONFIG_ENV)}: [providers.{name}]"
+    rows: dict[str, dict[str, Any]] = {}
+    if config.plugin and config.plugin != name:
+        rows["plugin"] = {"value": config.plugin, "source": f"{where} (an instance of the "
+                                                            f"{config.plugin} plugin)"}
+    for header, value in sorted(config.headers.items()):
+        rows[f"headers.{header}"] = {"value": "***" if is_credential_header(header) else value,
+                                     "source": where}
+    if config.models is not None:
+        rows["models"] = {"value": list(config.models), "source": f"{where} (an allow-list)"}
+    return rows
+
+
+def _providers(registry: Registry) -> dict[str, dict[str, dict[str, Any]]]:
     from jackfield._settings.config import env_name
 
-    result: dict[str, dict[str, dict[str, str | None]]] = {}
+    result: dict[str, dict[str, dict[str, Any]]] = {}
     for spec in registry.providers():
         config = registry.config(spec.name)
         rows = {"base_url": {"value": _masked(config.base_url),
                              "source": config.sources.get("base_url", "plugin default")}}
+        rows.update(_core_rows(registry, spec.name))
         for name in spec.settings:
             value = config.get(name)
             if value is None:
@@ -86,7 +120,7 @@ def _registry_wide(registry: Registry) -> dict[str, dict[str, Any]]:
 
     rows: dict[str, dict[str, Any]] = {
         name: {"value": _shown(getattr(settings, name)), "source": source(name, f"[{name}]")}
-        for name in ("timeouts", "limits", "retry", "cooldown")}
+        for name in ("timeouts", "limits", "retry", "cooldown", "discovery")}
     rows["proxy"] = {"value": _masked(settings.proxy),
                      "source": source("proxy", "proxy") if settings.proxy else NOT_SET}
     rows["provider_order"] = {"value": [spec.name for spec in registry.providers()],
@@ -107,8 +141,10 @@ def effective() -> dict[str, Any]:
     registry = Registry.discover()
     file = os.environ.get(CONFIG_ENV) or None
     keys = keys_path()
+    instances = {spec.name: registry.config(spec.name).plugin for spec in registry.providers()
+                 if registry.config(spec.name).plugin not in ("", spec.name)}
     return {"config_file": file, "keys_file": str(keys),
-            "keys_file_exists": keys is not None and keys.exists(),
+            "keys_file_exists": keys is not None and keys.exists(), "instances": instances,
             "providers": _providers(registry), "registry": _registry_wide(registry)}
 
 
@@ -132,6 +168,9 @@ def cmd_config(args: argparse.Namespace) -> int:
     print(f"config file: {data['config_file'] or 'none (set JACKFIELD_CONFIG to use one)'}")
     print(f"keys file:   {data['keys_file']}"
           + ("" if data["keys_file_exists"] else " (none yet: `jackfield keys set PROVIDER`)"))
+    if data["instances"]:
+        print("instances:   " + ", ".join(f"{name} (plugin {plugin})"
+                                          for name, plugin in data["instances"].items()))
     rows = [(provider, name, _text(row["value"]), row["source"])
             for provider, settings in data["providers"].items()
             for name, row in settings.items()]

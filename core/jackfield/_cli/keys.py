@@ -3,6 +3,8 @@
 `keys set PROVIDER [SETTING]` reads the value hidden on a terminal (getpass), or one line
 from piped standard input; never from the command line, where the process list shows it.
 Every registry reading the real environment then uses it, below the environment variable.
+PROVIDER may be a named instance declared in the config file (`[providers.local-vllm]
+plugin = "openai"`): its keys are its own, stored under its name.
 """
 
 from __future__ import annotations
@@ -62,12 +64,31 @@ def _path() -> Path:
     return path
 
 
-def _providers() -> dict[str, ProviderSpec]:
-    # The plugins only, not a Registry: a broken keys or config file must not stop the very
-    # command that mends it.
+def _providers() -> tuple[dict[str, ProviderSpec], str]:
+    """Return the installed providers and the config file's instances of them, and why the
+    instances could not be read ("" when they could)."""
+    # The plugins and the config file's [providers] tables, not a Registry: a broken keys
+    # file must not stop the very command that mends it, nor a broken config file the
+    # keys of the plugins' own providers.
     from jackfield._engine.discovery import load_plugins
+    from jackfield._errors import ConfigurationError
+    from jackfield._settings.configfile import CONFIG_ENV, load_config_file
+    from jackfield._settings.instances import instance_spec
 
-    return dict(load_plugins(None, os.environ).providers)
+    providers = dict(load_plugins(None, os.environ).providers)
+    file = os.environ.get(CONFIG_ENV)
+    if not file:
+        return providers, ""
+    try:
+        tables = load_config_file(file).get("config", {})
+        for name, table in tables.items():
+            plugin = table.get("plugin")
+            if isinstance(plugin, str) and plugin in providers and name not in providers:
+                providers[name] = instance_spec(providers[plugin], name,
+                                                f"{file}: [providers.{name}]")
+    except ConfigurationError as error:
+        return providers, str(error)
+    return providers, ""
 
 
 def _secret_setting(spec: ProviderSpec, setting: str | None) -> str:
@@ -105,12 +126,13 @@ def cmd_set(args: argparse.Namespace) -> int:
     from jackfield._settings.config import env_name
     from jackfield._settings.userfiles import read_keys, write_json
 
-    providers = _providers()
+    providers, problem = _providers()
     spec = providers.get(args.provider)
     if spec is None:
-        raise CliError(f"no installed provider is named {args.provider!r}; installed: "
-                       f"{', '.join(sorted(providers)) or 'none'} (see `jackfield plugins`)",
-                       EXIT_USAGE)
+        unread = f"; the config file's instances could not be read: {problem}" if problem else ""
+        raise CliError(f"no installed provider is named {args.provider!r}, nor an instance "
+                       f"in the config file; installed: {', '.join(sorted(providers)) or 'none'}"
+                       f" (see `jackfield plugins`){unread}", EXIT_USAGE)
     setting = _secret_setting(spec, args.setting)
     value = read_secret(f"{spec.name} {setting} (input hidden): ")
     path = _path()

@@ -1,7 +1,9 @@
 """`jackfield models` and `jackfield plugins`: the listings, as tables or JSON.
 
 Both start fast and load no HTTP stack: `models` answers from the listing cache when it can
-(jackfield._cli.listing_cache), and only a miss, or `plugins`, builds a Registry.
+(jackfield._cli.listing_cache), and only a miss, or `plugins`, builds a Registry. On a miss,
+the providers whose plugin discovers are asked for their models (the HTTP stack is then
+loaded); a service that does not answer leaves its static list and a warning on stderr.
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from jackfield._cli.capabilities import compact
-from jackfield._cli.common import EXIT_USAGE, CliError
+from jackfield._cli.common import EXIT_USAGE, CliError, warn
 
 if TYPE_CHECKING:
+    from jackfield._cli.listing_cache import Listing
     from jackfield._engine.registry import Registry
 
-__all__ = ["NO_PLUGINS", "cmd_models", "cmd_plugins", "listing", "print_json", "table"]
+__all__ = ["NO_PLUGINS", "ROUTE", "cmd_models", "cmd_plugins", "discovering", "listing",
+           "print_json", "table"]
 
 NO_PLUGINS = ("no provider plugin is installed: install one, e.g. `pip install "
               "jackfield-aichats jackfield-amigochat` (see `jackfield plugins`)")
+ROUTE = "(route)"  # the PROVIDER cell of a route group, listed as a model of its own
+DISCOVERS = "jackfield_discover_models"
 
 
 def _discover() -> Registry:
@@ -44,9 +50,28 @@ def print_json(value: Any) -> None:
     print(json.dumps(value, indent=2))
 
 
-def listing(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any]]]:
-    """Return the providers and every model: from the cache when nothing it was built from
-    has changed (no engine import), else from a new Registry (and cache that)."""
+def discovering(registry: Registry) -> set[str]:
+    """Return the providers whose plugin asks its service for its models (instances too)."""
+    return {name for record in registry.plugins() if DISCOVERS in record.hooks
+            for name in (record.provider, *record.instances) if name}
+
+
+def _ask_services(registry: Registry) -> None:
+    import asyncio
+
+    async def ask() -> None:
+        try:
+            await registry.refresh_models()  # never raises for a service's failure
+        finally:
+            await registry.aclose()
+
+    asyncio.run(ask())
+
+
+def listing(args: argparse.Namespace) -> Listing:
+    """Return the providers, every model (route groups too) and the discovery warnings: from
+    the cache when nothing it was built from has changed and it has not expired (no engine
+    import), else from a new Registry that asks the services that discover (and cache it)."""
     from jackfield._cli import listing_cache
 
     path, key = listing_cache.cache_path(), listing_cache.fingerprint()
@@ -62,16 +87,37 @@ def listing(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any]]]:
         raise CliError(f"no installed provider is named {args.provider!r}; installed: "
                        f"{', '.join(names) or 'none'}"
                        + (f"; `pip install {dist}` provides it" if dist else ""), EXIT_USAGE)
-    listing = names, [model.to_dict() for model in registry.models()]
+    asked = discovering(registry)
+    if asked:
+        _ask_services(registry)
+    warnings = registry.discovery_warnings()
+    found = names, [model.to_dict() for model in registry.models(include_routes=True)], warnings
     # A plugin that failed to load may load next time: do not keep a list without it.
     if not any(record.error for record in registry.plugins()):
-        listing_cache.store(path, key, listing)
-    return listing
+        policy = registry.discovery
+        lifetime = (None if not asked else min(policy.ttl, policy.retry)
+                    if asked & set(warnings) else policy.ttl)
+        listing_cache.store(path, key, found, lifetime)
+    return found
+
+
+def _row(model: dict[str, Any]) -> tuple[str, ...]:
+    if not model["provider"]:  # a route group: its members where a model's aliases go
+        return (model["id"], ROUTE, model["kind"],
+                "members: " + ", ".join(model.get("members") or ()),
+                "yes" if model["available"] else "no", "-",
+                compact(model.get("capabilities"), model["kind"]))
+    return (model["id"], model["provider"], model["kind"], ", ".join(model["aliases"]) or "-",
+            "yes" if model["available"] else "no", "yes" if model["default"] else "-",
+            compact(model.get("capabilities"), model["kind"]))
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    """List the models of every installed provider (a table, or JSON)."""
-    names, every = listing(args)
+    """List the models of every installed provider and the route groups (a table, or JSON);
+    why a service's list may be out of date goes to stderr."""
+    names, every, warnings = listing(args)
+    warn(warnings[name] for name in sorted(warnings)
+         if args.provider in (None, name))
     models = [m for m in every
               if args.kind in (None, m["kind"]) and args.provider in (None, m["provider"])]
     if args.json:
@@ -80,16 +126,14 @@ def cmd_models(args: argparse.Namespace) -> int:
     if not models:
         print(f"no models: {NO_PLUGINS}" if not names else "no models match", file=sys.stderr)
         return 0
-    rows = [(m["id"], m["provider"], m["kind"], ", ".join(m["aliases"]) or "-",
-             "yes" if m["available"] else "no", "yes" if m["default"] else "-",
-             compact(m.get("capabilities"), m["kind"])) for m in models]
     print(table(("ID", "PROVIDER", "KIND", "ALIASES", "AVAILABLE", "DEFAULT", "CAPABILITIES"),
-                 rows))
+                [_row(m) for m in models]))
     return 0
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    """List the installed plugins, their hooks, model counts, load errors and health."""
+    """List the installed plugins, the instances of each (named providers that reuse it),
+    their hooks, model counts, load errors and health."""
     registry = _discover()
     records = registry.plugins()
     health = registry.health()
@@ -115,8 +159,10 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             state = f"ok ({entry.failures} failures)" if entry.failures else "ok"
         hooks = ",".join(hook.removeprefix("jackfield_") for hook in record.hooks)
         rows.append((record.name, record.version or "-", record.provider or "-",
-                     str(record.model_count), hooks or "-", state))
-    print(table(("PLUGIN", "VERSION", "PROVIDER", "MODELS", "HOOKS", "STATE"), rows))
+                     ", ".join(record.instances) or "-", str(record.model_count),
+                     hooks or "-", state))
+    print(table(("PLUGIN", "VERSION", "PROVIDER", "INSTANCES", "MODELS", "HOOKS", "STATE"),
+                rows))
     for record in records:
         if record.error:
             print(f"{record.name}: {record.error}")

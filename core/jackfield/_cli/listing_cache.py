@@ -14,12 +14,19 @@ registry:
 - the JACKFIELD_* variables that shape a listing by value (JACKFIELD_LOAD_PLUGINS,
   JACKFIELD_ROUTES, JACKFIELD_CONFIG, JACKFIELD_CONFIG_DIR, every *_BASE_URL), every other
   one by name only, and the config file's absolute path, size and mtime (provider_order and
-  routes change the listing). The keys file does not: keys do not change which models are
-  listed.
+  routes change the listing).
 
 Only a hash of the fingerprint is written, and credentials (a token, a cookie) are not even
-in what is hashed: an unsalted hash of a short secret could be guessed back.
-A cache that cannot be read or parsed is a miss; one that cannot be written is skipped.
+in what is hashed: an unsalted hash of a short secret could be guessed back. The keys file
+counts by its size and mtime only (a key set may let a service list its models).
+
+A listing that asked services (providers with `jackfield_discover_models`) also has an
+age: it is used until `expires`, the discovery TTL after it was made ([discovery] ttl in
+the config file, which the fingerprint covers). A listing in which a service did not
+answer holds the static list for it and the warning, and is kept only for the discovery
+`retry` period (15 s by default): runs close together stay fast and say the same, and the
+service is asked again soon after. A cache that cannot be read or parsed is a miss; one
+that cannot be written is skipped.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import importlib.util
 import json
 import os
 import sys
+import time
 from typing import Any
 
 from jackfield import __version__
@@ -38,11 +46,14 @@ CACHE_DIR_ENV = "JACKFIELD_CACHE_DIR"
 CACHE_FILE = "models.json"
 # Bump when what is stored changes shape. 2: each model holds its capabilities; a format-1
 # cache, without them, is a miss rather than a listing of models that seem to do nothing.
-_FORMAT = 2
+# 3: a listing has the discovery warnings and when it expires (None: when the fingerprint
+# changes), and route groups are among its models.
+_FORMAT = 3
 _KEPT = 4  # listings kept, newest last
 
-# The provider names in routing order, and every model as ModelInfo.to_dict() gives it.
-Listing = tuple[list[str], list[dict[str, Any]]]
+# The provider names in routing order, every model as ModelInfo.to_dict() gives it (route
+# groups included), and provider -> why its listed models may be out of date.
+Listing = tuple[list[str], list[dict[str, Any]], dict[str, str]]
 
 
 def cache_path() -> str:
@@ -112,6 +123,19 @@ def _shapes_listing(variable: str) -> bool:
     return variable in _LISTING_VARIABLES or variable.endswith("_BASE_URL")
 
 
+def _keys_file() -> list[int] | None:
+    """Return the keys file's mtime and size (never what it holds), found as userfiles
+    finds it, without importing it."""
+    folder = os.environ.get("JACKFIELD_CONFIG_DIR")
+    if not folder and sys.platform.startswith("linux"):
+        xdg = os.environ.get("XDG_CONFIG_HOME", "")  # platformdirs' rule, as in cache_path()
+        folder = os.path.join(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.config"),
+                              "jackfield")
+    if not folder:
+        return None  # elsewhere platformdirs would cost more than it saves: the TTL bounds it
+    return _stat(os.path.join(os.path.expanduser(folder), "keys.json"))
+
+
 def fingerprint() -> str:
     """Return a hash of everything the model listing is built from."""
     import hashlib
@@ -128,6 +152,7 @@ def fingerprint() -> str:
         sorted((key, value if _shapes_listing(key) else None)
                for key, value in os.environ.items() if key.startswith("JACKFIELD_")),
         [os.path.abspath(config), _stat(config)] if config else None,
+        _keys_file(),
         [(os.path.abspath(entry or "."), _stat(entry or ".")) for entry in sys.path],
         [list(entry_point) for entry_point in found],
         [_package(entry_point.value) for entry_point in found],
@@ -150,31 +175,43 @@ def _read(path: str) -> dict[str, Any]:
 
 
 def load(path: str, key: str) -> Listing | None:
-    """Return the cached listing if path holds one made under fingerprint key, else None."""
+    """Return the cached listing if path holds one made under fingerprint key that has not
+    expired, else None."""
     entry = _read(path).get(key)
     if not isinstance(entry, dict):
         return None
     providers, models = entry.get("providers"), entry.get("models")
+    warnings, made, expires = entry.get("warnings"), entry.get("made"), entry.get("expires")
     if not (isinstance(providers, list) and all(isinstance(p, str) for p in providers)
             and isinstance(models, list) and all(isinstance(m, dict)
                                                  and isinstance(m.get("capabilities"), dict)
-                                                 for m in models)):
+                                                 for m in models)
+            and isinstance(warnings, dict) and all(isinstance(w, str)
+                                                   for w in warnings.values())
+            and isinstance(made, int | float)):
         return None
-    return providers, models
+    # A clock set back before the listing was made counts as expired too.
+    if expires is not None and (not isinstance(expires, int | float)
+                                or not made <= time.time() < expires):
+        return None
+    return providers, models, warnings
 
 
-def store(path: str, key: str, listing: Listing) -> None:
+def store(path: str, key: str, listing: Listing, lifetime: float | None = None) -> None:
     """Add the listing to the cache atomically (a reader sees the old file or the new).
 
-    The last few fingerprints are kept: `jackfield` and `python -m jackfield` see different
-    sys.path, and must not keep evicting each other's listing.
+    lifetime: seconds it may be used (None: until the fingerprint changes). The last few
+    fingerprints are kept: `jackfield` and `python -m jackfield` see different sys.path,
+    and must not keep evicting each other's listing.
     """
     import tempfile
 
-    providers, models = listing
+    providers, models, warnings = listing
+    made = time.time()
     entries = {k: v for k, v in _read(path).items() if k != key}
     entries = dict(list(entries.items())[-(_KEPT - 1):]) | {
-        key: {"providers": providers, "models": models}}
+        key: {"providers": providers, "models": models, "warnings": warnings, "made": made,
+              "expires": None if lifetime is None else made + lifetime}}
     directory = os.path.dirname(path)
     try:
         os.makedirs(directory, exist_ok=True)

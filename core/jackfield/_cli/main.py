@@ -16,6 +16,7 @@ from jackfield import __version__
 from jackfield._cli import completion, install
 from jackfield._cli import config as cli_config
 from jackfield._cli import defaults as cli_defaults
+from jackfield._cli import embed as cli_embed
 from jackfield._cli import keys as cli_keys
 from jackfield._cli.capabilities import LEGEND as CAPABILITIES_LEGEND
 from jackfield._cli.common import (
@@ -37,15 +38,17 @@ from jackfield._errors import JackfieldError
 
 __all__ = ["build_parser", "main"]
 
-KINDS = ("chat", "image")
-def _run_async(name: str, *, runs_until_stopped: bool = False,
+KINDS = ("chat", "image", "embedding")
+
+
+def _run_async(name: str, *, runs_until_stopped: bool = False, module: str = "commands",
                ) -> Callable[[argparse.Namespace], int]:
-    """Return a runner for an async command of jackfield._cli.commands (imported lazily)."""
+    """Return a runner for an async command of jackfield._cli.<module> (imported lazily)."""
     def run(args: argparse.Namespace) -> int:
         import asyncio
+        import importlib
 
-        from jackfield._cli import commands as cli_commands
-
+        cli_commands = importlib.import_module(f"jackfield._cli.{module}")
         try:
             result: int = asyncio.run(getattr(cli_commands, name)(args))
         except KeyboardInterrupt:
@@ -92,8 +95,8 @@ def build_parser() -> Parser:
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the traceback of a failure")
     parser = Parser(prog=PROG, parents=[common], formatter_class=HelpFormatter,
-                    description="One command line over every installed chat and image "
-                                "provider plugin.",
+                    description="One command line over every installed chat, image and "
+                                "embedding provider plugin.",
                     epilog="examples:\n  jackfield models --kind image\n"
                            "  jackfield chat -m gpt-4o \"hello\"\n"
                            "  jackfield emulate   # then paste its exports into another shell")
@@ -115,10 +118,12 @@ def build_parser() -> Parser:
                      "jackfield models --provider amigochat --json")
     models.description = f"{models.description}\n\n{CAPABILITIES_LEGEND}"
     models.add_argument("--provider", metavar="P", help="only this provider's models")
-    models.add_argument("--kind", choices=KINDS, help="only chat or only image models")
+    models.add_argument("--kind", choices=KINDS,
+                        help="only chat, only image or only embedding models")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
     models.add_argument("--refresh", action="store_true",
-                        help="ask the plugins again instead of the cache of their model list")
+                        help="ask the plugins, and the services that list their models, again "
+                             "instead of the cache (kept for [discovery] ttl, 300 s by default)")
     cli_defaults.add_to_models(models, cmd_models)
 
     plugins = command("plugins", "List the installed plugins, their hooks and load errors.",
@@ -181,6 +186,8 @@ def build_parser() -> Parser:
     image.add_argument("--timeout", type=positive, metavar="SECONDS", help=_TIMEOUT_HELP)
     image.add_argument("--no-log", action="store_true", help=_NO_LOG_HELP)
     image.add_argument("prompt", metavar="PROMPT", help="what to draw")
+
+    cli_embed.add_parser(command, _run_async("embed", module="embed"))
 
     add_logs_parser(command)
 

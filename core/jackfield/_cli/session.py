@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 import attrs
 
 from jackfield._cli.chatlog import CallLog, registry_secrets
-from jackfield._cli.commands import _check_kind, _options
-from jackfield._cli.common import PROG, CliError, cli_message, warn
+from jackfield._cli.commands import _options
+from jackfield._cli.common import PROG, CliError, check_model, cli_message, warn
 from jackfield._cli.logstore import LOGS_ENV, log_path
 from jackfield._engine.registry import Registry
 from jackfield._errors import JackfieldError
@@ -195,7 +195,7 @@ class Session:
             self.note(f"model: {self.conversation.model}")
         elif name == "/model":
             try:
-                _check_kind(self.registry, rest, "chat")
+                await check_model(self.registry, rest, "chat")
             except (CliError, JackfieldError) as error:
                 self.error(error)
             else:
@@ -295,7 +295,7 @@ async def run_session(args: argparse.Namespace) -> int:
                    if log.store is not None and log.cid is not None else [])
         async with Registry.discover(strict=args.strict) as registry:
             log.use_secrets(registry_secrets(registry))
-            _check_kind(registry, model, "chat")  # a wrong -m fails before the first prompt
+            await check_model(registry, model, "chat")  # a wrong -m fails before the first prompt
             # The editor draws on the terminal even when stdout is a file: replies go there.
             prompts: PromptSession[str] = PromptSession(
                 history=_history(log.writable), output=create_output(always_prefer_tty=True))
