@@ -20,7 +20,8 @@ SHELLS = ("bash", "zsh", "fish")
 # Option values the shells can offer: model ids and provider names come from the installed
 # plugins (asked for when Tab is pressed), these destinations are paths.
 _MODELS = f"{PROG} models 2>/dev/null | awk 'NR > 1 {{print $1}}'"
-_PROVIDERS = f"{PROG} models 2>/dev/null | awk 'NR > 1 {{print $2}}' | sort -u"
+# Route groups are rows too, with "(route)" where a provider goes: no provider to offer.
+_PROVIDERS = f"{PROG} models 2>/dev/null | awk 'NR > 1 && $2 !~ /^[(]/ {{print $2}}' | sort -u"
 _PATHS = frozenset({"output", "dir"})
 
 

@@ -49,6 +49,13 @@ def _providers(args: argparse.Namespace) -> list[tuple[ProviderSpec, list[Any]]]
         names = ", ".join(spec.name for spec in registry.providers()) or "none"
         raise CliError(f"no installed provider is named {args.provider!r}; installed: {names}",
                        EXIT_USAGE)
+    from jackfield._cli.common import warn
+    from jackfield._cli.listing import ask_services, discovering
+
+    if discovering(registry):  # the models its service has, not the plugin's fallback list
+        ask_services(registry)
+        warn(text for name, text in sorted(registry.discovery_warnings().items())
+             if args.provider in (None, name))
     return [(spec, registry.models(kind=args.kind, provider=spec.name)) for spec in specs]
 
 

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from jackfield._cli.listing_cache import Listing
     from jackfield._engine.registry import Registry
 
-__all__ = ["NO_PLUGINS", "ROUTE", "cmd_models", "cmd_plugins", "discovering", "listing",
-           "print_json", "table"]
+__all__ = ["NO_PLUGINS", "ROUTE", "ask_services", "cmd_models", "cmd_plugins", "discovering",
+           "listing", "print_json", "table"]
 
 NO_PLUGINS = ("no provider plugin is installed: install one, e.g. `pip install "
               "jackfield-aichats jackfield-amigochat` (see `jackfield plugins`)")
@@ -56,7 +56,8 @@ def discovering(registry: Registry) -> set[str]:
             for name in (record.provider, *record.instances) if name}
 
 
-def _ask_services(registry: Registry) -> None:
+def ask_services(registry: Registry) -> None:
+    """Ask every service that discovers for its models (one event loop, closed after)."""
     import asyncio
 
     async def ask() -> None:
@@ -89,7 +90,7 @@ def listing(args: argparse.Namespace) -> Listing:
                        + (f"; `pip install {dist}` provides it" if dist else ""), EXIT_USAGE)
     asked = discovering(registry)
     if asked:
-        _ask_services(registry)
+        ask_services(registry)
     warnings = registry.discovery_warnings()
     found = names, [model.to_dict() for model in registry.models(include_routes=True)], warnings
     # A plugin that failed to load may load next time: do not keep a list without it.
