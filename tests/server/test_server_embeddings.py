@@ -12,7 +12,8 @@ import openai
 import pytest
 from server_helpers import MakeClient, StartServer, raw
 
-from jackfield import Registry, RetryPolicy
+from jackfield import Embeddings, Registry, ResponseFormatError, RetryPolicy
+from jackfield._server.embeddings import embedding_object, parse_embedding_call
 from nativeprovider import DiscoveringProvider, NativeServer, vector_of
 
 
@@ -27,7 +28,8 @@ async def service(serve_app: Any) -> tuple[NativeServer, str]:
 async def server_url(service: tuple[NativeServer, str], make_registry: Any,
                      start_server: StartServer) -> str:
     registry: Registry = make_registry([DiscoveringProvider()], base_urls={"disco": service[1]},
-                                       retry=RetryPolicy(attempts=1))
+                                       retry=RetryPolicy(attempts=1),
+                                       routes={"vectors": ["disco/embedder"]})
     return await start_server(registry)
 
 
@@ -124,3 +126,19 @@ async def test_the_services_refusal_of_an_embedding_is_a_400(
         await api.embeddings.create(model="embedder", input="x")
     assert caught.value.param == "input"
     assert "too long" in caught.value.message
+
+
+async def test_a_route_group_of_embedding_models_embeds(api: openai.AsyncOpenAI) -> None:
+    reply = await api.embeddings.create(model="vectors", input="x", encoding_format="float")
+    assert reply.data[0].embedding == vector_of("x")
+    assert reply.model == "embedder"
+
+
+def test_a_value_float32_cannot_hold_is_a_provider_error_in_base64_only() -> None:
+    huge = Embeddings(((1e300, 0.5),), "embedder", "disco")
+    call = parse_embedding_call({"model": "embedder", "input": "x",
+                                 "encoding_format": "base64"})
+    with pytest.raises(ResponseFormatError, match="encoding_format 'float'"):
+        embedding_object(huge, call)
+    as_floats = parse_embedding_call({"model": "embedder", "input": "x"})
+    assert embedding_object(huge, as_floats)["data"][0]["embedding"] == [1e300, 0.5]
