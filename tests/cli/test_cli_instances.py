@@ -105,3 +105,11 @@ async def test_keys_set_still_works_for_the_plugins_with_a_broken_config_file(
     missing = await disco.run("keys", "set", "local", "api_key", stdin="x\n")
     assert missing.returncode == 2
     assert "instances could not be read" in missing.stderr
+
+
+async def test_an_allow_listed_embedding_model_embeds_before_any_listing(disco: Disco) -> None:
+    # Until its service is asked, an allow-listed id of a pass-through provider is taken
+    # for a chat model: the command asks before judging its kind.
+    result = await disco.run("embed", "-m", "local/embedder", "x")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["provider"] == "local"

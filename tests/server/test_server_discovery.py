@@ -196,3 +196,17 @@ async def test_models_reply_is_openai_shaped_over_raw_http(
     assert status == 200 and body["object"] == "list"
     assert all(entry["object"] == "model" and isinstance(entry["owned_by"], str)
                for entry in body["data"])
+
+
+async def test_an_allow_listed_embedding_model_of_an_instance_embeds_at_once(
+        disco_server: tuple[NativeServer, str], make_registry: Any,
+        start_server: StartServer, client: MakeClient) -> None:
+    _, url = disco_server
+    registry: Registry = make_registry(
+        [DiscoveringProvider()], base_urls={"disco": url},
+        config={"local": {"plugin": "disco", "base_url": url, "models": ["embedder"]}})
+    api = client(await start_server(registry))
+    # The first request: nothing asked yet, and the allow-list alone says no kind.
+    reply = await api.embeddings.create(model="local/embedder", input="x",
+                                        encoding_format="float")
+    assert len(reply.data[0].embedding) == 3

@@ -172,10 +172,14 @@ def _check_kind(registry: Registry, model: str, kind: Kind) -> None:
 
 
 async def check_model(registry: Registry, model: str, kind: Kind) -> None:
-    """_check_kind(), after asking the services that discover when no list has the name: a
-    new process has asked none yet, and the model may be one only its service knows."""
+    """_check_kind(), after asking the services that discover when no list has the name, or
+    has it as another kind: a new process has asked none yet, and until then a model may be
+    one only its service knows (an allow-listed id of a pass-through provider counts as a
+    chat model until its service says what it is). The call would ask them anyway."""
     try:
-        registry.resolve(model, kind)
+        fits = any(route.model.kind == kind for route in registry.resolve(model, kind))
     except UnknownModelError:
+        fits = False
+    if not fits:
         await registry.refresh_models(stale_only=True)
     _check_kind(registry, model, kind)

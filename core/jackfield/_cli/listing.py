@@ -17,6 +17,8 @@ from jackfield._cli.capabilities import compact
 from jackfield._cli.common import EXIT_USAGE, CliError, warn
 
 if TYPE_CHECKING:
+    import logging
+
     from jackfield._cli.listing_cache import Listing
     from jackfield._engine.registry import Registry
 
@@ -56,9 +58,18 @@ def discovering(registry: Registry) -> set[str]:
             for name in (record.provider, *record.instances) if name}
 
 
+class _DiscoveryLog:
+    """Drops the core's log line for each discovery failure while the services are asked:
+    the command prints discovery_warnings() itself, also when it answers from the cache."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.module != "model_book"
+
+
 def ask_services(registry: Registry) -> None:
     """Ask every service that discovers for its models (one event loop, closed after)."""
     import asyncio
+    import logging
 
     async def ask() -> None:
         try:
@@ -66,7 +77,12 @@ def ask_services(registry: Registry) -> None:
         finally:
             await registry.aclose()
 
-    asyncio.run(ask())
+    logger, muted = logging.getLogger("jackfield"), _DiscoveryLog()
+    logger.addFilter(muted)
+    try:
+        asyncio.run(ask())
+    finally:
+        logger.removeFilter(muted)
 
 
 def listing(args: argparse.Namespace) -> Listing:

@@ -43,17 +43,25 @@ ENDPOINTS = {"chat": "/v1/chat/completions", "image": "/v1/images/generations",
              "embedding": "/v1/embeddings"}
 
 
-def _check_kind(registry: Registry, model: str, kind: Kind) -> None:
+async def _check_kind(registry: Registry, model: str, kind: Kind) -> None:
     """Refuse a model of another kind, naming the endpoint that serves it.
 
-    A name nobody lists yet is left to the call: complete() and embed() first ask the
-    services that discover (a model pulled after the server started), then resolve it.
+    A name no list has, or has as another kind, first has the stale lists asked for again
+    (the call would ask them anyway): the model may have been pulled after the server
+    started, and an allow-listed id of a pass-through provider counts as a chat model until
+    its service says what it is. A name still unknown is left to the call, which asks the
+    services not asked lately, then resolves it.
     """
-    try:
-        routes = registry.resolve(model, kind)
-    except UnknownModelError:
-        return
-    if all(route.model.kind != kind for route in routes):
+    for attempt in range(2):
+        try:
+            routes = registry.resolve(model, kind)
+        except UnknownModelError:
+            routes = []
+        if any(route.model.kind == kind for route in routes):
+            return
+        if attempt == 0:
+            await registry.refresh_models(stale_only=True)
+    if routes:
         other = routes[0].model.kind
         article = "an" if other[0] in "aeiou" else "a"
         raise InvalidRequestError(f"{model!r} is {article} {other} model; use POST "
@@ -76,7 +84,7 @@ async def embeddings(request: web.Request) -> web.Response:
     """POST /v1/embeddings: one vector per input, as floats or base64 (float32s)."""
     registry = request.app[REGISTRY_KEY]
     call = parse_embedding_call(await read_json(request))
-    _check_kind(registry, call.model, "embedding")
+    await _check_kind(registry, call.model, "embedding")
     if registry.strict and call.warnings:
         raise strict_error(call.warnings[0])
     result = await registry.embed(call.model, call.inputs, dimensions=call.dimensions,
@@ -88,7 +96,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     """POST /v1/chat/completions: one `chat.completion`, or SSE chunks when stream is true."""
     registry = request.app[REGISTRY_KEY]
     call = parse_chat_call(await read_json(request))
-    _check_kind(registry, call.model, "chat")
+    await _check_kind(registry, call.model, "chat")
     if registry.strict and call.warnings:
         raise strict_error(call.warnings[0])
     if call.stream:
@@ -110,7 +118,7 @@ async def generate_images(request: web.Request) -> web.Response:
     """POST /v1/images/generations: n images as URLs or base64 (one provider call per image)."""
     registry = request.app[REGISTRY_KEY]
     call = parse_image_call(await read_json(request))
-    _check_kind(registry, call.model, "image")
+    await _check_kind(registry, call.model, "image")
     data: list[dict[str, str]] = []
     warnings: dict[CallWarning, None] = {}  # each call reports the same: listed once
     emulated: dict[str, None] = {}
