@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import subprocess
 import sys
 import zipfile
@@ -80,7 +81,10 @@ def test_load_follows_module_and_attributes() -> None:
 def test_listing_models_imports_no_importlib_metadata() -> None:
     code = ("import sys; from jackfield._cli.main import main; status = main(['models']); "
             "print('importlib.metadata' in sys.modules, 'email' in sys.modules)")
+    # Plugins that do not discover: one that does asks its service on a miss, through the
+    # HTTP stack, which imports email (and could reach a real service with a user's key).
+    environ = {**os.environ, "JACKFIELD_LOAD_PLUGINS": "jackfield-aichats,jackfield-amigochat"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
+                            timeout=60, env=environ)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "False False"
