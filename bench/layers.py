@@ -25,6 +25,7 @@ import aiohttp
 
 from jackfield import Registry
 from jackfield._http.transport import ProviderTransport
+from jackfield.provider import CompletionRequest
 from jackfield_amigochat.parsing import parse_response
 
 MESSAGES = [{"role": "user", "content": "hello there how are you"}]
@@ -51,6 +52,8 @@ async def measure(url: str, calls: int, rounds: int) -> dict[str, float]:
     transport = registry._transport
     assert transport is not None
     attempt = registry._prepare("gpt-4o-mini", MESSAGES, False, {}).calls[0]
+    chat_request = attempt.request
+    assert isinstance(chat_request, CompletionRequest)  # a chat model's call
     built = caller.build(attempt)
     follow_up = ProviderTransport(transport, "amigochat", None, None)
 
@@ -68,7 +71,7 @@ async def measure(url: str, calls: int, rounds: int) -> dict[str, float]:
     async def with_parser(request_built: bool = False) -> None:
         request = caller.build(attempt) if request_built else built
         response = await transport.send("amigochat", request)
-        async for _ in parse_response(attempt.request, response, follow_up):
+        async for _ in parse_response(chat_request, response, follow_up):
             pass
         response.release()
 
