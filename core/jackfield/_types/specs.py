@@ -44,6 +44,11 @@ class Option:
     doc: str = ""
 
 
+def _env_names(names: Iterable[str]) -> tuple[str, ...]:
+    # A typed converter: with `converter=tuple` mypy --strict refused every typed call.
+    return (names,) if isinstance(names, str) else tuple(names)
+
+
 @attrs.frozen
 class Setting:
     """A per-provider configuration value (a cookie, a token) read from config or environment.
@@ -55,7 +60,7 @@ class Setting:
 
     doc: str = ""
     secret: bool = True
-    fallback_env: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    fallback_env: tuple[str, ...] = attrs.field(default=(), converter=_env_names)
 
 
 def download_host(entry: str) -> tuple[str, int | None]:
