@@ -2,7 +2,7 @@
 
 Usage: python scripts/check_dists.py DIST_DIR
 
-For each distribution (the core, every plugin under plugins/, examples/echoapi) it checks
+For each distribution (the core, every plugin under plugins/, examples/echoapi and examples/ollama) it checks
 that both archives exist and that they hold the LICENSE (the repository's text), the README
 as the long description, every module and `py.typed` of the package, the entry points that
 pyproject.toml declares, and, for a plugin, the bounded dependency on the core. Run by
@@ -28,7 +28,7 @@ Toml = dict[str, Any]
 def projects() -> list[Path]:
     """Return every distribution directory of the repository, the core first."""
     plugins = sorted(p.parent for p in ROOT.glob("plugins/*/pyproject.toml"))
-    return [ROOT, *plugins, ROOT / "examples" / "echoapi"]
+    return [ROOT, *plugins, ROOT / "examples" / "echoapi", ROOT / "examples" / "ollama"]
 
 
 def package_files(project: Path, pyproject: Toml) -> dict[str, bytes]:

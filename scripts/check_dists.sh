@@ -29,7 +29,7 @@ fail() {
 step() { echo "check_dists: $*"; }
 
 step "building the sdists and wheels"
-projects=(. plugins/*/ examples/echoapi/)
+projects=(. plugins/*/ examples/echoapi/ examples/ollama/)
 for project in "${projects[@]}"; do
   # Without isolation: the dev venv's hatchling builds, so nothing is fetched per build.
   "$venv/bin/python" -m build --no-isolation --outdir "$work/dist" "$project" \

@@ -14,7 +14,7 @@ venv=${1:-${JACKFIELD_VENV:-.venv}}
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 args=(-e "$core")
-for plugin in plugins/*/ examples/echoapi/; do
+for plugin in plugins/*/ examples/echoapi/ examples/ollama/; do
   [ -f "$plugin/pyproject.toml" ] && args+=(-e "$plugin")
 done
 "$venv/bin/python" -m pip install --quiet "${args[@]}"

@@ -9,7 +9,7 @@ bash scripts/setup.sh "$venv"
 "$venv/bin/mypy"  # strict on core/, configured in pyproject.toml
 "$venv/bin/mypy" --strict bench  # harness, workers, peers; g4f/LiteLLM live only in bench/.venvs
 # Each provider distribution is type-checked on its own (separate packages, same bar).
-for src in plugins/*/src examples/echoapi/src; do
+for src in plugins/*/src examples/echoapi/src examples/ollama/src; do
   "$venv/bin/mypy" --strict "$src"
 done
 "$venv/bin/python" -m pytest "$@"

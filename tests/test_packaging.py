@@ -22,7 +22,7 @@ from jackfield.testing import ServeApp
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = [*sorted(p.parent for p in ROOT.glob("plugins/*/pyproject.toml")),
-           ROOT / "examples" / "echoapi"]
+           ROOT / "examples" / "echoapi", ROOT / "examples" / "ollama"]
 PROJECTS = [ROOT, *PLUGINS]
 # Every distribution's long description (the core's is README.md, which also serves the
 # repository): what a package index shows, so no link may point at a file it does not ship.
