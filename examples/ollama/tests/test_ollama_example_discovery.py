@@ -159,3 +159,19 @@ async def test_the_key_falls_back_to_ollama_api_key_for_the_default_provider_onl
     assert app[STATS_KEY].last_headers["Authorization"] == "Bearer k-123"
     await registry.complete("other/llama3.2:3b", "hi")
     assert "Authorization" not in app[STATS_KEY].last_headers
+
+
+async def test_one_failing_show_keeps_the_last_list(serve_app: ServeApp,
+                                                    make_registry: RegistryFactory) -> None:
+    app = create_app()
+    ollama = await start(serve_app, make_registry, app=app)
+    await ollama.registry.refresh_models()
+    ollama.shelf.pull("mistral:7b")
+    app[FAULTS_KEY].endpoints = ("/api/show",)
+    app[FAULTS_KEY].set("unavailable", times=1)
+    await ollama.registry.refresh_models()
+    assert "503" in ollama.registry.discovery_warnings()["ollama"]
+    assert ids(ollama.registry) == PULLED  # the last list, without mistral
+    assert ollama.stats.in_flight == 0  # every /api/show had ended
+    await ollama.registry.refresh_models()
+    assert "mistral:7b" in ids(ollama.registry)

@@ -32,10 +32,14 @@ async def discover(provider: ProviderSpec, config: ProviderConfig, transport: Pr
                                                   headers=headers))
     names = _model_names(provider.name, tags)
     # One /api/show per model, side by side: the core's discovery timeout covers them all.
+    # Every request ends before a failure is raised, so none is left running behind it.
     shown = await asyncio.gather(*(
         transport.fetch_json(HttpRequest("POST", config.url("/api/show"), headers=headers,
                                          json={"model": name}))
-        for name in names))
+        for name in names), return_exceptions=True)
+    failed = next((error for error in shown if isinstance(error, BaseException)), None)
+    if failed is not None:
+        raise failed
     return [model_spec(name, details) for name, details in zip(names, shown, strict=True)]
 
 
