@@ -2,11 +2,12 @@
 
 Usage: python scripts/check_dists.py DIST_DIR
 
-For each distribution (the core, every plugin under plugins/, examples/echoapi and examples/ollama) it checks
-that both archives exist and that they hold the LICENSE (the repository's text), the README
-as the long description, every module and `py.typed` of the package, the entry points that
-pyproject.toml declares, and, for a plugin, the bounded dependency on the core. Run by
-scripts/check_dists.sh after `python -m build`; the installed smoke test follows it.
+For each distribution (the core, every plugin under plugins/, examples/echoapi and
+examples/ollama) it checks that both archives exist and that they hold the LICENSE (the
+repository's text), the README as the long description, every module and `py.typed` of the
+package, the entry points that pyproject.toml declares, and, for a plugin, the bounded
+dependency on the core. Run by scripts/check_dists.sh after `python -m build`; the installed
+smoke test follows it.
 """
 
 from __future__ import annotations
