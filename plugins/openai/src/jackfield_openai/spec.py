@@ -76,9 +76,7 @@ def provider_spec() -> ProviderSpec:
         settings={
             "api_key": Setting(doc="The API key, sent as `Authorization: Bearer ...`; "
                                    "optional for servers that need none (Ollama, vLLM).",
-                               secret=True,
-                               # attrs' converter=tuple types the field Iterable[_T_co]
-                               fallback_env=("OPENAI_API_KEY",)),  # type: ignore[arg-type]
+                               secret=True, fallback_env=("OPENAI_API_KEY",)),
             "organization": Setting(doc="OpenAI organization id (OpenAI-Organization).",
                                     secret=False),
             "project": Setting(doc="OpenAI project id (OpenAI-Project).", secret=False),
