@@ -147,6 +147,7 @@ class Caller:
             redact_call_error(error, config)
             raise
         except Exception as error:  # a plugin bug, named as such (and reported, not raised)
+            redact_call_error(error, config)  # its text may quote the key it was handed
             raise PluginError(provider, "jackfield_discover_models",
                               f"{type(error).__name__}: {error}") from error
         if found is None:
