@@ -3,9 +3,7 @@ plugin and the native provider (tools, JSON modes, images, reasoning)."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ from jackfield._http.transport import Transport
 from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
 from mockprovider import MockProvider, MockServer
 from nativeprovider import NativeProvider, NativeServer
+from network_guard import OFF_LOOPBACK, REAL_SERVICE_ENV, guard_connect
 
 # Compat shim: aioresponses 0.7.9 builds ClientResponse without the `stream_writer` argument
 # that aiohttp 3.14 made required (pnuckowski/aioresponses#289). We must not downgrade aiohttp
@@ -36,45 +35,7 @@ class _CompatClientResponse(aioresponses.core.ClientResponse):  # type: ignore[m
 aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
 
 
-class OffLoopbackError(ConnectionRefusedError):
-    """A test tried to connect beyond loopback: refused, and the test fails."""
-
-
-_OFF_LOOPBACK: list[str] = []  # connections refused since the last test's check
-
-
-def _loopback(address: object) -> bool:
-    """Return True for an address on this machine: 127.0.0.0/8, ::1, or a Unix socket."""
-    if isinstance(address, str | bytes):
-        return True  # AF_UNIX path
-    if not isinstance(address, tuple) or not address:
-        return False
-    host = address[0]
-    if isinstance(host, bytes):
-        host = host.decode("ascii", "replace")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
-    except ValueError:
-        return False  # a host name: the resolved address is what should have been given
-
-
-def _guard_connect(event: str, args: tuple[object, ...]) -> None:
-    if event != "socket.connect":
-        return
-    sock, address = args
-    family = getattr(sock, "family", None)
-    if family not in (socket.AF_INET, socket.AF_INET6) or _loopback(address):
-        return
-    _OFF_LOOPBACK.append(repr(address))
-    raise OffLoopbackError(f"tests may connect to loopback only, not to {address!r}")
-
-
 _AUDITED = False
-# Credentials and endpoints of real services a developer may have exported: never in a test.
-_REAL_SERVICE_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_ORG_ID",
-                     "OPENAI_PROJECT_ID")
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -83,10 +44,10 @@ def _network_guard() -> Iterator[None]:
     connect_ex, whatever library makes it), and hide real services' credentials."""
     global _AUDITED
     if not _AUDITED:  # audit hooks cannot be removed: one for the whole process
-        sys.addaudithook(_guard_connect)
+        sys.addaudithook(guard_connect)
         _AUDITED = True
     with pytest.MonkeyPatch.context() as patch:
-        for name in [*_REAL_SERVICE_ENV, *(key for key in os.environ
+        for name in [*REAL_SERVICE_ENV, *(key for key in os.environ
                                            if key.startswith("JACKFIELD_OPENAI_"))]:
             patch.delenv(name, raising=False)
         yield
@@ -95,11 +56,11 @@ def _network_guard() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _stays_on_loopback() -> Iterator[None]:
     """Fail the test that tried to reach beyond loopback, even if it caught the error."""
-    _OFF_LOOPBACK.clear()
+    OFF_LOOPBACK.clear()
     yield
-    if _OFF_LOOPBACK:
-        refused = ", ".join(_OFF_LOOPBACK)
-        _OFF_LOOPBACK.clear()
+    if OFF_LOOPBACK:
+        refused = ", ".join(OFF_LOOPBACK)
+        OFF_LOOPBACK.clear()
         pytest.fail(f"the test tried to connect beyond loopback ({refused}); tests must "
                     "reach only 127.0.0.1")
 

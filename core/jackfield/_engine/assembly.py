@@ -7,6 +7,7 @@ secret setting — each is a ConfigurationError naming where it came from.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -18,13 +19,15 @@ from jackfield._engine.discovery import (
     installed_providers,
     load_plugins,
 )
-from jackfield._errors import ConfigurationError
+from jackfield._errors import ConfigurationError, PluginError
 from jackfield._settings.config import ProviderConfig, resolve_config
 from jackfield._settings.configfile import RegistrySettings
 from jackfield._settings.instances import declared_instances, instance_spec
 from jackfield._settings.userfiles import keys_path, read_keys
 
-__all__ = ["Assembly", "assemble"]
+__all__ = ["Assembly", "assemble", "emulators"]
+
+log = logging.getLogger("jackfield")
 
 
 @attrs.frozen
@@ -102,3 +105,20 @@ def _checked_config(config: Any) -> dict[str, Mapping[str, Any]]:
             "config= must map a provider name to its settings, e.g. "
             f"{{'aichats': {{'base_url': 'http://127.0.0.1:8001'}}}}, got {type(config)}.")
     return dict(config)
+
+
+def emulators(plugins: PluginSet) -> dict[str, Any]:
+    """Return provider name -> emulator app factory, for plugins that ship one."""
+    result: dict[str, Any] = {}
+    impls = plugins.manager.hook.jackfield_emulator.get_hookimpls()
+    for name, owner in plugins.owners.items():
+        for impl in impls:
+            if impl.plugin is not owner:
+                continue
+            try:
+                result[name] = impl.function()
+            # A broken emulator hook must not hide the other plugins' emulators.
+            except Exception as error:  # noqa: BLE001
+                log.warning("%s", PluginError(name, "jackfield_emulator",
+                                              f"{type(error).__name__}: {error}"))
+    return result

@@ -19,7 +19,8 @@ from jackfield._types.message_input import is_text
 from jackfield._types.requests import EmbeddingRequest
 from jackfield._types.specs import ModelInfo
 
-__all__ = ["MAX_INPUTS", "Embeddings", "collect_embeddings", "prepare_embedding"]
+__all__ = ["MAX_INPUTS", "Embeddings", "collect_embeddings", "embedding_dimensions",
+           "embedding_inputs", "prepare_embedding"]
 
 MAX_INPUTS = 2048  # OpenAI's own cap on one request's inputs; services rarely take more
 MAX_DIMENSIONS = 65536
@@ -75,7 +76,8 @@ def embedding_inputs(inputs: Any) -> tuple[str, ...]:
     return tuple(inputs)
 
 
-def _dimensions(value: Any) -> int | None:
+def embedding_dimensions(value: Any) -> int | None:
+    """Return the dimensions asked for (None: the model's own), checked."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DIMENSIONS:
@@ -91,7 +93,7 @@ def prepare_embedding(candidates: Sequence[Candidate], model: str, inputs: Any,
                       models: list[ModelInfo]) -> list[PreparedCall]:
     """Validate an embedding call before any I/O; return one call per embedding candidate."""
     texts = embedding_inputs(inputs)
-    size = _dimensions(dimensions)
+    size = embedding_dimensions(dimensions)
     usable = [c for c in candidates if c.model.kind == "embedding"]
     if not usable:
         kind = candidates[0].model.kind

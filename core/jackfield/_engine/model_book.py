@@ -106,6 +106,10 @@ class ModelBook:
         """Return provider -> why its list may be out of date (the last problem)."""
         return {name: entry.warning for name, entry in self._entries.items() if entry.warning}
 
+    def all_asked(self) -> bool:
+        """Return True once every discovering provider's service was asked (answered or not)."""
+        return all(self._entries[name].asked is not None for name in self.discovering)
+
     def stale(self, names: Iterable[str] | None = None) -> list[str]:
         """Return the discovering providers (of names) whose list is due for a refresh."""
         now = self._clock()

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import logging
 import os
-import types
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from jackfield._engine.assembly import assemble
+from jackfield._engine.arguments import call_input, call_timeouts, plugin_list
+from jackfield._engine.assembly import assemble, emulators
 from jackfield._engine.completion import Completion, CompletionStream, collect, collect_many
 from jackfield._engine.discovery import INSTALL_ADVICE, PluginRecord, install_hint
 from jackfield._engine.health import CooldownPolicy, HealthBook, ProviderHealth
 from jackfield._engine.model_book import DiscoveryPolicy, ModelBook
+from jackfield._engine.refreshing import Refresher
 from jackfield._engine.routing import Candidate, Router
 from jackfield._errors import (
     ConfigurationError,
     InvalidRequestError,
     JackfieldError,
     ModelUnavailableError,
-    PluginError,
     UnknownModelError,
 )
-from jackfield._settings.checks import MAX_SECONDS, shown_value
 from jackfield._settings.config import ProviderConfig
 from jackfield._settings.configfile import check_proxy, gather
 from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
@@ -87,7 +86,7 @@ class Registry:
         settings = gather(self._environ, config_file, timeouts=timeouts, limits=limits,
                           retry=retry, cooldown=cooldown, proxy=proxy,
                           provider_order=provider_order, routes=routes, discovery=discovery)
-        built = assemble(_plugin_list(plugins), self._environ, settings, config,
+        built = assemble(plugin_list(plugins), self._environ, settings, config,
                          real_environ=environ is None)
         self._plugins = built.plugins
         self._configs = built.configs
@@ -102,6 +101,9 @@ class Registry:
         self.proxy = settings.proxy
         self.discovery = settings.discovery
         self._health = HealthBook(settings.cooldown)
+        self._refresher = Refresher(self._book, built.plugins.providers, built.configs,
+                                    self.timeouts, self._get_caller, lambda: self._router,
+                                    self._rebuild)
         if not isinstance(strict, bool):
             raise ConfigurationError(f"strict= must be True or False, got {strict!r}.")
         self.strict = strict
@@ -114,6 +116,9 @@ class Registry:
     def _new_router(self) -> Router:
         return Router(self._book.specs(), self._order, self._groups, passing=self._passing,
                       discovering=self._book.discovering)
+
+    def _rebuild(self) -> None:
+        self._router = self._new_router()  # a service's list changed
 
     @classmethod
     def discover(cls, **kwargs: Any) -> Registry:
@@ -163,52 +168,16 @@ class Registry:
         every model; stale_only=True asks only those whose list is older than
         DiscoveryPolicy.ttl. A service that fails keeps its last list (see
         discovery_warnings()): this never raises for a service's failure."""
-        if provider is not None and provider not in self._configs:
-            raise InvalidRequestError(f"no provider is named {provider!r}; providers: "
-                                      f"{', '.join(sorted(self._configs))}.", param="provider")
-        names = self._book.discovering if provider is None else {provider}
-        if stale_only:
-            names = set(self._book.stale(names))
+        names = self._refresher.names(provider, stale_only)
         if names:
-            await self._refresh(names, force=not stale_only)
+            await self._refresher.refresh(names, force=not stale_only)
         return self.models(include_routes=include_routes)
 
     def discovery_warnings(self) -> dict[str, str]:
-        """Return provider -> why its listed models may be out of date or incomplete."""
-        return self._book.warnings()
-
-    async def _refresh(self, names: Iterable[str], *, force: bool = False) -> None:
-        caller = self._get_caller()
-        policy = self._book.policy
-        timeouts = Timeouts(connect=min(self.timeouts.connect, policy.timeout),
-                            read_idle=min(self.timeouts.read_idle, policy.timeout),
-                            total=policy.timeout)
-
-        async def fetch(name: str) -> Any:
-            spec = self._plugins.providers[name]
-            return await caller.discover(spec, self._configs[name], timeouts)
-
-        if await self._book.refresh(names, fetch, force=force):
-            self._router = self._new_router()
-
-    async def _fresh(self, model: Any) -> None:
-        """Before a call: refresh the stale lists that could serve model, and, for a name
-        nobody lists, ask the services not asked within DiscoveryPolicy.retry."""
-        if not self._book.discovering or not isinstance(model, str):
-            return
-        provider, _, rest = model.partition("/")
-        names = [provider] if rest and provider in self._configs else None
-        stale = self._book.stale(names)
-        if stale:
-            await self._refresh(stale)
-        try:
-            self._router.resolve(model)
-        except UnknownModelError:
-            askable = self._book.askable(names)
-            if askable:
-                await self._refresh(askable, force=True)
-        except ModelUnavailableError:
-            pass  # listed: a refresh would not change what resolve() says
+        """Return provider (or route) -> why its listed models may be out of date or
+        incomplete: a service that could not be listed, an allow-list naming what a service
+        lacks, a route member no provider lists once every service was asked."""
+        return {**self._book.warnings(), **self._router.unlisted_members(self._book.all_asked())}
 
     def resolve(self, model: str, kind: Kind = "chat") -> list[Candidate]:
         """Return the providers that would serve model, in the order they would be tried
@@ -234,19 +203,7 @@ class Registry:
 
     def emulators(self) -> dict[str, Any]:
         """Return provider name -> emulator app factory, for plugins that ship one."""
-        result: dict[str, Any] = {}
-        impls = self._plugins.manager.hook.jackfield_emulator.get_hookimpls()
-        for name, owner in self._plugins.owners.items():
-            for impl in impls:
-                if impl.plugin is not owner:
-                    continue
-                try:
-                    result[name] = impl.function()
-                # A broken emulator hook must not hide the other plugins' emulators.
-                except Exception as error:  # noqa: BLE001
-                    log.warning("%s", PluginError(name, "jackfield_emulator",
-                                                  f"{type(error).__name__}: {error}"))
-        return result
+        return emulators(self._plugins)
 
     # -- calling -----------------------------------------------------------------------------
 
@@ -262,19 +219,6 @@ class Registry:
                                       "registry.embed(model, inputs) for it.", param="model")
         return prepare(usable, messages, stream, options, configs=self._configs,
                        prompted=self._prompted, strict=self.strict, models=self.models)
-
-    def _call_timeouts(self, timeout: float | Timeouts | None) -> Timeouts | None:
-        if timeout is None or isinstance(timeout, Timeouts):
-            return timeout
-        if (not isinstance(timeout, int | float) or isinstance(timeout, bool)
-                or not 0 < timeout <= MAX_SECONDS):
-            # nan compares false both ways: refused here, as inf and 10**400 are.
-            raise InvalidRequestError(
-                f"timeout must be a number of seconds above 0 and at most {MAX_SECONDS:g} "
-                f"(or a jackfield.Timeouts), got {shown_value(timeout)}.")
-        base = self.timeouts
-        return Timeouts(connect=min(base.connect, timeout), read_idle=min(base.read_idle, timeout),
-                        total=float(timeout))
 
     def _get_caller(self) -> Caller:
         if self._caller is None:
@@ -305,10 +249,11 @@ class Registry:
             raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")
         if proxy is not None:
             check_proxy(proxy, "proxy=")
+        timeouts = call_timeouts(self.timeouts, timeout)
         if self._book.discovering:
-            await self._fresh(model)
+            await self._refresher.before_call(
+                model, lambda: call_input(messages, stream, options))
         prepared = self._prepare(model, messages, stream, options)
-        timeouts = self._call_timeouts(timeout)
         caller = self._get_caller()
         if stream:
             return CompletionStream(caller.run(model, prepared.calls, stream=True,
@@ -326,18 +271,21 @@ class Registry:
                     dimensions: int | None = None, timeout: float | Timeouts | None = None,
                     proxy: str | None = None, **options: Any) -> Embeddings:
         """Embed one text or a list of texts; return one vector per input, in order."""
-        from jackfield._engine.embedding import collect_embeddings, prepare_embedding
+        from jackfield._engine import embedding
 
         if proxy is not None:
             check_proxy(proxy, "proxy=")
-        await self._fresh(model)
-        calls = prepare_embedding(self.resolve(model, "embedding"), model, inputs, dimensions,
-                                  options, configs=self._configs,
-                                  models=self.models(kind="embedding"))
-        events = self._get_caller().run(model, calls, stream=False,
-                                        timeouts=self._call_timeouts(timeout), proxy=proxy)
-        count = len(calls[0].request.inputs)  # type: ignore[union-attr]
-        return await collect_embeddings(events, count, dimensions)
+        # Checked before any I/O, the discovery a call may need included.
+        texts, size = embedding.embedding_inputs(inputs), embedding.embedding_dimensions(dimensions)
+        timeouts = call_timeouts(self.timeouts, timeout)
+        if self._book.discovering:
+            await self._refresher.before_call(model)
+        calls = embedding.prepare_embedding(self.resolve(model, "embedding"), model, texts, size,
+                                            options, configs=self._configs,
+                                            models=self.models(kind="embedding"))
+        events = self._get_caller().run(model, calls, stream=False, timeouts=timeouts,
+                                        proxy=proxy)
+        return await embedding.collect_embeddings(events, len(texts), size)
 
     def complete_sync(self, model: str, messages: Iterable[MessageInput] | str,
                       **kwargs: Any) -> Completion:
@@ -381,12 +329,3 @@ class Registry:
     def __repr__(self) -> str:
         return f"<Registry providers={[p.name for p in self.providers()]}>"
 
-
-def _plugin_list(plugins: Iterable[object] | None) -> list[object] | None:
-    if plugins is None:
-        return None
-    # One module is not a list of them: iterating it would fail far from the mistake.
-    if isinstance(plugins, str | types.ModuleType) or not isinstance(plugins, Iterable):
-        raise ConfigurationError(f"plugins= must be a list of plugin modules or objects, e.g. "
-                                 f"plugins=[jackfield_aichats], got {plugins!r}.")
-    return list(plugins)

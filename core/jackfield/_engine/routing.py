@@ -43,6 +43,7 @@ class Router:
         self._cache: dict[tuple[str, Kind], tuple[Candidate, ...]] = {}
         self._passing = frozenset(passing)
         self._lenient = bool(discovering)
+        self._unlisted: dict[str, list[str]] = {}  # route -> members nobody lists (lenient)
         for name, members in self._groups.items():
             for member in members:
                 if member in self._groups:
@@ -54,6 +55,7 @@ class Router:
                     continue  # listed but flagged: allowed in a route, skipped when resolving
                 except UnknownModelError as error:
                     if self._lenient:
+                        self._unlisted.setdefault(name, []).append(member)
                         continue  # a service may list it once asked
 
                     # A member only an uninstalled first-party plugin serves: say what to install.
@@ -61,6 +63,15 @@ class Router:
                     raise InvalidRequestError(
                         f"route {name!r}: {f'Unknown model {member!r}: {hint}' if hint else error}"
                     ) from error
+
+    def unlisted_members(self, asked: bool) -> dict[str, str]:
+        """Return route -> a warning naming its members no provider lists, once every
+        service was asked (asked=True): a typo there must not go unreported."""
+        if not asked:
+            return {}
+        return {name: f"route {name!r}: no provider lists {', '.join(map(repr, members))}; "
+                      "it is skipped (check the name, or `jackfield models --refresh`)"
+                for name, members in self._unlisted.items()}
 
     @property
     def groups(self) -> dict[str, tuple[str, ...]]:
