@@ -84,6 +84,7 @@ class UnknownModelError(JackfieldError, LookupError):
         self.name = name
         self.suggestions = tuple(suggestions)
         self.provider = provider
+        self.detail = detail  # what was said besides the name (a service's own words, say)
         message = detail or f"Unknown model {name!r}."
         if self.suggestions:
             message += " Did you mean: " + ", ".join(repr(s) for s in self.suggestions) + "?"

@@ -281,9 +281,9 @@ class Caller:
                     # The service's own verdict on this model (its jackfield_error_reply):
                     # not the provider's ill health, and no retry helps. The next one may do.
                     if isinstance(error, UnknownModelError) and error.provider is None:
-                        # The plugin's hook said "unknown model": say whose service said it.
-                        said = str(error.args[0]).partition(" Run `jackfield models")[0]
-                        error = UnknownModelError.from_service(provider, model, said)
+                        # The plugin's hook said "unknown model": say whose service said it
+                        # (quoting the service's words, if the hook passed them on).
+                        error = UnknownModelError.from_service(provider, model, error.detail)
                     redact_call_error(error, call.config, http_request,
                                       proxy or self._transport.proxy)
                     log.info("%s refused the call: %s", provider, error)
