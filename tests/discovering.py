@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from jackfield.provider import (
     Capabilities,
@@ -59,7 +60,8 @@ class ModelService:
         self.listings = 0
         self.listing_started = 0
         self.calls: list[dict[str, Any]] = []  # each chat or embedding body
-        self.headers: list[dict[str, str]] = []  # each request's headers
+        self.headers: list[CIMultiDict[str]] = []  # each request's headers
+        self.paths: list[str] = []  # and its path, in the same order
         self.refuse: tuple[int, dict[str, Any]] | None = None  # answer every call with this
         self.vectors: Callable[[list[str]], Any] | None = None  # the embedding reply's data
         self.app = new_app()
@@ -69,7 +71,8 @@ class ModelService:
 
     async def _list(self, request: web.Request) -> web.StreamResponse:
         self.listing_started += 1
-        self.headers.append(dict(request.headers))
+        self.headers.append(request.headers.copy())
+        self.paths.append(request.path)
         if self.listing == "slow":
             await asyncio.sleep(self.delay)
         self.listings += 1
@@ -93,7 +96,8 @@ class ModelService:
         """Record a call; return its body, and the error reply it gets (None: served)."""
         body = await request.json()
         self.calls.append(body)
-        self.headers.append(dict(request.headers))
+        self.headers.append(request.headers.copy())
+        self.paths.append(request.path)
         if self.refuse is not None:
             return body, web.json_response(self.refuse[1], status=self.refuse[0])
         if body["model"] not in self.models:

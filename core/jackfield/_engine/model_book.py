@@ -89,13 +89,15 @@ class ModelBook:
         self._locks: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Lock] = {}
         self.version = 0  # bumped whenever a provider's models change
 
-    def _entry(self, name: str, models: Sequence[ModelSpec]) -> _Entry:
+    def _entry(self, name: str, models: Sequence[ModelSpec], *, listed: bool = False) -> _Entry:
+        """Return the entry for models (listed: what the service said, else the static list,
+        which a discovering provider's allow-list may well go beyond until it is asked)."""
         spec = self._static[name]
         kept, missing = allowed_models(spec, models, self._configs[name])
         entry = _Entry(spec.with_models(kept))
-        if missing and name not in self.discovering:
-            entry.warning = (f"{name}: the allow-list names {', '.join(missing)}, which it does "
-                             "not have")
+        if missing and (listed or name not in self.discovering):
+            entry.warning = (f"{name}: the allow-list names {', '.join(missing)}, which "
+                             f"{'its service does not list' if listed else 'it does not have'}")
         return entry
 
     def specs(self) -> dict[str, ProviderSpec]:
@@ -187,10 +189,11 @@ class ModelBook:
         unique: dict[str, ModelSpec] = {}
         duplicates = sorted({model.id for model in found
                              if unique.setdefault(model.id, model) is not model})
-        fresh = self._entry(name, tuple(unique.values()))
+        fresh = self._entry(name, tuple(unique.values()), listed=True)
         fresh.asked, fresh.failed = entry.asked, False
         if duplicates:
-            fresh.warning = f"{name}: the service lists {', '.join(duplicates)} more than once"
+            twice = f"the service lists {', '.join(duplicates)} more than once"
+            fresh.warning = f"{fresh.warning}; {twice}" if fresh.warning else f"{name}: {twice}"
         if fresh.spec != entry.spec:
             self.version += 1
         self._entries[name] = fresh
