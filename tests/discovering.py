@@ -64,6 +64,7 @@ class ModelService:
         self.paths: list[str] = []  # and its path, in the same order
         self.refuse: tuple[int, dict[str, Any]] | None = None  # answer every call with this
         self.vectors: Callable[[list[str]], Any] | None = None  # the embedding reply's data
+        self.embed_delay = 0.0  # seconds an embedding reply waits
         self.app = new_app()
         self.app.router.add_get("/v1/models", self._list)
         self.app.router.add_post("/v1/chat", self._chat)
@@ -128,6 +129,7 @@ class ModelService:
         if refused is not None:
             return refused
         inputs = body["input"]
+        await asyncio.sleep(self.embed_delay)
         if self.vectors is not None:
             data = self.vectors(inputs)
         else:
