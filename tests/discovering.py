@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -55,6 +55,7 @@ class ModelService:
 
     def __init__(self, models: Iterable[str] = ("m1", "emb-1")) -> None:
         self.models = list(models)
+        self.url = ""  # its /v1 base URL, once started()
         self.listing = "ok"
         self.delay = 0.0
         self.listings = 0
@@ -138,6 +139,14 @@ class ModelService:
                     for i, text in enumerate(inputs)]
         return web.json_response({"data": data, "usage": {"prompt_tokens": len(inputs),
                                                           "total_tokens": len(inputs)}})
+
+
+async def started(serve_app: Callable[[web.Application], Awaitable[str]],
+                  models: Iterable[str] = ("m1", "emb-1")) -> ModelService:
+    """Return a ModelService running on loopback (serve_app: the test kit's fixture)."""
+    service = ModelService(models)
+    service.url = await serve_app(service.app) + "/v1"
+    return service
 
 
 def _auth(config: ProviderConfig) -> dict[str, str]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from discovering import DiscoveringProvider, ModelService, StaticProvider
+from discovering import DiscoveringProvider, ModelService, StaticProvider, started
 from jackfield import (
     ConfigurationError,
     DiscoveryPolicy,
@@ -36,9 +36,7 @@ class Clock:
 
 @pytest.fixture
 async def service(serve_app: ServeApp) -> ModelService:
-    found = ModelService()
-    found.url = await serve_app(found.app) + "/v1"  # type: ignore[attr-defined]
-    return found
+    return await started(serve_app)
 
 
 def build(make_registry: RegistryFactory, service: ModelService, *plugins: Any,
@@ -46,7 +44,7 @@ def build(make_registry: RegistryFactory, service: ModelService, *plugins: Any,
     plugins = plugins or (DiscoveringProvider(),)
     config = kwargs.pop("config", {})
     for plugin in plugins:
-        config.setdefault(plugin.name, {}).setdefault("base_url", service.url)  # type: ignore[attr-defined]
+        config.setdefault(plugin.name, {}).setdefault("base_url", service.url)
         config[plugin.name].setdefault("api_key", KEY)
     registry = make_registry(list(plugins), config=config, **kwargs)
     if clock is not None:
@@ -176,9 +174,9 @@ async def test_a_service_that_is_down_or_slow(make_registry: RegistryFactory,
     assert "could not connect" in down.discovery_warnings()["disc"]
     service.listing, service.delay = "slow", 5
     slow = build(make_registry, service, discovery=DiscoveryPolicy(timeout=0.2))
-    started = asyncio.get_running_loop().time()
+    began = asyncio.get_running_loop().time()
     assert await slow.refresh_models() == []
-    assert asyncio.get_running_loop().time() - started < 2
+    assert asyncio.get_running_loop().time() - began < 2
     assert "0.2 s" in slow.discovery_warnings()["disc"]
     await asyncio.sleep(0)
     assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()

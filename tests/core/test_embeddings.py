@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from discovering import LOGPROB, DiscoveringProvider, ModelService, PassingProvider
+from discovering import LOGPROB, DiscoveringProvider, ModelService, PassingProvider, started
 from jackfield import (
     Embeddings,
     InvalidRequestError,
@@ -23,14 +23,12 @@ from jackfield.testing import RegistryFactory, ServeApp
 
 @pytest.fixture
 async def service(serve_app: ServeApp) -> ModelService:
-    found = ModelService(["m1", "emb-1", "emb-2"])
-    found.url = await serve_app(found.app) + "/v1"  # type: ignore[attr-defined]
-    return found
+    return await started(serve_app, ["m1", "emb-1", "emb-2"])
 
 
 @pytest.fixture
 def registry(make_registry: RegistryFactory, service: ModelService) -> Registry:
-    return make_registry([DiscoveringProvider()], base_urls={"disc": service.url},  # type: ignore[attr-defined]
+    return make_registry([DiscoveringProvider()], base_urls={"disc": service.url},
                          retry=RetryPolicy(attempts=1))
 
 
@@ -138,7 +136,7 @@ async def test_fallback_between_two_embedding_providers(make_registry: RegistryF
     down = f"http://127.0.0.1:{unused_tcp_port}/v1"
     both = [ModelSpec("emb-1", kind="embedding")]
     registry = make_registry([PassingProvider("a", static=both), PassingProvider("b", static=both)],
-                             base_urls={"a": down, "b": service.url},  # type: ignore[attr-defined]
+                             base_urls={"a": down, "b": service.url},
                              retry=RetryPolicy(attempts=1))
     found = await registry.embed("emb-1", ["xyz"])
     assert found.provider == "b" and found[0][0] == 3.0

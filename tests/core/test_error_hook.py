@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from discovering import DiscoveringProvider, ModelService, PassingProvider
+from discovering import DiscoveringProvider, ModelService, PassingProvider, started
 from jackfield import (
     AuthenticationError,
     PluginError,
@@ -24,9 +24,7 @@ KEY = "sk-error-hook-secret-987654321"
 
 @pytest.fixture
 async def service(serve_app: ServeApp) -> ModelService:
-    found = ModelService(["m1"])
-    found.url = await serve_app(found.app) + "/v1"  # type: ignore[attr-defined]
-    return found
+    return await started(serve_app, ["m1"])
 
 
 def build(make_registry: RegistryFactory, service: ModelService, *plugins: Any,
@@ -34,7 +32,7 @@ def build(make_registry: RegistryFactory, service: ModelService, *plugins: Any,
     config = config or {}
     for plugin in plugins:
         table = config.setdefault(plugin.name, {})
-        table.setdefault("base_url", service.url)  # type: ignore[attr-defined]
+        table.setdefault("base_url", service.url)
         table.setdefault("api_key", KEY)
     return make_registry(list(plugins), config=config,
                          retry=RetryPolicy(attempts=2, backoff=0.01, max_backoff=0.02))
@@ -138,7 +136,7 @@ async def test_the_hook_of_a_shared_plugin_is_asked_once(make_registry: Registry
     service.refuse = (500, {"error": {"message": "broken"}})
     shared, other = PassingProvider("shared", static=[ModelSpec("m1")]), PassingProvider("other")
     registry = build(make_registry, service, shared, other,
-                     config={"copy": {"plugin": "shared", "base_url": service.url}})  # type: ignore[attr-defined]
+                     config={"copy": {"plugin": "shared", "base_url": service.url}})
     shared.on_error = other.on_error = lambda reply: None
     with pytest.raises(ProviderUnavailableError):
         await registry.complete("copy/m1", "hi")

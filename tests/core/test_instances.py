@@ -16,6 +16,7 @@ from discovering import (
     ModelService,
     PassingProvider,
     StaticProvider,
+    started,
 )
 from jackfield import (
     ConfigurationError,
@@ -31,9 +32,7 @@ from jackfield.testing import RegistryFactory, ServeApp
 
 @pytest.fixture
 async def service(serve_app: ServeApp) -> ModelService:
-    found = ModelService(["m1", "m2"])
-    found.url = await serve_app(found.app) + "/v1"  # type: ignore[attr-defined]
-    return found
+    return await started(serve_app, ["m1", "m2"])
 
 
 def auth_seen(service: ModelService) -> list[str | None]:
@@ -43,7 +42,7 @@ def auth_seen(service: ModelService) -> list[str | None]:
 async def test_an_instance_from_config(make_registry: RegistryFactory,
                                        service: ModelService) -> None:
     plugin = PassingProvider(static=[ModelSpec("m1")])
-    url = service.url  # type: ignore[attr-defined]
+    url = service.url
     registry = make_registry([plugin], config={
         "disc": {"base_url": url, "api_key": "key-of-the-plugin"},
         "local": {"plugin": "disc", "base_url": url, "api_key": "key-of-the-instance"}})
@@ -61,7 +60,7 @@ async def test_an_instance_from_config(make_registry: RegistryFactory,
 async def test_an_instance_from_the_config_file(make_registry: RegistryFactory,
                                                 service: ModelService, tmp_path: Path) -> None:
     path = tmp_path / "jackfield.toml"
-    url = service.url  # type: ignore[attr-defined]
+    url = service.url
     path.write_text(f'[providers.local-vllm]\nplugin = "disc"\nbase_url = "{url}"\n'
                     f'api_key = "file-key"\n')
     registry = make_registry([DiscoveringProvider()], config_file=path)
@@ -123,7 +122,7 @@ async def test_health_and_cooldown_are_each_instances_own(make_registry: Registr
     plugin = PassingProvider(static=[ModelSpec("m1")])
     registry = make_registry([plugin], config={
         "disc": {"base_url": f"http://127.0.0.1:{unused_tcp_port}/v1"},
-        "good": {"plugin": "disc", "base_url": service.url}},  # type: ignore[attr-defined]
+        "good": {"plugin": "disc", "base_url": service.url}},
         retry=RetryPolicy(attempts=1), cooldown=CooldownPolicy(failures=1, seconds=60))
     with pytest.raises(ProviderUnavailableError):
         await registry.complete("disc/m1", "hi")
@@ -135,7 +134,7 @@ async def test_health_and_cooldown_are_each_instances_own(make_registry: Registr
 
 async def test_configured_headers_go_with_every_request(make_registry: RegistryFactory,
                                                         service: ModelService) -> None:
-    url = service.url  # type: ignore[attr-defined]
+    url = service.url
     registry = make_registry([DiscoveringProvider()], config={
         "disc": {"base_url": url},
         "routed": {"plugin": "disc", "base_url": url,
@@ -171,7 +170,7 @@ def test_bad_headers_are_refused(headers: Any, says: str) -> None:
 
 async def test_the_allow_list_filters_static_and_discovered(make_registry: RegistryFactory,
                                                             service: ModelService) -> None:
-    url = service.url  # type: ignore[attr-defined]
+    url = service.url
     static = StaticProvider("static", static=[ModelSpec("m1"), ModelSpec("m2")])
     registry = make_registry([static, DiscoveringProvider("passing"),
                               DiscoveringProvider("strict", pass_through=False)], config={

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from discovering import ModelService, PassingProvider, StaticProvider
+from discovering import ModelService, PassingProvider, StaticProvider, started
 from jackfield import (
     AllProvidersFailedError,
     InvalidRequestError,
@@ -22,16 +22,14 @@ from jackfield.testing import RegistryFactory, ServeApp
 
 @pytest.fixture
 async def service(serve_app: ServeApp) -> ModelService:
-    found = ModelService(["m1", "m-new", "emb-new"])
-    found.url = await serve_app(found.app) + "/v1"  # type: ignore[attr-defined]
-    return found
+    return await started(serve_app, ["m1", "m-new", "emb-new"])
 
 
 def build(make_registry: RegistryFactory, service: ModelService, *plugins: Any,
           config: dict[str, Any] | None = None, **kwargs: Any) -> Registry:
     config = config or {}
     for plugin in plugins:
-        config.setdefault(plugin.name, {}).setdefault("base_url", service.url)  # type: ignore[attr-defined]
+        config.setdefault(plugin.name, {}).setdefault("base_url", service.url)
     kwargs.setdefault("retry", RetryPolicy(backoff=0.01, max_backoff=0.02))
     return make_registry(list(plugins), config=config, **kwargs)
 
@@ -121,7 +119,7 @@ async def test_every_candidate_unknown(make_registry: RegistryFactory,
     with pytest.raises(AllProvidersFailedError) as caught:
         await registry.complete("any", "hi")
     assert [type(e) for e in caught.value.errors] == [UnknownModelError, UnknownModelError]
-    assert [e.provider for e in caught.value.errors] == ["one", "two"]  # type: ignore[attr-defined]
+    assert [e.provider for e in caught.value.errors] == ["one", "two"]
 
 
 async def test_an_invalid_request_from_the_service(make_registry: RegistryFactory,
