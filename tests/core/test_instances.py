@@ -158,6 +158,21 @@ async def test_configured_headers_go_with_every_request(make_registry: RegistryF
     assert "header-secret" not in str(caught.value)
 
 
+@pytest.mark.parametrize("name", ["X-Goog-Api-Key", "api-key", "X-Auth-Token",
+                                  "Ocp-Apim-Subscription-Key"])
+async def test_a_configured_credential_header_is_masked(make_registry: RegistryFactory,
+                                                        service: ModelService,
+                                                        name: str) -> None:
+    secret = "gateway-credential-0123456789"
+    registry = make_registry([PassingProvider(static=[ModelSpec("m1")])], config={
+        "disc": {"base_url": service.url, "headers": {name: secret}}})
+    service.refuse = (500, {"error": {"message": f"we got {secret} and rejected it"}})
+    with pytest.raises(ProviderUnavailableError) as caught:
+        await registry.complete("m1", "hi")
+    assert service.headers[-1][name] == secret  # sent as it is
+    assert secret not in str(caught.value) and secret not in repr(registry.config("disc"))
+
+
 @pytest.mark.parametrize(("headers", "says"), [
     (["X-Title"], "headers must map header names to text"),
     ({"X-Title": 3}, "headers must map header names to text"),

@@ -16,9 +16,13 @@ __all__ = [
     "redact_headers", "redact_url",
 ]
 
-# Header values that are credentials: redacted wherever a request is shown.
+# Header values that are credentials: redacted wherever a request is shown, and masked in
+# errors when configured (`headers` of a provider's table: Gemini's key header, an API
+# gateway's subscription key, a self-hosted server's token).
 SENSITIVE_HEADERS = frozenset(
-    {"authorization", "cookie", "proxy-authorization", "x-api-key", "api-key", "set-cookie"}
+    {"authorization", "cookie", "proxy-authorization", "x-api-key", "api-key", "set-cookie",
+     "x-goog-api-key", "ocp-apim-subscription-key", "x-auth-token", "x-access-token",
+     "private-token"}
 )
 
 
