@@ -137,6 +137,19 @@ async def test_concurrent_callers_share_one_listing_request(make_registry: Regis
     assert len(service.calls) == 8
 
 
+async def test_concurrent_calls_for_a_new_name_share_one_request(
+        make_registry: RegistryFactory, service: ModelService) -> None:
+    registry = build(make_registry, service, discovery=DiscoveryPolicy(retry=0))
+    await registry.refresh_models()
+    service.models.append("m-pulled")
+    service.listing, service.delay = "slow", 0.2
+    texts = await asyncio.gather(*(registry.complete("m-pulled", "hi") for _ in range(6)))
+    assert {completion.text for completion in texts} == {"m-pulled says hi"}
+    assert service.listing_started == 2  # the first listing, then one for all six calls
+    await asyncio.gather(*(registry.refresh_models() for _ in range(4)))
+    assert service.listing_started == 3  # explicit refreshes at once share one request too
+
+
 @pytest.mark.parametrize(("listing", "said"), [
     ("500", "500"),
     ("html", "HTML"),

@@ -87,6 +87,7 @@ class ModelBook:
         self.discovering = frozenset(discovering)
         self._entries = {name: self._entry(name, spec.models) for name, spec in specs.items()}
         self._locks: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Lock] = {}
+        self._answers: dict[str, int] = {}  # provider -> how many asks have ended
         self.version = 0  # bumped whenever a provider's models change
 
     def _entry(self, name: str, models: Sequence[ModelSpec], *, listed: bool = False) -> _Entry:
@@ -133,11 +134,12 @@ class ModelBook:
                       and ((asked := self._entries[name].asked) is None
                            or now - asked >= self.policy.retry))
 
-    async def refresh(self, names: Iterable[str], fetch: Fetch, *, force: bool = False) -> bool:
+    async def refresh(self, names: Iterable[str], fetch: Fetch) -> bool:
         """Ask each named provider's service, side by side; return True if a list changed.
 
         Concurrent callers of one loop share one request per provider: a caller that waited
-        for another's answer does not ask again (unless force=True).
+        for another's answer (one that came after this caller began) does not ask again.
+        Which providers are due is the caller's choice (stale(), askable(), all).
         """
         chosen = [name for name in names if name in self.discovering]
         if not chosen:
@@ -145,22 +147,25 @@ class ModelBook:
         import asyncio  # here: building a registry (`jackfield models`) must not pay for it
 
         version = self.version
-        await asyncio.gather(*(self._refresh_one(name, fetch, force) for name in chosen))
+        await asyncio.gather(*(self._refresh_one(name, fetch) for name in chosen))
         return self.version != version
 
-    async def _refresh_one(self, name: str, fetch: Fetch, force: bool) -> None:
+    async def _refresh_one(self, name: str, fetch: Fetch) -> None:
         import asyncio
 
         loop = asyncio.get_running_loop()
         for old in [key for key in self._locks if key[0].is_closed()]:
             del self._locks[old]
         lock = self._locks.setdefault((loop, name), asyncio.Lock())
-        started = self._clock()
+        seen = self._answers.get(name, 0)
         async with lock:
-            asked = self._entries[name].asked
-            if not force and asked is not None and asked >= started:
-                return  # answered while this caller waited
-            await self._ask(name, fetch)
+            if self._answers.get(name, 0) != seen:
+                # Answered while this caller waited: every caller shares it (a call naming a
+                # model nobody lists, refresh_models()), or n of them at once would ask n
+                # times in a row. Counted, not timed: a coarse clock cannot tell them apart.
+                return
+            await self._ask(name, fetch)  # cancelled: the next waiter asks in its place
+            self._answers[name] = self._answers.get(name, 0) + 1
 
     async def _ask(self, name: str, fetch: Fetch) -> None:
         import asyncio

@@ -51,15 +51,16 @@ class Refresher:
         names = self._book.discovering if provider is None else {provider}
         return self._book.stale(names) if stale_only else names
 
-    async def refresh(self, names: Iterable[str], *, force: bool = False) -> None:
-        """Ask each named provider's service now (force: even if another caller just did)."""
+    async def refresh(self, names: Iterable[str]) -> None:
+        """Ask each named provider's service now (or share the answer another caller is
+        waiting for)."""
         caller = self._caller()
 
         async def fetch(name: str) -> Any:
             return await caller.discover(self._providers[name], self._configs[name],
                                          self._timeouts)
 
-        if await self._book.refresh(names, fetch, force=force):
+        if await self._book.refresh(names, fetch):
             self._changed()
 
     async def before_call(self, model: Any, check: Callable[[], object] | None = None) -> None:
@@ -86,4 +87,4 @@ class Refresher:
             if askable:
                 if check is not None:
                     check()
-                await self.refresh(askable, force=True)
+                await self.refresh(askable)

@@ -170,7 +170,7 @@ class Registry:
         discovery_warnings()): this never raises for a service's failure."""
         names = self._refresher.names(provider, stale_only)
         if names:
-            await self._refresher.refresh(names, force=not stale_only)
+            await self._refresher.refresh(names)
         return self.models(include_routes=include_routes)
 
     def discovery_warnings(self) -> dict[str, str]:
