@@ -196,6 +196,37 @@ async def test_a_service_that_is_down_or_slow(make_registry: RegistryFactory,
             and "discover" in repr(t.get_coro())] == []
 
 
+async def test_a_hook_that_hangs_is_cut_off(make_registry: RegistryFactory,
+                                            service: ModelService) -> None:
+    plugin = DiscoveringProvider(static=[ModelSpec("s")])
+
+    async def hangs(_config: Any) -> None:
+        await asyncio.sleep(5)  # its own wait: no transport timeout bounds it
+
+    plugin.on_discover = hangs
+    registry = build(make_registry, service, plugin, discovery=DiscoveryPolicy(timeout=0.2))
+    assert [m.id for m in await registry.refresh_models()] == ["s"]
+    assert "no answer within the discovery timeout of 0.2 s" in registry.discovery_warnings()[
+        "disc"]
+
+
+async def test_a_call_cancelled_while_it_waits_for_a_listing(make_registry: RegistryFactory,
+                                                             service: ModelService) -> None:
+    service.listing, service.delay = "slow", 5
+    registry = build(make_registry, service)
+    call = asyncio.ensure_future(registry.complete("m1", "hi"))
+    waiting = asyncio.ensure_future(registry.complete("m1", "hi"))
+    while service.listing_started == 0:
+        await asyncio.sleep(0.01)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    service.listing = "ok"
+    # The caller that waited behind it asks in its place: it does not give up unanswered.
+    assert (await waiting).text == "m1 says hi"
+    assert service.listing_started == 2 and registry.discovery_warnings() == {}
+
+
 async def test_a_key_the_service_echoes_is_masked(make_registry: RegistryFactory,
                                                   service: ModelService) -> None:
     plugin = DiscoveringProvider()

@@ -6,7 +6,9 @@ What a plugin's tests and its emulator use; nothing here sends traffic beyond lo
   docs/faults.md), `serve_app(app)` (run it on 127.0.0.1), `Emulator`, `EmulatorStats`,
   `png_bytes()`, `words_of()`, `drop_connection()`, `request_fault()`, `Faults` and the
   fault tables, `emulator_credentials()`.
-- Hooks without a Registry: `make_request()`, `make_config()`, `ProviderHarness`.
+- Hooks without a Registry: `make_request()`, `make_embedding_request()`, `make_config()`,
+  `make_error_reply()` (an error hook's input, no server needed), `ProviderHarness`
+  (`events()` for chat and embedding requests, `discover()` for the discovery hook).
 - pytest fixtures, loaded through the `pytest11` entry point: `serve_app`, `make_registry`,
   `provider_harness`.
 
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
         RegistryFactory,
         ServeApp,
         make_config,
+        make_embedding_request,
+        make_error_reply,
         make_request,
     )
 
@@ -56,7 +60,8 @@ _EMULATION = ("FAULTS_ENV", "FAULTS_KEY", "FAULT_KEY", "FAULT_MODES", "GENERIC_F
 _LAZY = {
     **dict.fromkeys(_EMULATION, "testing._emulation"),
     **dict.fromkeys(("Emulator", "ProviderHarness", "RegistryFactory", "ServeApp",
-                     "make_config", "make_request"), "testing._harness"),
+                     "make_config", "make_embedding_request", "make_error_reply",
+                     "make_request"), "testing._harness"),
 }
 
 __all__ = [
@@ -77,6 +82,8 @@ __all__ = [
     "emulator_credentials",
     "faults_middleware",
     "make_config",
+    "make_embedding_request",
+    "make_error_reply",
     "make_request",
     "new_app",
     "png_bytes",
