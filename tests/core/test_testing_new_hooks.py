@@ -94,12 +94,12 @@ async def test_the_harness_runs_discovery_and_embeddings(serve_app: ServeApp,
     with pytest.raises(ProviderUnavailableError, match="listing is broken today"):
         await provider_harness.discover(plugin, spec, config)
     service.listing, service.delay = "slow", 5
-    with pytest.raises(ProviderTimeoutError, match="0.2 s"):
+    with pytest.raises(ProviderTimeoutError, match=r"0\.2 s"):
         await provider_harness.discover(plugin, spec, config, timeout=0.2)
 
     async def hangs(_config: object) -> None:
         await asyncio.sleep(5)  # the hook's own wait, which no transport timeout bounds
 
     plugin.on_discover = hangs
-    with pytest.raises(ProviderTimeoutError, match="discovery timeout of 0.2 s"):
+    with pytest.raises(ProviderTimeoutError, match=r"discovery timeout of 0\.2 s"):
         await provider_harness.discover(plugin, spec, config, timeout=0.2)
