@@ -10,6 +10,7 @@ import pytest
 from discovering import DiscoveringProvider, ModelService, PassingProvider, started
 from jackfield import (
     AuthenticationError,
+    JackfieldError,
     PluginError,
     ProviderUnavailableError,
     RateLimitError,
@@ -65,7 +66,8 @@ async def test_the_hooks_error_is_raised_and_retried_by_its_type(
     assert len(service.calls) == 2
 
 
-@pytest.mark.parametrize("answer", ["quota", 7, ValueError("x")])
+@pytest.mark.parametrize("answer", ["quota", 7, ValueError("x"), JackfieldError("bare"),
+                                    PluginError("disc", "hook", "made up")])
 async def test_a_non_error_answer_is_a_plugin_error(make_registry: RegistryFactory,
                                                     service: ModelService, answer: Any) -> None:
     service.refuse = (500, {"error": {"message": "broken"}})

@@ -57,6 +57,8 @@ __all__ = ["Caller", "Emitted", "PreparedCall"]
 log = logging.getLogger("jackfield")
 EVENT_TYPES = (TextDelta, ReasoningDelta, ToolCallDelta, Image, Logprobs, Vector, Usage, Finish)
 _PIECES = (TextDelta, ReasoningDelta)
+# What a service's error reply may mean (jackfield_error_reply's answers).
+_REPLY_ERRORS = (ProviderError, UnknownModelError, InvalidRequestError)
 Emitted = tuple[str, str, Any]  # (provider, model id, event)
 
 
@@ -122,10 +124,13 @@ class Caller:
             except Exception as bug:
                 raise PluginError(provider, "jackfield_error_reply",
                                   f"{type(bug).__name__}: {bug}") from bug
-            if error is not None and not isinstance(error, JackfieldError):
+            if error is not None and (not isinstance(error, _REPLY_ERRORS) or isinstance(
+                    error, AllProvidersFailedError | PluginError)):
+                # A bare JackfieldError (or one about many providers) would escape the call's
+                # fallback and masking: what a reply means is one of the errors listed.
                 raise PluginError(provider, "jackfield_error_reply",
-                                  f"returned {type(error).__name__}, expected a jackfield "
-                                  "error or None")
+                                  f"returned {type(error).__name__}, expected a ProviderError "
+                                  "subclass, UnknownModelError, InvalidRequestError or None")
             return error
 
         return interpret
