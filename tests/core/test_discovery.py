@@ -244,10 +244,12 @@ async def test_a_key_the_service_echoes_is_masked(make_registry: RegistryFactory
 
 @pytest.mark.parametrize(("answer", "warned"), [
     ("m1", True), ({"m1": 1}, True), (["m1"], True), ([ModelSpec("a"), "b"], True), (7, True),
+    ([ModelSpec("")], "no usable name: ''"), ([ModelSpec(" m1")], "no usable name: ' m1'"),
+    ([ModelSpec(5)], "no usable name: 5"),  # type: ignore[arg-type]
     (None, False),  # None: no discovery with this configuration, the static list stays
 ])
 async def test_what_the_hook_returns(make_registry: RegistryFactory, service: ModelService,
-                                     answer: Any, warned: bool) -> None:
+                                     answer: Any, warned: bool | str) -> None:
     plugin = DiscoveringProvider(static=[ModelSpec("s")])
     registry = build(make_registry, service, plugin)
 
@@ -258,7 +260,8 @@ async def test_what_the_hook_returns(make_registry: RegistryFactory, service: Mo
     assert [m.id for m in await registry.refresh_models()] == ["s"]
     warnings = registry.discovery_warnings()
     if warned:
-        assert "expected a list of jackfield.ModelSpec" in warnings["disc"]
+        said = warned if isinstance(warned, str) else "expected a list of jackfield.ModelSpec"
+        assert said in warnings["disc"]
     else:
         assert warnings == {}
 

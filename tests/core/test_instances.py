@@ -76,6 +76,7 @@ async def test_an_instance_from_the_config_file(make_registry: RegistryFactory,
 @pytest.mark.parametrize(("name", "plugin", "says"), [
     ("bad name!", "disc", "provider name must be alphanumeric"),
     ("other", "disc", "already the name of an installed provider"),
+    ("aichats", "disc", "already the name of an installed provider"),  # installed, not loaded
     ("local", "nowhere", "names no loaded provider"),
     ("local", "", 'plugin = "openai"'),
     ("local", 7, 'plugin = "openai"'),

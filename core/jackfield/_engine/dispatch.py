@@ -162,6 +162,11 @@ class Caller:
             raise PluginError(provider, "jackfield_discover_models",
                               f"returned {type(found).__name__}, expected a list of "
                               "jackfield.ModelSpec or None")
+        blank = [model.id for model in found if not isinstance(model.id, str)
+                 or not model.id.strip() or model.id != model.id.strip()]
+        if blank:  # a service's garbage: it could never be named in a call
+            raise PluginError(provider, "jackfield_discover_models",
+                              f"listed a model id that is no usable name: {blank[0]!r}")
         return found
 
     def build(self, call: PreparedCall) -> HttpRequest:
