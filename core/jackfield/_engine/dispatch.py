@@ -13,6 +13,7 @@ import pluggy
 
 from jackfield._engine.completion import CallNote
 from jackfield._engine.health import HealthBook
+from jackfield._engine.tries import Deadline, retry_delay
 from jackfield._errors import (
     AllProvidersFailedError,
     InvalidRequestError,
@@ -20,11 +21,7 @@ from jackfield._errors import (
     PartialResponseError,
     PluginError,
     ProviderError,
-    ProviderTimeoutError,
-    ProviderUnavailableError,
-    RateLimitError,
     ResponseFormatError,
-    StalledResponseError,
     UnknownModelError,
 )
 from jackfield._http.error_reply import ErrorReply
@@ -77,16 +74,6 @@ class PreparedCall:
     def note(self) -> CallNote | None:
         """Return the CallNote to send before this call's first event, if there is news."""
         return CallNote(self.warnings, self.emulated) if self.warnings or self.emulated else None
-
-
-def _retry_delay(policy: RetryPolicy, error: JackfieldError, retry_number: int) -> float | None:
-    if isinstance(error, StalledResponseError):
-        return None  # a reply that stalled once will likely stall again: fall back instead
-    if isinstance(error, RateLimitError):
-        return policy.delay(retry_number, error.retry_after)
-    if isinstance(error, ProviderUnavailableError | ProviderTimeoutError):
-        return policy.delay(retry_number)
-    return None  # 400/401/403/404/422, format errors and plugin bugs never succeed on retry
 
 
 class Caller:
@@ -249,7 +236,7 @@ class Caller:
                   timeouts: Timeouts | None, proxy: str | None) -> AsyncIterator[Emitted]:
         """Yield (provider, model, event); stream=False buffers so a failed try can be redone."""
         errors: list[JackfieldError] = []
-        deadline = _Deadline(timeouts or self._transport.timeouts)
+        deadline = Deadline(timeouts or self._transport.timeouts)
         # Providers cooling down go last: skipped while another one works, tried if none does.
         ordered = sorted(calls, key=lambda c: self._health.is_cooling(c.request.provider))
         for call in ordered:
@@ -314,7 +301,7 @@ class Caller:
                         errors.append(error)
                         break
                     retry_number += 1
-                    delay = _retry_delay(self._policy, error, retry_number)
+                    delay = retry_delay(self._policy, error, retry_number)
                     if delay is not None and not deadline.allows(delay):
                         delay = None  # waiting would use up the call's total timeout
                     if delay is None:
@@ -344,36 +331,3 @@ async def _checked(provider: str, events: Any) -> AsyncIterator[Any]:
         if not isinstance(event, EVENT_TYPES):
             raise _not_an_event(provider, event)
         yield event
-
-
-class _Deadline:
-    """The call's total timeout, shared by every try and every provider of one call."""
-
-    def __init__(self, timeouts: Timeouts) -> None:
-        self._timeouts = timeouts
-        self._loop = asyncio.get_running_loop()
-        self._end = None if timeouts.total is None else self._loop.time() + timeouts.total
-
-    def _remaining(self) -> float | None:
-        return None if self._end is None else self._end - self._loop.time()
-
-    def for_next_try(self, provider: str) -> Timeouts:
-        """Return the timeouts for the next try; raise if the call's time is used up."""
-        remaining = self._remaining()
-        if remaining is None:
-            return self._timeouts
-        if remaining <= 0:
-            raise ProviderTimeoutError(provider, f"the call's total timeout of "
-                                          f"{self._timeouts.total:g} s ran out")
-        # Built directly: attrs.evolve costs several microseconds on every call.
-        return Timeouts(self._timeouts.connect, self._timeouts.read_idle, remaining)
-
-    def allows(self, delay: float) -> bool:
-        """Return True if waiting delay seconds still leaves time for another try."""
-        remaining = self._remaining()
-        return remaining is None or delay < remaining
-
-    def expired(self) -> bool:
-        """Return True once the call's total timeout is used up."""
-        remaining = self._remaining()
-        return remaining is not None and remaining <= 0
