@@ -227,6 +227,28 @@ async def test_a_call_cancelled_while_it_waits_for_a_listing(make_registry: Regi
     assert service.listing_started == 2 and registry.discovery_warnings() == {}
 
 
+async def test_a_failing_service_does_not_hold_up_calls_others_serve(
+        make_registry: RegistryFactory, service: ModelService, serve_app: ServeApp) -> None:
+    stalled = await started(serve_app, ["m-stalled"])
+    stalled.listing, stalled.delay = "slow", 5
+    clock = Clock()
+    registry = build(make_registry, service, DiscoveringProvider("up"),
+                     DiscoveringProvider("stuck"), clock=clock,
+                     config={"stuck": {"base_url": stalled.url}},
+                     discovery=DiscoveryPolicy(timeout=0.3, retry=15))
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    assert (await registry.complete("m1", "hi")).text == "m1 says hi"
+    assert 0.3 <= loop.time() - began < 2  # never asked yet: waited for, once
+    assert "stuck" in registry.discovery_warnings()
+    clock.now += 15
+    began = loop.time()
+    await registry.complete("m1", "hi")  # up serves it: stuck is not waited for again
+    assert loop.time() - began < 0.25 and stalled.listing_started == 1
+    await registry.refresh_models()  # an explicit refresh still asks it
+    assert stalled.listing_started == 2
+
+
 async def test_a_key_the_service_echoes_is_masked(make_registry: RegistryFactory,
                                                   service: ModelService) -> None:
     plugin = DiscoveringProvider()

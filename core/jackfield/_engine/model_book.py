@@ -113,6 +113,11 @@ class ModelBook:
         """Return True once every discovering provider's service was asked (answered or not)."""
         return all(self._entries[name].asked is not None for name in self.discovering)
 
+    def failed(self, name: str) -> bool:
+        """Return True if the last ask of name's service failed."""
+        entry = self._entries.get(name)
+        return entry is not None and entry.failed
+
     def stale(self, names: Iterable[str] | None = None) -> list[str]:
         """Return the discovering providers (of names) whose list is due for a refresh."""
         now = self._clock()

@@ -73,6 +73,11 @@ class Refresher:
         provider, _, rest = model.partition("/")
         names = [provider] if rest and provider in self._configs else None
         stale = self._book.stale(names)
+        if stale and self._resolves(model):
+            # The call can be served as things stand: a service whose last listing failed
+            # is not waited for again (a stalled one would cost every retry seconds a call
+            # the whole discovery timeout); refresh_models() and unknown names still ask.
+            stale = [name for name in stale if not self._book.failed(name)]
         if stale:
             if check is not None:
                 check()
@@ -88,3 +93,10 @@ class Refresher:
                 if check is not None:
                     check()
                 await self.refresh(askable)
+
+    def _resolves(self, model: str) -> bool:
+        try:
+            self._router().resolve(model)
+        except UnknownModelError:  # ModelUnavailableError included
+            return False
+        return True
