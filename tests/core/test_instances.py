@@ -178,6 +178,11 @@ async def test_a_configured_credential_header_is_masked(make_registry: RegistryF
     (["X-Title"], "headers must map header names to text"),
     ({"X-Title": 3}, "headers must map header names to text"),
     ({"X-Title": "a\r\nInjected: 1"}, "line break"),
+    ({"X Title": "a"}, "'X Title' is not a header name"),
+    ({"X-Title:": "a"}, "is not a header name"),
+    ({"X-Tïtle": "a"}, "is not a header name"),
+    ({"X-Title": "a\x00b"}, "control character"),
+    ({"Content-Length": "5"}, "set by the HTTP client"),
 ])
 def test_bad_headers_are_refused(headers: Any, says: str) -> None:
     with pytest.raises(ConfigurationError, match=says):

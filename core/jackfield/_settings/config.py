@@ -19,6 +19,10 @@ __all__ = ["CORE_KEYS", "ProviderConfig", "env_name", "resolve_config"]
 # any provider: `plugin` makes NAME an instance of another plugin's provider, `models` is an
 # allow-list of model ids, `headers` are sent with every request.
 CORE_KEYS = ("plugin", "models", "headers")
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110's token
+# How a request is framed on the wire: a configured value would corrupt every request.
+_FRAMING = frozenset({"content-length", "transfer-encoding", "connection", "upgrade", "te"})
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab is allowed in a value
 
 
 def env_name(provider: str, setting: str) -> str:
@@ -100,6 +104,20 @@ def _core_values(spec: ProviderSpec, explicit: Mapping[str, Any], file_values: M
             bad = [k for k, v in table.items() if any(c in k + v for c in "\r\n")]
             if bad:
                 raise ConfigurationError(f"{where} headers: {bad[0]!r} holds a line break.")
+            # Refused here, not by the service: aiohttp sends a malformed name as it is (a
+            # 400 that blames the request) and raises a bare ValueError for a control byte.
+            names = [k for k in table if not _HEADER_NAME.fullmatch(k)]
+            if names:
+                raise ConfigurationError(f"{where} headers: {names[0]!r} is not a header name "
+                                         "(letters, digits and !#$%&'*+-.^_`|~ only).")
+            framing = [k for k in table if k.lower() in _FRAMING]
+            if framing:
+                raise ConfigurationError(f"{where} headers: {framing[0]!r} is set by the HTTP "
+                                         "client for each request; it cannot be configured.")
+            controls = [k for k, v in table.items() if _CONTROL.search(v)]
+            if controls:
+                raise ConfigurationError(f"{where} headers: the value of {controls[0]!r} holds "
+                                         "a control character.")
             headers = dict(table)
         if "models" in values:
             listed = values["models"]
