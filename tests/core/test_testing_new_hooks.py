@@ -103,3 +103,19 @@ async def test_the_harness_runs_discovery_and_embeddings(serve_app: ServeApp,
     plugin.on_discover = hangs
     with pytest.raises(ProviderTimeoutError, match=r"discovery timeout of 0\.2 s"):
         await provider_harness.discover(plugin, spec, config, timeout=0.2)
+
+
+@pytest.mark.parametrize(("body", "found"), [
+    ({"error": {"message": "m", "type": "t", "param": "p", "code": "c"}},
+     {"message": "m", "type": "t", "param": "p", "code": "c"}),
+    ({"error": "model 'x' not found"}, {"message": "model 'x' not found"}),
+    ({"detail": "Not Found"}, {"message": "Not Found"}),
+    ({"message": "bad input"}, {"message": "bad input"}),
+    ({"error": ["a list"]}, {}),
+    ({"detail": [{"loc": ["body"], "msg": "field required"}]}, {}),
+    ("[1, 2]", {}),
+    ("<html>502 Bad Gateway</html>", {}),
+    (b"\xff\xfe not utf-8", {}),
+])
+def test_error_object_reads_the_common_shapes(body: object, found: object) -> None:
+    assert make_error_reply("disc", 400, body).error_object() == found  # type: ignore[arg-type]

@@ -43,12 +43,18 @@ class ErrorReply:
     def error_object(self) -> Mapping[str, Any]:
         """Return OpenAI's `{"error": {...}}` object (message, type, param, code), or {}.
 
-        Many services share this shape: OpenAI, vLLM, Ollama's /v1, OpenRouter, Groq.
+        Many services share this shape: OpenAI, vLLM, Ollama's /v1, OpenRouter, Groq. The
+        plainer shapes some servers send come as {"message": ...}: `{"error": "..."}`
+        (Ollama's own API, LM Studio), `{"detail": "..."}` (FastAPI-based servers) and a
+        top-level `{"message": "..."}`.
         """
         document = self.json()
-        error = document.get("error") if isinstance(document, Mapping) else None
+        if not isinstance(document, Mapping):
+            return {}
+        error = document.get("error")
         if isinstance(error, Mapping):
             return error
-        if isinstance(error, str):  # {"error": "model 'x' not found"} (Ollama's own API)
-            return {"message": error}
+        for key in ("error", "detail", "message"):
+            if isinstance(document.get(key), str):
+                return {"message": document[key]}
         return {}
