@@ -26,7 +26,7 @@ from jackfield import (
     RetryPolicy,
     UnknownModelError,
 )
-from jackfield.provider import ModelSpec
+from jackfield.provider import ModelSpec, Setting
 from jackfield.testing import RegistryFactory, ServeApp
 
 
@@ -214,3 +214,10 @@ async def test_the_allow_list_filters_static_and_discovered(make_registry: Regis
 def test_a_bad_allow_list_is_refused(models: Any) -> None:
     with pytest.raises(ConfigurationError, match="models must be a non-empty list"):
         Registry([StaticProvider()], environ={}, config={"disc": {"models": models}})
+
+
+def test_one_fallback_variable_given_bare_is_one_name() -> None:
+    assert Setting(fallback_env="OPENAI_API_KEY").fallback_env == ("OPENAI_API_KEY",)
+    assert Setting(fallback_env=["A_KEY", "B_KEY"]).fallback_env == ("A_KEY", "B_KEY")
+    with pytest.raises(ValueError, match="environment variable names"):
+        Setting(fallback_env=["", "B_KEY"])

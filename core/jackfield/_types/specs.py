@@ -44,9 +44,15 @@ class Option:
     doc: str = ""
 
 
-def _env_names(names: Iterable[str]) -> tuple[str, ...]:
-    # A typed converter: with `converter=tuple` mypy --strict refused every typed call.
-    return (names,) if isinstance(names, str) else tuple(names)
+def _env_names(names: str | Iterable[str]) -> tuple[str, ...]:
+    # Typed (with `converter=tuple` mypy --strict refused every typed call), and one
+    # variable given bare ("OPENAI_API_KEY") is one name, not its letters.
+    result = (names,) if isinstance(names, str) else tuple(names)
+    for name in result:
+        if not isinstance(name, str) or not name or "=" in name or "\0" in name:
+            raise ValueError(f"fallback_env must list environment variable names, got "
+                             f"{name!r}")
+    return result
 
 
 @attrs.frozen
