@@ -4,7 +4,6 @@ plugin and the native provider (tools, JSON modes, images, reasoning)."""
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,9 @@ import pytest
 
 from jackfield._http.transport import Transport
 from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
+from jackfield.testing import only_loopback
 from mockprovider import MockProvider, MockServer
 from nativeprovider import NativeProvider, NativeServer
-from network_guard import OFF_LOOPBACK, REAL_SERVICE_ENV, guard_connect
 
 # Compat shim: aioresponses 0.7.9 builds ClientResponse without the `stream_writer` argument
 # that aiohttp 3.14 made required (pnuckowski/aioresponses#289). We must not downgrade aiohttp
@@ -35,33 +34,32 @@ class _CompatClientResponse(aioresponses.core.ClientResponse):  # type: ignore[m
 aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
 
 
-_AUDITED = False
+# Credentials and endpoints of real services a developer may have exported: never in a test.
+REAL_SERVICE_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_ORG_ID",
+                    "OPENAI_PROJECT_ID")
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _network_guard() -> Iterator[None]:
-    """Refuse every connection beyond loopback (an audit hook sees each socket.connect and
-    connect_ex, whatever library makes it), and hide real services' credentials."""
-    global _AUDITED
-    if not _AUDITED:  # audit hooks cannot be removed: one for the whole process
-        sys.addaudithook(guard_connect)
-        _AUDITED = True
-    with pytest.MonkeyPatch.context() as patch:
+def _network_guard() -> Iterator[list[str]]:
+    """Refuse every connection beyond loopback for the whole session (the test kit's audit
+    hook sees each socket.connect and connect_ex, whatever library makes it), and hide real
+    services' credentials."""
+    with only_loopback() as refused, pytest.MonkeyPatch.context() as patch:
         for name in [*REAL_SERVICE_ENV, *(key for key in os.environ
                                            if key.startswith("JACKFIELD_OPENAI_"))]:
             patch.delenv(name, raising=False)
-        yield
+        yield refused  # the addresses refused so far
 
 
 @pytest.fixture(autouse=True)
-def _stays_on_loopback() -> Iterator[None]:
+def _stays_on_loopback(_network_guard: list[str]) -> Iterator[None]:
     """Fail the test that tried to reach beyond loopback, even if it caught the error."""
-    OFF_LOOPBACK.clear()
+    _network_guard.clear()
     yield
-    if OFF_LOOPBACK:
-        refused = ", ".join(OFF_LOOPBACK)
-        OFF_LOOPBACK.clear()
-        pytest.fail(f"the test tried to connect beyond loopback ({refused}); tests must "
+    if _network_guard:
+        tried = ", ".join(_network_guard)
+        _network_guard.clear()
+        pytest.fail(f"the test tried to connect beyond loopback ({tried}); tests must "
                     "reach only 127.0.0.1")
 
 

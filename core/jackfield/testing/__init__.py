@@ -9,8 +9,10 @@ What a plugin's tests and its emulator use; nothing here sends traffic beyond lo
 - Hooks without a Registry: `make_request()`, `make_embedding_request()`, `make_config()`,
   `make_error_reply()` (an error hook's input, no server needed), `ProviderHarness`
   (`events()` for chat and embedding requests, `discover()` for the discovery hook).
+- Staying on loopback: `only_loopback()` (refuses every connection beyond this machine
+  within a block), `OffLoopbackError`, `is_loopback()`.
 - pytest fixtures, loaded through the `pytest11` entry point: `serve_app`, `make_registry`,
-  `provider_harness`.
+  `provider_harness`, `loopback_only` (fails a test that tried to leave loopback).
 
 Names load lazily: importing this package pulls in neither aiohttp nor pytest.
 """
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
         make_error_reply,
         make_request,
     )
+    from jackfield.testing._network import OffLoopbackError, is_loopback, only_loopback
 
 _EMULATION = ("FAULTS_ENV", "FAULTS_KEY", "FAULT_KEY", "FAULT_MODES", "GENERIC_FAULTS",
               "PROTOCOL_FAULTS", "STATS_KEY", "EmulatorStats", "Faults", "drop_connection",
@@ -59,6 +62,7 @@ _EMULATION = ("FAULTS_ENV", "FAULTS_KEY", "FAULT_KEY", "FAULT_MODES", "GENERIC_F
               "request_fault", "serve_app", "stats_middleware", "words_of")
 _LAZY = {
     **dict.fromkeys(_EMULATION, "testing._emulation"),
+    **dict.fromkeys(("OffLoopbackError", "is_loopback", "only_loopback"), "testing._network"),
     **dict.fromkeys(("Emulator", "ProviderHarness", "RegistryFactory", "ServeApp",
                      "make_config", "make_embedding_request", "make_error_reply",
                      "make_request"), "testing._harness"),
@@ -75,17 +79,20 @@ __all__ = [
     "Emulator",
     "EmulatorStats",
     "Faults",
+    "OffLoopbackError",
     "ProviderHarness",
     "RegistryFactory",
     "ServeApp",
     "drop_connection",
     "emulator_credentials",
     "faults_middleware",
+    "is_loopback",
     "make_config",
     "make_embedding_request",
     "make_error_reply",
     "make_request",
     "new_app",
+    "only_loopback",
     "png_bytes",
     "request_fault",
     "serve_app",

@@ -7,7 +7,7 @@ pytest-asyncio (install `jackfield[testing]`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from jackfield._engine.registry import Registry
 
-__all__ = ["make_registry", "provider_harness", "serve_app"]
+__all__ = ["loopback_only", "make_registry", "provider_harness", "serve_app"]
 
 from jackfield.testing._harness import ProviderHarness, RegistryFactory, ServeApp
 
@@ -30,6 +30,23 @@ def _async_fixture(function: Any) -> Any:
     except ImportError:  # the plugin still loads; its async fixtures then need auto mode
         return pytest.fixture(function)
     return pytest_asyncio.fixture(function)
+
+
+@pytest.fixture
+def loopback_only() -> Iterator[None]:
+    """Fail the test that tries to connect beyond loopback (refused, even if it caught the
+    error): `pytestmark = pytest.mark.usefixtures("loopback_only")`, or make it autouse in
+    a conftest.py, so that no test can reach a real service."""
+    from jackfield.testing._network import only_loopback
+
+    with only_loopback() as refused:
+        before = len(refused)
+        yield
+        tried = refused[before:]
+        del refused[before:]
+    if tried:
+        pytest.fail(f"the test tried to connect beyond loopback ({', '.join(tried)}); "
+                    "tests may reach only 127.0.0.1")
 
 
 @_async_fixture
