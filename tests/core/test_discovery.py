@@ -115,6 +115,8 @@ async def test_refresh_models_all_one_or_only_the_stale(make_registry: RegistryF
     with pytest.raises(InvalidRequestError, match="no provider is named 'three'") as caught:
         await registry.refresh_models(provider="three")
     assert caught.value.param == "provider"
+    with pytest.raises(InvalidRequestError, match="no provider is named 'list'"):
+        await registry.refresh_models(provider=["one"])  # type: ignore[arg-type]
 
 
 async def test_refresh_models_include_routes(make_registry: RegistryFactory,

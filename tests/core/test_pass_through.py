@@ -46,6 +46,10 @@ async def test_a_pinned_unlisted_id_is_sent_as_it_is(make_registry: RegistryFact
     candidates = registry.resolve("disc/whatever", "embedding")
     assert [(c.provider.name, c.model.id, c.model.kind) for c in candidates] == [
         ("disc", "whatever", "embedding")]
+    with pytest.raises(InvalidRequestError, match="kind must be one of chat, image, embedding"):
+        registry.resolve("disc/whatever", "embeddings")  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequestError, match="kind must be one of"):
+        registry.models(kind="embeddings")  # type: ignore[arg-type]
 
 
 async def test_the_kind_follows_the_call(make_registry: RegistryFactory,

@@ -44,7 +44,8 @@ class Refresher:
 
     def names(self, provider: str | None, stale_only: bool) -> Collection[str]:
         """Return the providers refresh_models(provider, stale_only=...) asks."""
-        if provider is not None and provider not in self._configs:
+        if provider is not None and (not isinstance(provider, str)
+                                     or provider not in self._configs):
             shown = provider if isinstance(provider, str) else type(provider).__name__
             raise InvalidRequestError(f"no provider is named {shown!r}; providers: "
                                       f"{', '.join(sorted(self._configs))}.", param="provider")

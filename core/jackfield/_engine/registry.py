@@ -27,7 +27,7 @@ from jackfield._settings.config import ProviderConfig
 from jackfield._settings.configfile import check_proxy, gather
 from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
 from jackfield._types.messages import MessageInput
-from jackfield._types.specs import Kind, ModelInfo, ProviderSpec
+from jackfield._types.specs import KINDS, Kind, ModelInfo, ProviderSpec
 
 if TYPE_CHECKING:
     import pluggy
@@ -158,6 +158,9 @@ class Registry:
         """Return every model known now (a service's last listing, else the plugin's own),
         optionally only of one kind or provider; include_routes=True adds each route group
         as a model of its own (provider "")."""
+        if kind is not None and kind not in KINDS:
+            raise InvalidRequestError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}.",
+                                      param="kind")
         listed = self._router.models() + (self._router.route_models() if include_routes
                                           and provider is None else [])
         return [m for m in listed if kind in (None, m.kind) and provider in (None, m.provider)]
@@ -184,6 +187,9 @@ class Registry:
         (kind: what an unlisted id pinned to a pass-through provider is sent as)."""
         if not isinstance(model, str) or not model:
             raise InvalidRequestError(f"model must be a non-empty string, got {model!r}.")
+        if kind not in KINDS:
+            raise InvalidRequestError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}.",
+                                      param="kind")
         try:
             return self._router.resolve(model, kind)
         except ModelUnavailableError:
