@@ -317,6 +317,36 @@ async def test_a_model_pulled_after_start_is_found(make_registry: RegistryFactor
     assert service.listings == 3
 
 
+async def test_a_model_the_service_dropped_makes_its_list_stale(
+        make_registry: RegistryFactory, service: ModelService) -> None:
+    clock = Clock()
+    service.models = ["m1", "m2"]
+    registry = build(make_registry, service, DiscoveringProvider(pass_through=False),
+                     clock=clock, discovery=DiscoveryPolicy(ttl=300, retry=15))
+    await registry.refresh_models()
+    service.models.remove("m2")  # deleted on the server; the listing still says m2
+    with pytest.raises(UnknownModelError) as caught:
+        await registry.complete("m2", "hi")
+    assert caught.value.provider == "disc" and len(service.calls) == 1
+    with pytest.raises(UnknownModelError) as caught:
+        await registry.complete("m2", "hi")  # listed anew first: not sent again
+    assert caught.value.provider is None and len(service.calls) == 1
+    assert service.listings == 2
+    with pytest.raises(UnknownModelError):
+        await registry.complete("disc/m2", "hi")
+    assert service.listings == 2  # within retry: the service is not asked every call
+
+
+async def test_a_pass_through_id_the_service_lacks_asks_for_no_listing(
+        make_registry: RegistryFactory, service: ModelService) -> None:
+    registry = build(make_registry, service, discovery=DiscoveryPolicy(ttl=300, retry=300))
+    await registry.refresh_models()
+    for _ in range(3):
+        with pytest.raises(UnknownModelError):
+            await registry.complete("disc/never-listed", "hi")
+    assert service.listings == 1 and len(service.calls) == 3
+
+
 async def test_a_pinned_name_refreshes_only_its_provider(make_registry: RegistryFactory,
                                                          service: ModelService) -> None:
     one, two = DiscoveringProvider("one"), DiscoveringProvider("two")

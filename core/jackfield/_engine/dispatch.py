@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import attrs
@@ -80,7 +80,9 @@ class Caller:
     """Calls the owning plugin's hooks (plus any wrappers) for one provider at a time."""
 
     def __init__(self, manager: pluggy.PluginManager, owners: dict[str, object],
-                 transport: Transport, policy: RetryPolicy, health: HealthBook) -> None:
+                 transport: Transport, policy: RetryPolicy, health: HealthBook,
+                 unknown: Callable[[str, str], object] | None = None) -> None:
+        self._unknown = unknown  # told (provider, model id) when a service has no such model
         self._manager = manager
         self._owners = owners
         self._transport = transport
@@ -281,6 +283,8 @@ class Caller:
                         # The plugin's hook said "unknown model": say whose service said it
                         # (quoting the service's words, if the hook passed them on).
                         error = UnknownModelError.from_service(provider, model, error.detail)
+                    if isinstance(error, UnknownModelError) and self._unknown is not None:
+                        self._unknown(provider, model)  # its listing may be out of date
                     redact_call_error(error, call.config, http_request,
                                       proxy or self._transport.proxy)
                     log.info("%s refused the call: %s", provider, error)

@@ -113,6 +113,15 @@ class ModelBook:
         """Return True once every discovering provider's service was asked (answered or not)."""
         return all(self._entries[name].asked is not None for name in self.discovering)
 
+    def expire(self, name: str, model_id: str) -> None:
+        """Make name's list stale when its service says it has no model_id, which it listed:
+        the next call asks again instead of sending the model the service no longer has."""
+        entry = self._entries.get(name)
+        if (name not in self.discovering or entry is None or entry.asked is None
+                or entry.failed or not any(m.id == model_id for m in entry.spec.models)):
+            return  # not listed (a pass-through id): asking would not change what is sent
+        entry.asked = min(entry.asked, self._clock() - self.policy.ttl)
+
     def failed(self, name: str) -> bool:
         """Return True if the last ask of name's service failed."""
         entry = self._entries.get(name)

@@ -234,7 +234,8 @@ class Registry:
             self._transport = Transport(timeouts=self.timeouts, limits=self.limits,
                                         proxy=self.proxy)
             self._caller = Caller(self._plugins.manager, self._plugins.owners,
-                                  self._transport, self.retry, self._health)
+                                  self._transport, self.retry, self._health,
+                                  self._book.expire)
         return self._caller
 
     @overload
