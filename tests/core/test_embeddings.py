@@ -118,6 +118,8 @@ def vectors(*rows: Any) -> Any:
     (vectors((0, [1.0]), (1, [math.inf])), "not all finite numbers"),
     (vectors((0, [1.0]), (1, ["2.0"])), "not all finite numbers"),
     (vectors((0, [1.0]), (1, [True])), "not all finite numbers"),
+    (vectors((0, [1.0]), (1, [10 ** 400])), "not all finite numbers"),
+    (vectors((0, [1.0]), (1, [1e308, 1e308])), "differ in length"),  # finite, sum is not
     (vectors((0, [1.0]), (1, [])), "an empty vector for input 1"),
     (vectors((0, [1.0]), (1, [1.0, 2.0])), "vectors differ in length"),
 ])
