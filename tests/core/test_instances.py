@@ -76,7 +76,6 @@ async def test_an_instance_from_the_config_file(make_registry: RegistryFactory,
 @pytest.mark.parametrize(("name", "plugin", "says"), [
     ("bad name!", "disc", "provider name must be alphanumeric"),
     ("other", "disc", "already the name of an installed provider"),
-    ("aichats", "disc", "already the name of an installed provider"),  # installed, not loaded
     ("local", "nowhere", "names no loaded provider"),
     ("local", "", 'plugin = "openai"'),
     ("local", 7, 'plugin = "openai"'),
@@ -86,6 +85,11 @@ def test_bad_instances_are_refused(name: str, plugin: Any, says: str) -> None:
         Registry([StaticProvider(), StaticProvider("other")], environ={},
                  config={name: {"plugin": plugin}})
     assert repr(name) in str(caught.value)
+
+
+def test_an_instance_may_take_the_name_of_a_provider_not_loaded() -> None:
+    registry = Registry([StaticProvider()], environ={}, config={"aichats": {"plugin": "disc"}})
+    assert [p.name for p in registry.providers()] == ["aichats", "disc"]
 
 
 def test_an_instance_of_an_installed_plugin_not_loaded(tmp_path: Path) -> None:

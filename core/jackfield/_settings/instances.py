@@ -41,9 +41,9 @@ def declared_instances(explicit: Mapping[str, Mapping[str, Any]],
             if plugin == name:
                 found.pop(name, None)  # the plugin's own provider, said in so many words
                 continue
-            # An installed provider not loaded here counts too: the same file, read by a
-            # program that loads it, would name two providers alike.
-            if name in loaded or name in installed:
+            # Only a loaded one: `[providers.ollama] plugin = "openai"` is the documented
+            # set-up, and must not fail because some "ollama" plugin is installed, unused.
+            if name in loaded:
                 raise ConfigurationError(f"{source}: {name!r} is already the name of an "
                                          "installed provider; give the instance another name.")
             if plugin not in loaded:
