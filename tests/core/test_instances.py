@@ -225,3 +225,31 @@ def test_one_fallback_variable_given_bare_is_one_name() -> None:
     assert Setting(fallback_env=["A_KEY", "B_KEY"]).fallback_env == ("A_KEY", "B_KEY")
     with pytest.raises(ValueError, match="environment variable names"):
         Setting(fallback_env=["", "B_KEY"])
+
+
+def test_a_missing_key_of_an_instance_names_the_instance_s_own_settings() -> None:
+    # The plugin's auth_hint names its own provider's variables: for an instance it would
+    # send the user to the wrong one, so the core says which it reads.
+    from jackfield import AuthenticationError
+    from jackfield.provider import ProviderSpec, hookimpl
+
+    class Keyed:
+        __name__ = "keyed"
+
+        @staticmethod
+        @hookimpl
+        def jackfield_provider() -> ProviderSpec:
+            return ProviderSpec("keyed", "http://127.0.0.1:9", [],
+                                settings={"api_key": Setting()},
+                                auth_hint="Set JACKFIELD_KEYED_API_KEY.")
+
+    registry = Registry([Keyed()], environ={},
+                        config={"eu-keyed": {"plugin": "keyed", "base_url": "http://127.0.0.1:9"}})
+    with pytest.raises(AuthenticationError) as own:
+        registry.config("keyed").require("api_key")
+    assert "JACKFIELD_KEYED_API_KEY" in str(own.value)
+    with pytest.raises(AuthenticationError) as instance:
+        registry.config("eu-keyed").require("api_key")
+    text = str(instance.value)
+    assert "JACKFIELD_EU_KEYED_API_KEY" in text and "[providers.eu-keyed]" in text
+    assert "JACKFIELD_KEYED_API_KEY" not in text

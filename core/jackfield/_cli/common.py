@@ -90,9 +90,11 @@ def cli_message(error: BaseException) -> str:
                 + "; ".join(cli_message(cause) for cause in error.errors)
                 + ". Try again later, or pin one provider as 'provider/model'.")
     elif isinstance(error, ProviderError):
-        text = f"{error.summary}. {cli_advice(error.advice)}"
+        text = f"{error.summary}. {cli_advice(error.advice)}".rstrip()
         if isinstance(error, AuthenticationError):  # the command line has one more place
-            text += f" Or store it hidden: `{PROG} keys set {error.provider}`."
+            # A plugin's hint may end without a full stop: the next sentence must not run on.
+            text += ("" if text.endswith((".", "!", "?")) else ".") + (
+                f" Or store it hidden: `{PROG} keys set {error.provider}`.")
     else:
         text = cli_advice(str(error))
     from jackfield._secrets import mask_known  # a call's errors come masked; this is the rest

@@ -59,9 +59,13 @@ class ProviderConfig:
         """Return a setting's value; raise AuthenticationError naming how to set it if missing."""
         value = self.values.get(name)
         if not value:
-            hint = self.auth_hint or (
-                f"Set {env_name(self.provider, name)} or "
-                f"Registry(config={{{self.provider!r}: {{{name!r}: ...}}}})."
+            own = self.plugin in ("", self.provider)
+            # A plugin's hint names its own provider's variables; an instance of it (named
+            # otherwise) reads others, so the core says which.
+            hint = (self.auth_hint if own else "") or (
+                f"Set {env_name(self.provider, name)}, or {name} in [providers."
+                f"{self.provider}] of the config file, or Registry(config={{"
+                f"{self.provider!r}: {{{name!r}: ...}}}})."
             )
             raise AuthenticationError(self.provider, f"the setting {name!r} is not configured",
                                       advice=hint)
