@@ -163,7 +163,11 @@ class AuthenticationError(ProviderError):
 
 
 class RateLimitError(ProviderError):
-    """The provider is rate limiting us (429); `retry_after` says for how long, if known."""
+    """The provider is rate limiting us (429); `retry_after` says for how long, if known.
+
+    `quota=True` says the account's quota or credit is used up: no wait helps, so the core
+    does not retry it (the next candidate is tried).
+    """
 
     default_advice = "Wait before retrying, or pick another model."
 
@@ -175,9 +179,13 @@ class RateLimitError(ProviderError):
         retry_after: float | None = None,
         status: int | None = 429,
         body: bytes | str | None = None,
+        quota: bool = False,
     ) -> None:
         self.retry_after = retry_after
+        self.quota = quota
         advice = (
+            "Check the account's plan and billing with the provider, or pick another model."
+            if quota else
             f"Retry after {retry_after:g} s, or pick another model."
             if retry_after is not None
             else None

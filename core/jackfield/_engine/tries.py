@@ -22,7 +22,8 @@ def retry_delay(policy: RetryPolicy, error: JackfieldError, retry_number: int) -
     if isinstance(error, StalledResponseError):
         return None  # a reply that stalled once will likely stall again: fall back instead
     if isinstance(error, RateLimitError):
-        return policy.delay(retry_number, error.retry_after)
+        # A used-up quota is not a burst: waiting does not help.
+        return None if error.quota else policy.delay(retry_number, error.retry_after)
     if isinstance(error, ProviderUnavailableError | ProviderTimeoutError):
         return policy.delay(retry_number)
     return None  # 400/401/403/404/422, format errors and plugin bugs never succeed on retry

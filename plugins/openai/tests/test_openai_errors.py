@@ -33,9 +33,12 @@ def error(message: str, type_: str = "invalid_request_error", param: str | None 
 
 
 async def answering(serve_app: ServeApp, status: int, body: Any,
-                    content_type: str = "application/json") -> str:
+                    content_type: str = "application/json", seen: list[str] | None = None,
+                    ) -> str:
     """Serve an app whose every POST answers status/body; return its base URL."""
-    async def reply(_request: web.Request) -> web.Response:
+    async def reply(request: web.Request) -> web.Response:
+        if seen is not None:
+            seen.append(request.path)
         text = body if isinstance(body, str) else json.dumps(body)
         return web.Response(status=status, text=text, content_type=content_type)
 
@@ -165,3 +168,21 @@ async def test_no_key_in_reprs_or_configs(registry: Registry) -> None:
     built = models_request(config)
     assert built.headers["authorization"] == f"Bearer {KEY}"
     assert KEY not in repr(built)
+
+
+async def test_a_used_up_quota_is_not_retried_but_a_burst_limit_is(
+        serve_app: ServeApp, make_registry: RegistryFactory) -> None:
+    retry = RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.01, jitter=False)
+    quota: list[str] = []
+    url = await answering(serve_app, 429, error("You exceeded your current quota.",
+                                                 "insufficient_quota",
+                                                 code="insufficient_quota"), seen=quota)
+    with pytest.raises(RateLimitError) as raised:
+        await openai_registry(make_registry, url, retry=retry).complete("openai/m1", "hi")
+    assert raised.value.quota and len(quota) == 1  # waiting does not lift a quota
+    burst: list[str] = []
+    url = await answering(serve_app, 429, error("Rate limit reached", "requests",
+                                                 code="rate_limit_exceeded"), seen=burst)
+    with pytest.raises(RateLimitError) as raised:
+        await openai_registry(make_registry, url, retry=retry).complete("openai/m1", "hi")
+    assert not raised.value.quota and len(burst) == 3

@@ -44,7 +44,7 @@ def error_reply(request: ProviderRequest | None, reply: ErrorReply) -> Jackfield
         return UnknownModelError.from_service(reply.provider, reply.model, message)
     if code == "insufficient_quota":
         return RateLimitError(reply.provider, QUOTA_ADVICE, status=reply.status,
-                              body=message or None)
+                              body=message or None, quota=True)
     if reply.status == 401:
         return AuthenticationError(reply.provider, "the service refused the API key",
                                    status=401, body=message or None,
@@ -70,7 +70,7 @@ def stream_error(provider: str, error: Mapping[str, Any] | str) -> ProviderError
     label = f"{_text(error.get('type'))} {_text(error.get('code'))}".lower()
     said = "the service reported an error in its reply"
     if "insufficient_quota" in label:
-        return RateLimitError(provider, QUOTA_ADVICE, status=None, body=message)
+        return RateLimitError(provider, QUOTA_ADVICE, status=None, body=message, quota=True)
     if "rate_limit" in label:
         return RateLimitError(provider, f"{said} (rate limited)", status=None, body=message)
     if "timeout" in label:
