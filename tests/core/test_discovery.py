@@ -415,3 +415,30 @@ def test_bad_discovery_values_are_refused_naming_the_key(tmp_path: Path, table: 
 def test_discovery_keyword_must_be_a_policy() -> None:
     with pytest.raises(ConfigurationError, match="discovery"):
         Registry([DiscoveringProvider()], environ={}, discovery={"ttl": 1})  # type: ignore[arg-type]
+
+
+async def test_a_provider_that_cannot_be_asked_as_configured_waits_for_the_ttl(
+        make_registry: RegistryFactory, service: ModelService) -> None:
+    # A missing key is a setting to change, not a service to ask again every `retry`.
+    from jackfield.provider import ProviderConfig
+
+    clock = Clock()
+    plugin = DiscoveringProvider()
+
+    async def needs_a_key(config: ProviderConfig) -> Any:
+        config.require("api_key")  # raises AuthenticationError before anything is sent
+        return []
+
+    plugin.on_discover = needs_a_key
+    registry = build(make_registry, service, plugin, clock=clock,
+                     config={"disc": {"api_key": None}},
+                     discovery=DiscoveryPolicy(ttl=300, retry=5))
+    await registry.refresh_models(stale_only=True)
+    assert "api_key" in registry.discovery_warnings()["disc"]
+    assert len(plugin.asked) == 1 and not registry._book.failed("disc")
+    clock.now += 10  # past `retry`, within the ttl: not asked again
+    await registry.refresh_models(stale_only=True)
+    assert len(plugin.asked) == 1
+    clock.now += 300
+    await registry.refresh_models(stale_only=True)
+    assert len(plugin.asked) == 2

@@ -112,8 +112,11 @@ def listing(args: argparse.Namespace) -> Listing:
     # A plugin that failed to load may load next time: do not keep a list without it.
     if not any(record.error for record in registry.plugins()):
         policy = registry.discovery
-        lifetime = (None if not asked else min(policy.ttl, policy.retry)
-                    if asked & set(warnings) else policy.ttl)
+        # A service that failed is asked again soon; a provider that cannot be asked as
+        # configured (no key) waits, like a listing, until a setting or the ttl changes.
+        failed = {name for name in asked if registry._book.failed(name)}
+        lifetime = (None if not asked else min(policy.ttl, policy.retry) if failed
+                    else policy.ttl)
         listing_cache.store(path, key, found, lifetime)
     return found
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from jackfield._errors import JackfieldError
+from jackfield._errors import AuthenticationError, JackfieldError
 from jackfield._secrets import mask_known
 from jackfield._settings.checks import duration
 from jackfield._settings.config import ProviderConfig
@@ -186,16 +186,22 @@ class ModelBook:
 
         entry = self._entries[name]
         problem: str | None = None
+        unconfigured = False
         found: Sequence[ModelSpec] | None = None
         try:
             found = await asyncio.wait_for(fetch(name), self.policy.timeout)
         except TimeoutError:
             problem = f"no answer within the discovery timeout of {self.policy.timeout:g} s"
+        except AuthenticationError as error:
+            problem = str(error)
+            # Refused before anything was sent (no key configured, say): a setting to change,
+            # not a service to ask again soon — that waits for the ttl, as a listing does.
+            unconfigured = error.status is None
         except JackfieldError as error:
             problem = str(error)
         entry.asked = self._clock()
         if problem is not None:
-            entry.failed = True
+            entry.failed = not unconfigured
             shown = mask_known(problem)
             entry.warning = (f"{name}: its models could not be listed, the last known list "
                              f"is used: {shown}")
