@@ -88,7 +88,8 @@ def jackfield_error_reply(request: ProviderRequest | None, reply: ErrorReply
     :param request: the call's request, or None for a discovery request.
     :param reply: the status, headers and body (`reply.json()`, `reply.text`), the model id
         sent, and `reply.default`, the error the core would raise.
-    :return: the error to raise, or None for `reply.default`: `UnknownModelError(model)` for
+    :return: the error to raise, or None for `reply.default`:
+        `UnknownModelError.from_service(reply.provider, reply.model, message)` for
         "no such model" (the call goes to the next candidate; alone, it is a 404 on the
         server), `InvalidRequestError(message, param=...)` for input the service refuses
         (context too long; a 400), `RateLimitError` for quota, `AuthenticationError`, or

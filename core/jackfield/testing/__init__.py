@@ -13,6 +13,14 @@ What a plugin's tests and its emulator use; nothing here sends traffic beyond lo
   within a block), `OffLoopbackError`, `is_loopback()`.
 - pytest fixtures, loaded through the `pytest11` entry point: `serve_app`, `make_registry`,
   `provider_harness`, `loopback_only` (fails a test that tried to leave loopback).
+  `serve_app` is a `ServeApp`: `url = await serve_app(app)` runs an aiohttp app on
+  127.0.0.1 until the test ends. `make_registry` is a `RegistryFactory`:
+  `make_registry(plugins=[my_plugin], *, base_urls={"myprovider": url}, config={...},
+  **registry_kwargs)` returns a `Registry` closed after the test; `plugins=None` loads the
+  installed entry points; every other keyword (`config_file=`, `retry=`, `discovery=`,
+  ...) goes to `Registry()`, and the environment is not read unless `environ=` is passed.
+  `new_app(reply_type=...)` takes an async function of the request that returns the
+  content type the fault replies carry (text/event-stream for a streamed request, say).
 
 Names load lazily: importing this package pulls in neither aiohttp nor pytest.
 """

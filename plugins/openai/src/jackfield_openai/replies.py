@@ -112,7 +112,7 @@ async def parse_embeddings(request: EmbeddingRequest, response: HttpResponse
             raise reply_error(provider, "an embeddings entry has no integer 'index'", data)
         values = vector_values(provider, entry.get("embedding"), data)
         # attrs' converter=tuple types the field Iterable[_T_co]: a core typing gap
-        yield Vector(index, values)  # type: ignore[arg-type]
+        yield Vector(index, values)
     if data.get("usage") is not None:
         yield usage_of(provider, data["usage"], data)
 
