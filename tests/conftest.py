@@ -35,6 +35,7 @@ aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
 
 
 # Credentials and endpoints of real services a developer may have exported: never in a test.
+CLOSED_PORT_URL = "http://127.0.0.1:9"  # the discard port: nothing listens there
 REAL_SERVICE_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_ORG_ID",
                     "OPENAI_PROJECT_ID")
 
@@ -48,6 +49,9 @@ def _network_guard() -> Iterator[list[str]]:
         for name in [*REAL_SERVICE_ENV, *(key for key in os.environ
                                            if key.startswith("JACKFIELD_OPENAI_"))]:
             patch.delenv(name, raising=False)
+        # The Ollama example's default base URL is a loopback port where a developer may run
+        # a real Ollama: a registry of every installed plugin must not list its models.
+        patch.setenv("JACKFIELD_OLLAMA_BASE_URL", CLOSED_PORT_URL)
         yield refused  # the addresses refused so far
 
 

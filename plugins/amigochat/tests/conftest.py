@@ -25,3 +25,8 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
     """A plain aiohttp session for talking to the emulator directly."""
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+@pytest.fixture(autouse=True)
+def _stays_on_loopback(loopback_only: None) -> None:
+    """No test of this plugin may connect beyond 127.0.0.1 (the test kit's guard fails it)."""
