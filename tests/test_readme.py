@@ -32,14 +32,20 @@ from jackfield.testing import serve_app
 README = Path(__file__).resolve().parents[1] / "README.md"
 COOKIE = "session=readme"
 NATIVE = "<!-- test_readme: with a provider that has native tools, JSON and image input -->"
+# A block under this line runs with jackfield-openai installed too, pointed at its emulator
+# (with a key, as a user with an endpoint would have it).
+OPENAI = "<!-- test_readme: with jackfield-openai pointed at its emulator -->"
+OPENAI_KEY = "sk-readme-emulator"
 _T = TypeVar("_T")
 
 
-def python_blocks() -> list[tuple[int, str, bool]]:
-    """Return (line number, code, whether it needs the native provider) for each block."""
+def python_blocks() -> list[tuple[int, str, str]]:
+    """Return (line number, code, the marker above it or "") for each block."""
     text = README.read_text()
-    return [(text.count("\n", 0, match.start()) + 2, match.group(2), match.group(1) is not None)
-            for match in re.finditer(rf"^({re.escape(NATIVE)}\n)?```python\n(.*?)^```", text,
+    markers = "|".join(re.escape(marker) for marker in (NATIVE, OPENAI))
+    return [(text.count("\n", 0, match.start()) + 2, match.group(2),
+             (match.group(1) or "").strip())
+            for match in re.finditer(rf"^((?:{markers})\n)?```python\n(.*?)^```", text,
                                      re.S | re.M)]
 
 
@@ -104,25 +110,41 @@ def install_native(background: BackgroundLoop, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("JACKFIELD_NATIVE_BASE_URL", background.serve(NativeServer().app))
 
 
+def install_openai(background: BackgroundLoop, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Load jackfield-openai as well, pointed at its emulator as a user's endpoint."""
+    import jackfield_openai.emulator
+
+    url = background.serve(jackfield_openai.emulator.create_app(api_key=OPENAI_KEY))
+    monkeypatch.setenv("JACKFIELD_LOAD_PLUGINS",
+                       "jackfield-aichats,jackfield-amigochat,jackfield-openai")
+    monkeypatch.setenv("JACKFIELD_OPENAI_BASE_URL", f"{url}/v1")
+    monkeypatch.setenv("JACKFIELD_OPENAI_API_KEY", OPENAI_KEY)
+
+
 def test_the_readme_has_python_examples() -> None:
     blocks = python_blocks()
     assert len(blocks) >= 3
-    assert 0 < sum(native for _, _, native in blocks) < len(blocks)
+    markers = [marker for _, _, marker in blocks]
+    assert 0 < markers.count(NATIVE) < len(blocks) and markers.count(OPENAI) > 0
 
 
-def test_the_native_marker_stands_only_above_blocks() -> None:
+def test_the_markers_stand_only_above_blocks() -> None:
     text = README.read_text()
-    assert text.count(NATIVE) == sum(native for _, _, native in python_blocks())
+    markers = [marker for _, _, marker in python_blocks()]
+    assert text.count(NATIVE) == markers.count(NATIVE)
+    assert text.count(OPENAI) == markers.count(OPENAI)
 
 
-@pytest.mark.parametrize(("line", "code", "native"), python_blocks(),
+@pytest.mark.parametrize(("line", "code", "marker"), python_blocks(),
                          ids=[f"README.md:{line}" for line, _, _ in python_blocks()])
-def test_readme_python_block_runs(line: int, code: str, native: bool,
+def test_readme_python_block_runs(line: int, code: str, marker: str,
                                   emulated: BackgroundLoop, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch,
                                   capsys: pytest.CaptureFixture[str]) -> None:
-    if native:
+    if marker == NATIVE:
         install_native(emulated, monkeypatch, tmp_path)
+    elif marker == OPENAI:
+        install_openai(emulated, monkeypatch)
     for port in sorted({int(p) for p in re.findall(r"http://127\.0\.0\.1:(\d+)/v1", code)}):
         try:
             emulated.serve(create_app(), port=port)  # `jackfield serve` on the block's port
