@@ -1,8 +1,9 @@
 """The offline demo: every installed provider against its emulator on loopback.
 
 Starts each plugin's protocol emulator on 127.0.0.1, points the provider at it through
-JACKFIELD_<PROVIDER>_BASE_URL, lists the models, streams a chat reply from each provider as
-it arrives, generates an image from each and saves the PNG files.
+JACKFIELD_<PROVIDER>_BASE_URL, lists the models (asking the emulators of plugins whose models
+live on the server), streams a chat reply from each provider as it arrives, generates an
+image from each and saves the PNG files, and embeds two texts with each embedding model.
 """
 
 from __future__ import annotations
@@ -71,6 +72,27 @@ async def stream_chat(registry: Registry, provider: str, model: str) -> str:
     return f"{provider}/{model}: streamed {pieces} pieces in {elapsed * 1000:.0f} ms"
 
 
+def chat_model(registry: Registry, provider: str) -> str | None:
+    """Return the provider's default chat model, else its first available one (a provider
+    whose models were discovered has no default)."""
+    spec = next(p for p in registry.providers() if p.name == provider)
+    if spec.default_model is not None:
+        return spec.default_model
+    usable = [m.id for m in registry.models(provider=provider, kind="chat") if m.available]
+    return usable[0] if usable else None
+
+
+async def embed_texts(registry: Registry, provider: str, model: str) -> str:
+    """Embed two texts; return a summary line with their cosine similarity."""
+    vectors = await registry.embed(f"{provider}/{model}", ["a lighthouse at dusk",
+                                                           "a lighthouse at dawn"])
+    first, second = vectors
+    dot = sum(a * b for a, b in zip(first, second, strict=True))
+    norms = (sum(a * a for a in first) * sum(b * b for b in second)) ** 0.5
+    return (f"{provider}/{model}: {len(vectors)} vectors of {len(first)} floats, "
+            f"cosine similarity {dot / norms:.3f}")
+
+
 async def make_image(registry: Registry, provider: str, model: str) -> str:
     """Generate an image and save every returned file; return a summary line."""
     completion = await registry.complete(f"{provider}/{model}", "a lighthouse at dusk")
@@ -91,16 +113,28 @@ async def main() -> None:
         for provider, url in urls.items():
             say(f"  {provider}: {url}  ({env_name(provider, 'base_url')})")
         registry = await stack.enter_async_context(Registry.discover())
+        await registry.refresh_models()  # the plugins whose models live on the server ask it
         say("\nModels:")
         show_models(registry)
+        for problem in registry.discovery_warnings().values():  # each names its provider
+            say(f"  warning: {problem}")
         for spec in registry.providers():
-            if spec.default_model is not None:
-                report.append(await stream_chat(registry, spec.name, spec.default_model))
+            model = chat_model(registry, spec.name)
+            if model is not None:
+                report.append(await stream_chat(registry, spec.name, model))
         say("\nImages:")
         for spec in registry.providers():
             images = [m for m in registry.models(provider=spec.name, kind="image") if m.available]
             if images:
                 line = await make_image(registry, spec.name, images[0].id)
+                report.append(line)
+                say(f"  {line}")
+        say("\nEmbeddings:")
+        for spec in registry.providers():
+            embedders = [m for m in registry.models(provider=spec.name, kind="embedding")
+                         if m.available]
+            if embedders:
+                line = await embed_texts(registry, spec.name, embedders[0].id)
                 report.append(line)
                 say(f"  {line}")
     say("\nDone. What happened:")
