@@ -71,7 +71,7 @@ def jackfield_provider() -> ProviderSpec:
             "api_key": Setting(doc="bearer token of a hosted or proxied Ollama", secret=True,
                                fallback_env=("OLLAMA_API_KEY",)),
         },
-        auth_hint="set JACKFIELD_OLLAMA_API_KEY (or OLLAMA_API_KEY) for a server that needs one",
+        auth_hint="Set JACKFIELD_OLLAMA_API_KEY (or OLLAMA_API_KEY) for a server that needs one.",
     )
 
 
