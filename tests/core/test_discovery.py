@@ -18,7 +18,14 @@ from jackfield import (
     Registry,
     UnknownModelError,
 )
-from jackfield.provider import ModelSpec
+from jackfield.provider import (
+    HttpRequest,
+    ModelSpec,
+    ProviderConfig,
+    ProviderSpec,
+    ProviderTransport,
+    hookimpl,
+)
 from jackfield.testing import RegistryFactory, ServeApp
 
 KEY = "sk-discovery-secret-0123456789"
@@ -420,7 +427,6 @@ def test_discovery_keyword_must_be_a_policy() -> None:
 async def test_a_provider_that_cannot_be_asked_as_configured_waits_for_the_ttl(
         make_registry: RegistryFactory, service: ModelService) -> None:
     # A missing key is a setting to change, not a service to ask again every `retry`.
-    from jackfield.provider import ProviderConfig
 
     clock = Clock()
     plugin = DiscoveringProvider()
@@ -442,3 +448,45 @@ async def test_a_provider_that_cannot_be_asked_as_configured_waits_for_the_ttl(
     clock.now += 300
     await registry.refresh_models(stale_only=True)
     assert len(plugin.asked) == 2
+
+
+class ManyAsks:
+    """A plugin whose listing asks its service once per model (as Ollama's /api/show is)."""
+
+    __name__ = "many"
+
+    def __init__(self, asks: int, url: str) -> None:
+        self.asks, self.url = asks, url
+
+    @hookimpl
+    def jackfield_provider(self) -> ProviderSpec:
+        return ProviderSpec("many", "http://127.0.0.1:9/v1", [])
+
+    @hookimpl
+    async def jackfield_discover_models(self, config: ProviderConfig,
+                                        transport: ProviderTransport) -> list[ModelSpec]:
+        found = []
+        for number in range(self.asks):
+            await transport.fetch_json(HttpRequest("GET", self.url or config.url("models")))
+            found.append(ModelSpec(f"m{number}"))
+        return found
+
+
+async def test_a_listing_may_take_more_requests_than_a_reply_may_download_images(
+        make_registry: RegistryFactory, service: ModelService) -> None:
+    # fetch_json is not an image download: Limits.max_images (32) does not bound a listing.
+    registry = make_registry([ManyAsks(40, "")], config={"many": {"base_url": service.url}})
+    await registry.refresh_models()
+    assert registry.discovery_warnings() == {} and len(registry.models()) == 40
+    assert service.listings == 40
+
+
+async def test_fetch_json_sends_only_to_the_service_itself(
+        make_registry: RegistryFactory, service: ModelService, serve_app: ServeApp) -> None:
+    elsewhere = await started(serve_app)
+    registry = make_registry([ManyAsks(1, f"{elsewhere.url}/models")],
+                             config={"many": {"base_url": service.url}})
+    await registry.refresh_models()
+    warning = registry.discovery_warnings()["many"]
+    assert "jackfield_discover_models" in warning and "own origin" in warning
+    assert elsewhere.listings == 0 and service.listings == 0

@@ -132,6 +132,14 @@ class FetchPolicy:
         resolves), or a provider that itself lives on one (an emulator)."""
         return self._proxied or await self._base_is_internal()
 
+    def same_service(self, url: str) -> bool:
+        """Return True if url is on the provider's own origin or a declared host (no lookup:
+        for requests a plugin builds itself, such as its model listing)."""
+        parts = urlsplit(url)
+        origin = _origin(url)
+        return (parts.scheme in DEFAULT_PORTS and origin is not None and "@" not in parts.netloc
+                and self._allowed_origin(*origin))
+
     async def check_url(self, url: str) -> None:
         """Raise ResponseFormatError unless url may be fetched; resolves its host to decide.
 

@@ -278,14 +278,17 @@ class ProviderTransport:
         configured ones, within the registry's timeouts and reply size limit, and is not
         redirected.
 
-        :raises ResponseFormatError: when the policy refuses the URL, or the reply is not
-            JSON, is HTML or is too large.
+        :raises ValueError: for a URL beyond the provider's origin and declared hosts (a
+            plugin bug: the core reports it as a PluginError).
+        :raises ResponseFormatError: when the reply is not JSON, is HTML or is too large.
         :raises ProviderError: a subclass of it for a non-2xx reply (the plugin's
             jackfield_error_reply first), as for a call.
         """
-        self._budget.start()
-        if self._policy is not None:
-            await self._policy.check_url(request.url)
+        # Not a download: no image budget (a listing may take one request per model), and
+        # the URL is the plugin's own, as a call's is; it may only go to the service itself.
+        if self._policy is not None and not self._policy.same_service(request.url):
+            raise ValueError(f"fetch_json() sends only to the provider's own origin or a "
+                             f"declared download host, not {shown_url(request.url)}")
         if self._headers:
             request = attrs.evolve(request, headers=merged_headers(request.headers,
                                                                    self._headers))
