@@ -490,3 +490,20 @@ async def test_fetch_json_sends_only_to_the_service_itself(
     warning = registry.discovery_warnings()["many"]
     assert "jackfield_discover_models" in warning and "own origin" in warning
     assert elsewhere.listings == 0 and service.listings == 0
+
+
+async def test_a_listing_that_changed_only_in_extra_reaches_the_calls(
+        make_registry: RegistryFactory, service: ModelService) -> None:
+    plugin = DiscoveringProvider()
+    extra = {"revision": 1}
+
+    async def listing(_config: ProviderConfig) -> list[ModelSpec]:
+        return [ModelSpec("m1", extra=dict(extra))]
+
+    plugin.on_discover = listing
+    registry = build(make_registry, service, plugin)
+    await registry.refresh_models()
+    assert registry.resolve("m1")[0].model.extra == {"revision": 1}
+    extra["revision"] = 2
+    await registry.refresh_models()
+    assert registry.resolve("m1")[0].model.extra == {"revision": 2}

@@ -219,6 +219,9 @@ class ModelBook:
         if duplicates:
             twice = f"the service lists {', '.join(duplicates)} more than once"
             fresh.warning = f"{fresh.warning}; {twice}" if fresh.warning else f"{name}: {twice}"
-        if fresh.spec != entry.spec:
+        # ModelSpec.extra is left out of equality: a list that changed only there must
+        # reach the router too, or calls would go on with the old extra.
+        if fresh.spec != entry.spec or [dict(m.extra) for m in fresh.spec.models] != [
+                dict(m.extra) for m in entry.spec.models]:
             self.version += 1
         self._entries[name] = fresh
