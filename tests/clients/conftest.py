@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from clientkit import LiveServer
+from endpointkit import EndpointServer
 
 HERE = Path(__file__).resolve().parent
 # What a client library reads from the environment would point it elsewhere than the test
@@ -61,3 +62,19 @@ def aichats_server() -> Iterator[LiveServer]:
     with LiveServer(aichats=True) as live:
         yield live
 
+
+
+@pytest.fixture
+def endpoint_server() -> Iterator[EndpointServer]:
+    """jackfield serving the jackfield-openai plugin's `openai` provider, pointed at that
+    plugin's strict OpenAI emulator (its models discovered; pinned ids passed through)."""
+    with EndpointServer() as live:
+        yield live
+
+
+@pytest.fixture
+def chained_server() -> Iterator[EndpointServer]:
+    """jackfield-openai pointed at a second jackfield server whose providers are the seed
+    plugins aichats and amigochat over their emulators."""
+    with EndpointServer(chain=True) as live:
+        yield live
