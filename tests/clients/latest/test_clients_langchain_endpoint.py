@@ -1,0 +1,132 @@
+"""langchain-openai → `jackfield serve` → jackfield-openai → its strict emulator: ChatOpenAI's
+invoke, stream, bind_tools (with the tool's result sent back) and with_structured_output,
+and OpenAIEmbeddings.
+
+OpenAIEmbeddings runs with check_embedding_ctx_length=False. By default it cuts each text
+into tokens with tiktoken and sends the token ids: tiktoken would first download its
+encoding from the internet (these tests reach 127.0.0.1 only), and jackfield's server
+embeds texts, never token ids (the provider behind it may use another tokenizer), so it
+refuses them with a 400 that names this very setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from clientkit import API_KEY
+from clientkit import tool_names as offered
+from endpointkit import EndpointServer
+from jackfield_openai.emulator.embeddings import embed_text
+from langchain_core.messages import AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.tools import tool
+from langchain_openai import ChatOpenAI, OpenAIEmbeddings
+from pydantic import BaseModel
+
+QUESTION = "What is the weather in Bergen? Answer in JSON."
+
+
+class Weather(BaseModel):
+    """The weather in a city."""
+
+    city: str
+    temperature: int
+
+
+class Answer(BaseModel):
+    """What a json_object reply of the emulator holds."""
+
+    answer: str
+
+
+@tool
+def get_weather(city: str) -> str:
+    """The current weather in a city."""
+    return f"12 degrees and rain in {city}"
+
+
+@pytest.fixture
+def chat(endpoint_server: EndpointServer) -> Iterator[ChatOpenAI]:
+    model = ChatOpenAI(model="gpt-4o", base_url=endpoint_server.base_url,
+                       api_key=API_KEY, max_retries=0, timeout=20)  # type: ignore[arg-type]
+    yield model
+    model.root_client.close()
+
+
+def test_invoke(chat: ChatOpenAI, endpoint_server: EndpointServer) -> None:
+    message = chat.invoke(QUESTION)
+    assert message.content == f"Hello from the OpenAI emulator (gpt-4o). You said: {QUESTION}"
+    assert message.response_metadata["model_name"] == "gpt-4o"
+    assert message.usage_metadata is not None  # type: ignore[attr-defined]
+    assert message.usage_metadata["input_tokens"] == len(QUESTION.split()) + 3  # type: ignore[attr-defined]
+    assert endpoint_server.sent()["messages"] == [{"role": "user", "content": QUESTION}]
+
+
+def test_stream(chat: ChatOpenAI, endpoint_server: EndpointServer) -> None:
+    chunks = list(chat.stream(QUESTION))
+    texts = [chunk.content for chunk in chunks if chunk.content]
+    assert len(texts) > 3
+    assert "".join(texts) == f"Hello from the OpenAI emulator (gpt-4o). You said: {QUESTION}"  # type: ignore[arg-type]
+    assert endpoint_server.sent()["stream"] is True
+
+
+def test_bind_tools_streamed_then_the_tools_result(chat: ChatOpenAI,
+                                                   endpoint_server: EndpointServer) -> None:
+    bound = chat.bind_tools([get_weather])
+    chunks = list(bound.stream(QUESTION))
+    assert len(chunks) > 2  # the arguments came in fragments
+    merged: Any = chunks[0]
+    for chunk in chunks[1:]:
+        merged = merged + chunk
+    assert isinstance(merged, AIMessageChunk)
+    [call] = merged.tool_calls
+    assert call["name"] == "get_weather" and call["args"] == {"city": QUESTION}
+    assert offered(endpoint_server.sent()) == ["get_weather"]
+    history: list[Any] = [HumanMessage(QUESTION), merged,
+                          ToolMessage(get_weather.invoke(call["args"]), tool_call_id=call["id"])]
+    final = bound.invoke(history)
+    assert final.content == f"The tool returned: 12 degrees and rain in {QUESTION}"
+    replayed = endpoint_server.sent()["messages"]
+    assert [m["role"] for m in replayed] == ["user", "assistant", "tool"]
+    assert replayed[1]["tool_calls"][0]["id"] == call["id"] == replayed[2]["tool_call_id"]
+
+
+@pytest.mark.parametrize("method", ["json_schema", "function_calling"])
+def test_with_structured_output(chat: ChatOpenAI, endpoint_server: EndpointServer,
+                                method: str) -> None:
+    structured = chat.with_structured_output(Weather, method=method)  # type: ignore[arg-type]
+    assert structured.invoke(QUESTION) == Weather(city=QUESTION, temperature=0)
+    sent = endpoint_server.sent()
+    if method == "json_schema":
+        assert sent["response_format"]["type"] == "json_schema"
+        assert sent["response_format"]["json_schema"]["name"] == "Weather"
+    else:
+        assert offered(sent) == ["Weather"]
+        assert sent["tool_choice"]["function"]["name"] == "Weather"
+
+
+def test_with_structured_output_json_mode(chat: ChatOpenAI,
+                                          endpoint_server: EndpointServer) -> None:
+    # json_object: the emulator answers {"answer": <the user's text>}.
+    structured = chat.with_structured_output(Answer, method="json_mode")
+    assert structured.invoke(QUESTION) == Answer(answer=QUESTION)
+    assert endpoint_server.sent()["response_format"] == {"type": "json_object"}
+
+
+def test_embeddings(endpoint_server: EndpointServer) -> None:
+    embeddings = OpenAIEmbeddings(model="text-embedding-3-small",
+                                  base_url=endpoint_server.base_url, api_key=API_KEY,  # type: ignore[arg-type]
+                                  check_embedding_ctx_length=False, max_retries=0,
+                                  dimensions=16)
+    try:
+        texts = ["fjords and rain", "mountains"]
+        vectors = embeddings.embed_documents(texts)
+        query = embeddings.embed_query("a lonely query")
+    finally:
+        embeddings.client._client.close()  # the openai.OpenAI whose .embeddings it uses
+    assert vectors == [embed_text(text, 16) for text in texts]
+    assert query == embed_text("a lonely query", 16)
+    sent = endpoint_server.sent_to("/v1/embeddings")
+    assert [body["input"] for body in sent] == [texts, ["a lonely query"]]
+    assert {body["dimensions"] for body in sent} == {16}
