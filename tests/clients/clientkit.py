@@ -201,6 +201,19 @@ def streamed_call(chunks: Iterable[Any]) -> tuple[Any, dict[str, Any], list[str]
                 if choice.finish_reason]
     return first, json.loads(arguments), finishes
 
+
+def check_structured(body: Mapping[str, Any], method: str, name: str) -> None:
+    """Check that a chat body asked for the schema `name` as langchain's
+    with_structured_output(method=...) asks: a json_schema response format, or a forced
+    call of a tool of that name ("function_calling")."""
+    if method == "json_schema":
+        assert body["response_format"]["type"] == "json_schema", body
+        assert body["response_format"]["json_schema"]["name"] == name, body
+    else:
+        assert method == "function_calling", method
+        assert tool_names(body) == [name], body
+        assert body["tool_choice"]["function"]["name"] == name, body
+
 # A tool as users declare it: the native service answers with arguments that satisfy the
 # schema (its rule for strings is "sunny", the first value of an enum).
 WEATHER_TOOL: dict[str, Any] = {"type": "function", "function": {

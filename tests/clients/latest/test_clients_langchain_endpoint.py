@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from clientkit import API_KEY
+from clientkit import API_KEY, check_structured
 from clientkit import tool_names as offered
 from endpointkit import EndpointServer
 from jackfield_openai.emulator.embeddings import embed_text
@@ -24,14 +24,15 @@ from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 from pydantic import BaseModel
 
-QUESTION = "What is the weather in Bergen? Answer in JSON."
+QUESTION = "Will it rain in Bergen? Answer in JSON."
 
 
-class Weather(BaseModel):
-    """The weather in a city."""
+class Forecast(BaseModel):
+    """The forecast for a city: how many days ahead, and whether it rains."""
 
     city: str
-    temperature: int
+    days: int
+    raining: bool
 
 
 class Answer(BaseModel):
@@ -41,9 +42,9 @@ class Answer(BaseModel):
 
 
 @tool
-def get_weather(city: str) -> str:
-    """The current weather in a city."""
-    return f"12 degrees and rain in {city}"
+def get_forecast(city: str, days: int) -> str:
+    """The forecast for a city, some days ahead."""
+    return f"rain in {city} for {days + 3} days"
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def test_stream(chat: ChatOpenAI, endpoint_server: EndpointServer) -> None:
 
 def test_bind_tools_streamed_then_the_tools_result(chat: ChatOpenAI,
                                                    endpoint_server: EndpointServer) -> None:
-    bound = chat.bind_tools([get_weather])
+    bound = chat.bind_tools([get_forecast])
     chunks = list(bound.stream(QUESTION))
     assert len(chunks) > 2  # the arguments came in fragments
     merged: Any = chunks[0]
@@ -81,12 +82,12 @@ def test_bind_tools_streamed_then_the_tools_result(chat: ChatOpenAI,
         merged = merged + chunk
     assert isinstance(merged, AIMessageChunk)
     [call] = merged.tool_calls
-    assert call["name"] == "get_weather" and call["args"] == {"city": QUESTION}
-    assert offered(endpoint_server.sent()) == ["get_weather"]
+    assert call["name"] == "get_forecast" and call["args"] == {"city": QUESTION, "days": 0}
+    assert offered(endpoint_server.sent()) == ["get_forecast"]
     history: list[Any] = [HumanMessage(QUESTION), merged,
-                          ToolMessage(get_weather.invoke(call["args"]), tool_call_id=call["id"])]
+                          ToolMessage(get_forecast.invoke(call["args"]), tool_call_id=call["id"])]
     final = bound.invoke(history)
-    assert final.content == f"The tool returned: 12 degrees and rain in {QUESTION}"
+    assert final.content == f"The tool returned: rain in {QUESTION} for 3 days"
     replayed = endpoint_server.sent()["messages"]
     assert [m["role"] for m in replayed] == ["user", "assistant", "tool"]
     assert replayed[1]["tool_calls"][0]["id"] == call["id"] == replayed[2]["tool_call_id"]
@@ -95,15 +96,9 @@ def test_bind_tools_streamed_then_the_tools_result(chat: ChatOpenAI,
 @pytest.mark.parametrize("method", ["json_schema", "function_calling"])
 def test_with_structured_output(chat: ChatOpenAI, endpoint_server: EndpointServer,
                                 method: str) -> None:
-    structured = chat.with_structured_output(Weather, method=method)  # type: ignore[arg-type]
-    assert structured.invoke(QUESTION) == Weather(city=QUESTION, temperature=0)
-    sent = endpoint_server.sent()
-    if method == "json_schema":
-        assert sent["response_format"]["type"] == "json_schema"
-        assert sent["response_format"]["json_schema"]["name"] == "Weather"
-    else:
-        assert offered(sent) == ["Weather"]
-        assert sent["tool_choice"]["function"]["name"] == "Weather"
+    structured = chat.with_structured_output(Forecast, method=method)  # type: ignore[arg-type]
+    assert structured.invoke(QUESTION) == Forecast(city=QUESTION, days=0, raining=False)
+    check_structured(endpoint_server.sent(), method, "Forecast")
 
 
 def test_with_structured_output_json_mode(chat: ChatOpenAI,

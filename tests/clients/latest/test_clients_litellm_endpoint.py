@@ -67,15 +67,6 @@ def test_tools_streamed_then_the_tools_result(endpoint_server: EndpointServer) -
     assert json.loads(replayed[1]["tool_calls"][0]["function"]["arguments"]) == ARGUMENTS
 
 
-def test_tools_not_streamed(endpoint_server: EndpointServer) -> None:
-    response = complete(endpoint_server, ASK, tools=[WEATHER_TOOL])
-    choice = response.choices[0]
-    assert choice.finish_reason == "tool_calls"
-    [call] = choice.message.tool_calls
-    assert call.function.name == "get_weather"
-    assert json.loads(call.function.arguments) == ARGUMENTS
-
-
 def test_embedding(endpoint_server: EndpointServer) -> None:
     texts = ["geysers", "glaciers and lava"]
     response = litellm.embedding(model="openai/text-embedding-3-small", input=texts,

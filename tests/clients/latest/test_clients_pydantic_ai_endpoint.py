@@ -26,11 +26,12 @@ from pydantic_ai.providers.openai import OpenAIProvider
 QUESTION = "What is the weather in Tromsø?"
 
 
-class Weather(BaseModel):
-    """The weather in a city."""
+class Conditions(BaseModel):
+    """What it is like in a city now."""
 
     city: str
     temperature: int
+    windy: bool
 
 
 @pytest.fixture
@@ -39,18 +40,15 @@ async def client(endpoint_server: EndpointServer) -> AsyncIterator[openai.AsyncO
         yield made
 
 
-def make_agent(client: openai.AsyncOpenAI, asked: list[str]) -> Agent[None, Weather]:
-    model = OpenAIChatModel("gpt-4o", provider=OpenAIProvider(openai_client=client))
-    agent: Agent[None, Weather] = Agent(model, output_type=NativeOutput(Weather), retries=0,
-                                        instructions="Use the tools to answer.")
-
-    @agent.tool_plain
+def make_agent(client: openai.AsyncOpenAI, asked: list[str]) -> Agent[None, Conditions]:
     def get_weather(city: str) -> str:
         """The current temperature in a city, in degrees Celsius."""
         asked.append(city)
         return f"-4 degrees in {city}"
 
-    return agent
+    return Agent(OpenAIChatModel("gpt-4o", provider=OpenAIProvider(openai_client=client)),
+                 output_type=NativeOutput(Conditions), tools=[get_weather], retries=0,
+                 instructions="Use the tools to answer.")
 
 
 def check_turns(bodies: list[Any]) -> None:
@@ -59,8 +57,8 @@ def check_turns(bodies: list[Any]) -> None:
     first, second = bodies
     assert offered(first) == ["get_weather"]
     assert first["response_format"]["type"] == "json_schema"
-    assert first["response_format"]["json_schema"]["schema"]["required"] == ["city",
-                                                                             "temperature"]
+    assert first["response_format"]["json_schema"]["schema"]["required"] == [
+        "city", "temperature", "windy"]
     call = second["messages"][-2]["tool_calls"][0]
     tool_turn = second["messages"][-1]
     assert tool_turn["role"] == "tool" and tool_turn["tool_call_id"] == call["id"]
@@ -71,7 +69,7 @@ async def test_agent_tool_then_structured_output(client: openai.AsyncOpenAI,
                                                  endpoint_server: EndpointServer) -> None:
     asked: list[str] = []
     result = await make_agent(client, asked).run(QUESTION)
-    assert result.output == Weather(city=QUESTION, temperature=0)
+    assert result.output == Conditions(city=QUESTION, temperature=0, windy=False)
     assert asked == [QUESTION]
     check_turns(endpoint_server.sent_to("/v1/chat/completions"))
     usage = result.usage
@@ -83,7 +81,7 @@ async def test_agent_streamed(client: openai.AsyncOpenAI,
     asked: list[str] = []
     async with make_agent(client, asked).run_stream(QUESTION) as result:
         output = await result.get_output()
-    assert output == Weather(city=QUESTION, temperature=0)
+    assert output == Conditions(city=QUESTION, temperature=0, windy=False)
     assert asked == [QUESTION]
     bodies = endpoint_server.sent_to("/v1/chat/completions")
     check_turns(bodies)
