@@ -7,6 +7,7 @@ this folder.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,3 +79,21 @@ def chained_server() -> Iterator[EndpointServer]:
     plugins aichats and amigochat over their emulators."""
     with EndpointServer(chain=True) as live:
         yield live
+
+
+@pytest.fixture
+def litellm_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop set as the main thread's current one for the test, closed after it.
+
+    litellm's synchronous calls ask asyncio.get_event_loop(), which (Python 3.11) makes a
+    loop when the thread has none and keeps it as the current one; nothing closes it, and
+    the next test whose event loop replaces it (any async test) drops it unclosed: a
+    ResourceWarning, an error in these tests. Given this one, litellm uses it instead.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()

@@ -12,10 +12,13 @@ import json
 from typing import Any
 
 import litellm
-from clientkit import API_KEY, WEATHER_TOOL, streamed_call
+import pytest
+from clientkit import API_KEY, WEATHER_TOOL, openai_for, streamed_call
 from clientkit import tool_names as offered
 from endpointkit import EndpointServer
 from jackfield_openai.emulator.embeddings import embed_text
+
+pytestmark = pytest.mark.usefixtures("litellm_loop")  # litellm's loop, closed (conftest.py)
 
 QUESTION = "What is the weather in Reykjavik?"
 ASK = [{"role": "user", "content": QUESTION}]
@@ -24,9 +27,14 @@ ARGUMENTS = {"city": QUESTION, "unit": "celsius"}  # the emulator's instance of 
 
 def complete(server: EndpointServer, messages: list[Any], model: str = "gpt-4o-mini",
              **kwargs: Any) -> Any:
-    return litellm.completion(model=f"openai/{model}", api_base=server.base_url,
-                              api_key=API_KEY, messages=messages, num_retries=0, timeout=20,
-                              **kwargs)
+    # litellm's own openai client would stay in its process-wide cache, its connection
+    # open after the test (a ResourceWarning later on); it is given one the test closes.
+    with openai_for(server) as client:
+        response = litellm.completion(model=f"openai/{model}", api_base=server.base_url,
+                                      api_key=API_KEY, messages=messages, num_retries=0,
+                                      timeout=20, client=client, **kwargs)
+        # A stream is read while its client is open.
+        return list(response) if kwargs.get("stream") else response
 
 
 def test_completion(endpoint_server: EndpointServer) -> None:
@@ -69,9 +77,10 @@ def test_tools_streamed_then_the_tools_result(endpoint_server: EndpointServer) -
 
 def test_embedding(endpoint_server: EndpointServer) -> None:
     texts = ["geysers", "glaciers and lava"]
-    response = litellm.embedding(model="openai/text-embedding-3-small", input=texts,
-                                 api_base=endpoint_server.base_url, api_key=API_KEY,
-                                 dimensions=24, timeout=20)
+    with openai_for(endpoint_server) as client:
+        response = litellm.embedding(model="openai/text-embedding-3-small", input=texts,
+                                     api_base=endpoint_server.base_url, api_key=API_KEY,
+                                     dimensions=24, timeout=20, client=client)
     vectors = [entry["embedding"] for entry in response.data]
     assert vectors == [embed_text(text, 24) for text in texts]
     assert response.model == "text-embedding-3-small"
