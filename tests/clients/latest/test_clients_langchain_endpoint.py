@@ -18,11 +18,12 @@ import pytest
 from clientkit import API_KEY, check_structured
 from clientkit import tool_names as offered
 from endpointkit import EndpointServer
-from jackfield_openai.emulator.embeddings import embed_text
 from langchain_core.messages import AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 from pydantic import BaseModel
+
+from jackfield_openai.emulator.embeddings import embed_text
 
 QUESTION = "Will it rain in Bergen? Answer in JSON."
 

@@ -16,6 +16,7 @@ import pytest
 from clientkit import API_KEY, WEATHER_TOOL, openai_for, streamed_call
 from clientkit import tool_names as offered
 from endpointkit import EndpointServer
+
 from jackfield_openai.emulator.embeddings import embed_text
 
 pytestmark = pytest.mark.usefixtures("litellm_loop")  # litellm's loop, closed (conftest.py)

@@ -18,8 +18,9 @@ import pytest
 from clientkit import API_KEY, WEATHER_TOOL, openai_for, png_data_url, streamed_call
 from clientkit import tool_names as offered
 from endpointkit import EMULATOR_KEY, EndpointServer
-from jackfield_openai.emulator.answers import logprob_entries
 from pydantic import BaseModel
+
+from jackfield_openai.emulator.answers import logprob_entries
 
 
 class Weather(BaseModel):

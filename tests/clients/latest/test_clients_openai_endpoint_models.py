@@ -16,9 +16,9 @@ import openai
 import pytest
 from clientkit import openai_for
 from endpointkit import EndpointServer
-from jackfield_openai.emulator.embeddings import embed_text
 
 from jackfield import DiscoveryPolicy
+from jackfield_openai.emulator.embeddings import embed_text
 
 TEXTS = ["The quick brown fox", "jumps over the lazy dog"]
 EMBEDDER = "text-embedding-3-small"  # 1536 dimensions, honours `dimensions`
