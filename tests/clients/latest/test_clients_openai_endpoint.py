@@ -196,6 +196,34 @@ def test_logprobs_streamed(client: openai.OpenAI, endpoint_server: EndpointServe
     assert endpoint_server.sent()["stream"] is True
 
 
+@pytest.mark.parametrize("model", ["deepseek-reasoner", "qwen3-thinking"])
+def test_reasoning_streamed_and_not(client: openai.OpenAI, model: str) -> None:
+    # The emulator's DeepSeek-like model streams `reasoning_content`, its OpenRouter-like one
+    # `reasoning`; jackfield answers both as `reasoning_content`, before the text.
+    reply = client.chat.completions.create(model=model, messages=ASK)  # type: ignore[arg-type]
+    message = reply.choices[0].message
+    assert (message.model_extra or {})["reasoning_content"] == f"Thinking about: {QUESTION}"
+    assert message.content == f"Hello from the OpenAI emulator ({model}). You said: {QUESTION}"
+    stream = client.chat.completions.create(model=model, messages=ASK, stream=True)  # type: ignore[arg-type]
+    with stream:
+        deltas = [choice.delta for chunk in stream for choice in chunk.choices]
+    thought = [(d.model_extra or {}).get("reasoning_content") for d in deltas]
+    assert "".join(t for t in thought if t) == f"Thinking about: {QUESTION}"
+    first_text = next(n for n, d in enumerate(deltas) if d.content)
+    assert all(t is None for t in thought[first_text:])
+
+
+def test_stop_and_seed_reach_the_service(client: openai.OpenAI,
+                                         endpoint_server: EndpointServer) -> None:
+    response = client.chat.completions.create(model="gpt-4o", messages=ASK,  # type: ignore[arg-type]
+                                              stop=["Lisbon"], seed=11)
+    content = response.choices[0].message.content or ""
+    assert content.startswith("Hello from the OpenAI emulator (gpt-4o). You said: What is")
+    assert "Lisbon" not in content  # cut where the stop sequence began
+    sent = endpoint_server.sent()
+    assert sent["stop"] == ["Lisbon"] and sent["seed"] == 11
+
+
 def test_unknown_pinned_model_is_not_found(client: openai.OpenAI,
                                            endpoint_server: EndpointServer) -> None:
     # A pinned id that no listing holds is passed through; the emulator's 404
