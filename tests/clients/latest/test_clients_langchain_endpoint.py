@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import openai
 import pytest
 from clientkit import API_KEY, check_structured
 from clientkit import tool_names as offered
@@ -49,11 +50,19 @@ def get_forecast(city: str, days: int) -> str:
 
 
 @pytest.fixture
-def chat(endpoint_server: EndpointServer) -> Iterator[ChatOpenAI]:
-    model = ChatOpenAI(model="gpt-4o", base_url=endpoint_server.base_url,
-                       api_key=API_KEY, max_retries=0, timeout=20)  # type: ignore[arg-type]
-    yield model
-    model.root_client.close()
+def http_client() -> Iterator[openai.DefaultHttpxClient]:
+    """The HTTP client langchain-openai is given. Its default one is cached per base URL and
+    timeout for the whole process, so closing it would break a later test whose server got
+    the same port; one of the test's own is closed with the test instead."""
+    with openai.DefaultHttpxClient() as made:
+        yield made
+
+
+@pytest.fixture
+def chat(endpoint_server: EndpointServer, http_client: openai.DefaultHttpxClient
+         ) -> ChatOpenAI:
+    return ChatOpenAI(model="gpt-4o", base_url=endpoint_server.base_url, api_key=API_KEY,  # type: ignore[arg-type]
+                      max_retries=0, timeout=20, http_client=http_client)
 
 
 def test_invoke(chat: ChatOpenAI, endpoint_server: EndpointServer) -> None:
@@ -110,17 +119,15 @@ def test_with_structured_output_json_mode(chat: ChatOpenAI,
     assert endpoint_server.sent()["response_format"] == {"type": "json_object"}
 
 
-def test_embeddings(endpoint_server: EndpointServer) -> None:
+def test_embeddings(endpoint_server: EndpointServer,
+                    http_client: openai.DefaultHttpxClient) -> None:
     embeddings = OpenAIEmbeddings(model="text-embedding-3-small",
                                   base_url=endpoint_server.base_url, api_key=API_KEY,  # type: ignore[arg-type]
                                   check_embedding_ctx_length=False, max_retries=0,
-                                  dimensions=16)
-    try:
-        texts = ["fjords and rain", "mountains"]
-        vectors = embeddings.embed_documents(texts)
-        query = embeddings.embed_query("a lonely query")
-    finally:
-        embeddings.client._client.close()  # the openai.OpenAI whose .embeddings it uses
+                                  dimensions=16, http_client=http_client)
+    texts = ["fjords and rain", "mountains"]
+    vectors = embeddings.embed_documents(texts)
+    query = embeddings.embed_query("a lonely query")
     assert vectors == [embed_text(text, 16) for text in texts]
     assert query == embed_text("a lonely query", 16)
     sent = endpoint_server.sent_to("/v1/embeddings")
