@@ -82,6 +82,19 @@ def test_stream(chat: ChatOpenAI, endpoint_server: EndpointServer) -> None:
     assert endpoint_server.sent()["stream"] is True
 
 
+def test_logprobs_streamed(endpoint_server: EndpointServer,
+                           http_client: openai.DefaultHttpxClient) -> None:
+    chat = ChatOpenAI(model="gpt-4o", base_url=endpoint_server.base_url, api_key=API_KEY,  # type: ignore[arg-type]
+                      max_retries=0, timeout=20, http_client=http_client, logprobs=True)
+    merged: Any = None
+    for chunk in chat.stream(QUESTION):
+        merged = chunk if merged is None else merged + chunk
+    entries = merged.response_metadata["logprobs"]["content"]
+    assert "".join(entry["token"] for entry in entries) == merged.content
+    assert merged.content.endswith(f"You said: {QUESTION}")
+    assert endpoint_server.sent()["logprobs"] is True
+
+
 def test_bind_tools_streamed_then_the_tools_result(chat: ChatOpenAI,
                                                    endpoint_server: EndpointServer) -> None:
     bound = chat.bind_tools([get_forecast])
