@@ -12,7 +12,7 @@ import asyncio
 import importlib.util
 import sys
 import threading
-from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -139,17 +139,25 @@ class LiveServer:
         # One attempt: a failure reaches the client at once, as the test's error.
         registry = Registry(plugins, config=config, environ={}, prompted=self.prompted,
                             retry=RetryPolicy(attempts=1))
+        self.url = await self._serve(registry)
+        self.base_url = f"{self.url}/v1"
+
+    async def _serve(self, registry: Registry) -> str:
+        """Serve `jackfield serve`'s app over registry, recording its replies; its URL."""
         self._stack.push_async_callback(registry.aclose)
         app = create_app(registry, api_key=API_KEY)
         app.on_response_prepare.append(self._record)
+        return await self._listen(app)
+
+    async def _listen(self, app: web.Application) -> str:
+        """Serve app on 127.0.0.1 until the block ends; return its root URL."""
         runner = web.AppRunner(app)
         await runner.setup()
         self._stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         host, port = runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
-        self.base_url = f"{self.url}/v1"
+        return f"http://{host}:{port}"
 
     async def _record(self, request: web.Request, response: web.StreamResponse) -> None:
         self.replies.append(Reply(request.method, request.path, response.status,
@@ -172,6 +180,39 @@ def tool_names(body: Mapping[str, Any]) -> list[str]:
     """Return the function names a request body offered as tools."""
     return [tool["function"]["name"] for tool in body.get("tools") or ()]
 
+
+
+def streamed_call(chunks: Iterable[Any]) -> tuple[Any, dict[str, Any], list[str]]:
+    """Return what streamed chat chunks (openai SDK objects, or litellm's of that shape) say
+    of one tool call: its first delta (checked: index 0, an id, type "function", a name),
+    its argument fragments joined and parsed, and the finish reasons given."""
+    import json
+
+    chunks = list(chunks)
+    deltas = [call for chunk in chunks for choice in chunk.choices
+              for call in choice.delta.tool_calls or ()]
+    assert len(deltas) > 2, f"not a call whose arguments came in fragments: {chunks}"
+    first = deltas[0]
+    assert first.index == 0 and first.id and first.type == "function", first
+    assert first.function is not None and first.function.name, first
+    assert all(delta.index == 0 for delta in deltas), deltas
+    arguments = "".join(delta.function.arguments or "" for delta in deltas if delta.function)
+    finishes = [choice.finish_reason for chunk in chunks for choice in chunk.choices
+                if choice.finish_reason]
+    return first, json.loads(arguments), finishes
+
+
+def check_structured(body: Mapping[str, Any], method: str, name: str) -> None:
+    """Check that a chat body asked for the schema `name` as langchain's
+    with_structured_output(method=...) asks: a json_schema response format, or a forced
+    call of a tool of that name ("function_calling")."""
+    if method == "json_schema":
+        assert body["response_format"]["type"] == "json_schema", body
+        assert body["response_format"]["json_schema"]["name"] == name, body
+    else:
+        assert method == "function_calling", method
+        assert tool_names(body) == [name], body
+        assert body["tool_choice"]["function"]["name"] == name, body
 
 # A tool as users declare it: the native service answers with arguments that satisfy the
 # schema (its rule for strings is "sunny", the first value of an enum).

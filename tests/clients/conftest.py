@@ -7,11 +7,13 @@ this folder.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from clientkit import LiveServer
+from endpointkit import EndpointServer
 
 HERE = Path(__file__).resolve().parent
 # What a client library reads from the environment would point it elsewhere than the test
@@ -61,3 +63,37 @@ def aichats_server() -> Iterator[LiveServer]:
     with LiveServer(aichats=True) as live:
         yield live
 
+
+
+@pytest.fixture
+def endpoint_server() -> Iterator[EndpointServer]:
+    """jackfield serving the jackfield-openai plugin's `openai` provider, pointed at that
+    plugin's strict OpenAI emulator (its models discovered; pinned ids passed through)."""
+    with EndpointServer() as live:
+        yield live
+
+
+@pytest.fixture
+def chained_server() -> Iterator[EndpointServer]:
+    """jackfield-openai pointed at a second jackfield server whose providers are the seed
+    plugins aichats and amigochat over their emulators."""
+    with EndpointServer(chain=True) as live:
+        yield live
+
+
+@pytest.fixture
+def litellm_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop set as the main thread's current one for the test, closed after it.
+
+    litellm's synchronous calls ask asyncio.get_event_loop(), which (Python 3.11) makes a
+    loop when the thread has none and keeps it as the current one; nothing closes it, and
+    the next test whose event loop replaces it (any async test) drops it unclosed: a
+    ResourceWarning, an error in these tests. Given this one, litellm uses it instead.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
