@@ -131,7 +131,7 @@ async def test_a_default_install_without_a_key_sends_nothing(monkeypatch: pytest
         assert registry.config("openai").base_url == "https://api.openai.com/v1"
         await registry.refresh_models()
         warning = registry.discovery_warnings()["openai"]
-        assert "no API key is configured" in warning and "JACKFIELD_OPENAI_API_KEY" in warning
+        assert "'api_key' is not configured" in warning and "JACKFIELD_OPENAI_API_KEY" in warning
         with pytest.raises(AuthenticationError) as raised:
             await registry.complete("openai/gpt-4o-mini", "hi")
         assert "jackfield keys set openai api_key" in str(raised.value)

@@ -68,3 +68,31 @@ def test_error_reply_hook_leaves_what_it_cannot_read_to_the_core() -> None:
         request=None, reply=reply(404, b"<html>not found</html>", model=None)) is None
     assert jackfield_openai.jackfield_error_reply(
         request=None, reply=reply(429, b'{"error": {"message": "slow down"}}')) is None
+
+
+@pytest.mark.parametrize(("base_url", "field"), [
+    ("https://api.openai.com/v1", "max_completion_tokens"),  # its reasoning models refuse
+    ("http://127.0.0.1:9/v1", "max_tokens"),                  # what other servers know
+])
+def test_the_token_limit_goes_by_the_name_the_server_takes(base_url: str, field: str) -> None:
+    from jackfield.testing import make_request
+
+    spec = SPEC.with_models([SPEC.unlisted("m")])
+    call = make_request(spec, "m", "hi", max_completion_tokens=5)
+    built = jackfield_openai.jackfield_build_request(
+        request=call, config=make_config(spec, base_url=base_url, api_key=KEY))
+    assert built.json[field] == 5
+    assert {"max_tokens", "max_completion_tokens"} - {field} & set(built.json) == set()
+
+
+def test_openai_s_own_chat_fields_pass_as_options() -> None:
+    from jackfield.testing import make_request
+
+    spec = SPEC.with_models([SPEC.unlisted("m")])
+    call = make_request(spec, "m", "hi", logit_bias={"50256": -100}, store=True,
+                        metadata={"run": "7"}, service_tier="flex")
+    built = jackfield_openai.jackfield_build_request(
+        request=call, config=make_config(spec, base_url="http://127.0.0.1:9/v1"))
+    assert built.json["logit_bias"] == {"50256": -100} and built.json["store"] is True
+    assert built.json["metadata"] == {"run": "7"} and built.json["service_tier"] == "flex"
+    assert call.params.to_openai() == {}  # none of them is one of complete()'s own

@@ -68,7 +68,7 @@ async def test_an_instance_at_openai_without_a_key_is_refused_before_sending(
         "work": {"plugin": "openai", "base_url": "https://api.openai.com/v1"}})
     with pytest.raises(AuthenticationError) as raised:
         await registry.complete("work/gpt-4o-mini", "hi")
-    assert "no API key is configured" in str(raised.value) and KEY not in str(raised.value)
+    assert "JACKFIELD_WORK_API_KEY" in str(raised.value) and KEY not in str(raised.value)
 
 
 async def test_instances_from_the_config_file(serve_app: ServeApp, tmp_path: Path) -> None:

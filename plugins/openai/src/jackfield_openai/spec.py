@@ -6,7 +6,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from jackfield.provider import (
-    AuthenticationError,
     Kind,
     Option,
     ProviderConfig,
@@ -20,9 +19,10 @@ __all__ = ["DEFAULT_BASE_URL", "OPENAI_HOST", "PROVIDER", "auth_headers", "chat_
 PROVIDER = "openai"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 OPENAI_HOST = "api.openai.com"
+# The hint of the `openai` provider itself; a named instance's comes from the core, which
+# names that instance's own variable and table.
 AUTH_HINT = ("Set JACKFIELD_OPENAI_API_KEY (or OPENAI_API_KEY), or run `jackfield keys set "
-             "openai api_key`; for a named instance set its own key "
-             "(JACKFIELD_<INSTANCE>_API_KEY or api_key in its [providers.<instance>] table).")
+             "openai api_key`.")
 
 # Image-generation model families, by id prefix or fragment: OpenAI's own and the common
 # open ones that OpenAI-compatible servers expose under /images/generations.
@@ -34,6 +34,7 @@ _NOT_CHAT = ("tts", "whisper", "moderation", "transcribe", "realtime", "davinci-
              "babbage-002")
 _IMAGE_ONLY: tuple[Kind, ...] = ("image",)
 _EMBEDDING_ONLY: tuple[Kind, ...] = ("embedding",)
+_CHAT_ONLY: tuple[Kind, ...] = ("chat",)
 
 
 def guess_kind(model_id: str) -> Kind:
@@ -65,6 +66,20 @@ def provider_spec() -> ProviderSpec:
         models=(),  # discovered from GET {base}/models; none is assumed
         options={
             "user": Option(str, doc="An end-user id the service may use to detect abuse."),
+            # OpenAI's own chat fields, passed as they are (a server that lacks one says so).
+            "logit_bias": Option(dict, kinds=_CHAT_ONLY,
+                                 doc="Token id -> bias from -100 to 100."),
+            "store": Option(bool, kinds=_CHAT_ONLY,
+                            doc="Whether OpenAI stores the completion."),
+            "metadata": Option(dict, kinds=_CHAT_ONLY,
+                               doc="Up to 16 string pairs kept with a stored completion."),
+            "service_tier": Option(str, kinds=_CHAT_ONLY,
+                                   doc="auto, default, flex or priority."),
+            "prompt_cache_key": Option(str, kinds=_CHAT_ONLY,
+                                       doc="A key grouping requests for prompt caching."),
+            "safety_identifier": Option(str, kinds=_CHAT_ONLY,
+                                        doc="A stable, hashed id of the end user."),
+            "verbosity": Option(str, kinds=_CHAT_ONLY, doc="low, medium or high."),
             "size": Option(str, kinds=_IMAGE_ONLY,
                            doc="Image size, e.g. 1024x1024 (what the model accepts)."),
             "quality": Option(str, kinds=_IMAGE_ONLY,
@@ -97,9 +112,9 @@ def auth_headers(config: ProviderConfig) -> dict[str, str]:
     API is configured without a key (a local server without one gets no Authorization)."""
     key = config.get("api_key")
     if not key and needs_key(config):
-        # Raised here so that an unconfigured install never sends anything to the internet.
-        raise AuthenticationError(config.provider, f"no API key is configured for "
-                                  f"{config.base_url}", advice=config.auth_hint or AUTH_HINT)
+        # Raised here so that an unconfigured install never sends anything to the internet;
+        # require() names the variables this provider reads (an instance's are its own).
+        key = config.require("api_key")
     headers = {"authorization": f"Bearer {key}"} if key else {}
     organization, project = config.get("organization"), config.get("project")
     if organization:

@@ -14,7 +14,7 @@ from jackfield.provider import (
     ProviderRequest,
 )
 
-from .spec import auth_headers
+from .spec import auth_headers, needs_key
 
 __all__ = ["ENCODINGS", "build_request", "models_request"]
 
@@ -22,7 +22,8 @@ ENCODINGS = ("base64", "float")
 _JSON = {"content-type": "application/json", "accept": "application/json"}
 # Options that go into a chat body as they are; the image ones go to image models only (the
 # core fills option defaults per kind, so a chat call never carries them).
-_CHAT_OPTIONS = ("user",)
+_CHAT_OPTIONS = ("user", "logit_bias", "store", "metadata", "service_tier", "prompt_cache_key",
+                 "safety_identifier", "verbosity")
 _IMAGE_OPTIONS = ("size", "quality", "style", "user")
 _BASE64_ONLY = ("gpt-image", "chatgpt-image")
 
@@ -45,6 +46,10 @@ def _chat(request: CompletionRequest, config: ProviderConfig) -> HttpRequest:
     body: dict[str, Any] = {"model": request.model.id,
                             "messages": [message.to_dict() for message in request.messages]}
     body.update(request.params.to_openai())
+    if "max_tokens" in body and needs_key(config):
+        # OpenAI's reasoning models refuse max_tokens, its deprecated name; most other
+        # servers (older vLLM, llama.cpp, LM Studio) know only max_tokens.
+        body["max_completion_tokens"] = body.pop("max_tokens")
     _set(body, request.options, _CHAT_OPTIONS)
     headers = {**_JSON, **auth_headers(config)}
     if request.stream:
