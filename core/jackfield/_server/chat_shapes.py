@@ -22,6 +22,7 @@ __all__ = [
     "WARNINGS_HEADER",
     "chunk_object",
     "completion_object",
+    "logprobs_asked",
     "logprobs_object",
     "notice_headers",
     "prompt_tokens",
@@ -121,7 +122,7 @@ def completion_object(completion: Completion, call: ChatCall, call_id: str, crea
                       warnings: Sequence[CallWarning]) -> dict[str, Any]:
     """Return a `chat.completion` for a finished reply: one choice per reply (n)."""
     replies = completion.choices or (completion,)
-    asked = call.params.get("logprobs") is True
+    asked = logprobs_asked(call)
     return {
         "id": call_id, "object": "chat.completion", "created": created,
         "model": completion.model, "provider": completion.provider,
@@ -132,6 +133,11 @@ def completion_object(completion: Completion, call: ChatCall, call_id: str, crea
         "usage": usage_object(completion, call),
         "jackfield_warnings": warning_list(warnings),
     }
+
+
+def logprobs_asked(call: ChatCall) -> bool:
+    """Return whether the call asked for logprobs: OpenAI sends them (and null) only then."""
+    return call.params.get("logprobs") is True
 
 
 def logprobs_object(entries: Sequence[Any]) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Tool calls go out exactly as OpenAI streams them, so that clients which reassemb
 (the openai SDK's `.stream()` helper, langchain, ...) get whole calls: a call's first delta
 carries its index, id, type "function", the function's name and "" as arguments; later
 deltas carry the index and an argument fragment only. Reasoning goes out as
-`reasoning_content`, the field the clients that show reasoning read.
+`reasoning_content`, the field the clients that show reasoning read. Logprobs go out in the
+chunk of the text they describe, as OpenAI's (see `_Outbox`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,20 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
 from jackfield._engine.completion import CompletionStream
 from jackfield._errors import JackfieldError
-from jackfield._server.chat_shapes import chunk_object, notice_headers, usage_object, warning_list
+from jackfield._server.chat_shapes import (
+    chunk_object,
+    logprobs_asked,
+    notice_headers,
+    usage_object,
+    warning_list,
+)
 from jackfield._server.errors import ApiError, classify, error_body
 from jackfield._server.openai_shapes import ChatCall, completion_id, now
 from jackfield._types.events import Chunk, ToolCallDelta
@@ -141,17 +149,61 @@ async def stream_chat(request: web.Request, stream: CompletionStream,
     return response
 
 
+class _Outbox:
+    """Sends the chunks of one reply; asked for logprobs, it holds each text delta until the
+    next event, so that the Logprobs event that follows it goes out in the same chunk, as
+    OpenAI's do: clients read `delta.content` and `logprobs.content` of one chunk together.
+    Not asked, nothing waits: each delta goes out as it comes (first-token latency)."""
+
+    def __init__(self, writer: _EventWriter, call_id: str, created: int, model: str, *,
+                 hold_text: bool) -> None:
+        self._writer = writer
+        self._head = (call_id, created, model)
+        self._hold_text = hold_text
+        self._held: dict[str, Any] | None = None
+
+    async def send(self, delta: dict[str, Any], logprobs: Sequence[Any] | None = None) -> None:
+        await self._writer.send(chunk_object(*self._head, delta, logprobs=logprobs))
+
+    async def put(self, deltas: list[dict[str, Any]], logprobs: Sequence[Any] = ()) -> None:
+        """Send a chunk's deltas, or merge its logprobs into the text delta held."""
+        if logprobs and not deltas:
+            held, self._held = self._held, None
+            # Logprobs with no text before them (a provider that sends them first or twice)
+            # go out in a chunk of their own rather than be dropped.
+            await self.send({} if held is None else held, logprobs)
+            return
+        await self.flush()  # anything else comes after the text held
+        if not deltas:
+            return
+        *rest, last = deltas
+        for delta in rest:
+            await self.send(delta)
+        if logprobs:
+            await self.send(last, logprobs)
+        elif self._hold_text and last.get("content"):
+            self._held = last
+        else:
+            await self.send(last)
+
+    async def flush(self) -> None:
+        """Send the text delta held, if any (the next event was not its logprobs)."""
+        held, self._held = self._held, None
+        if held is not None:
+            await self.send(held)
+
+
 async def _write_events(writer: _EventWriter, stream: CompletionStream, call: ChatCall,
                         first: Chunk | None, warnings: tuple[CallWarning, ...]) -> None:
     call_id, created = completion_id(), now()
     shaper = DeltaShaper()
     model = stream.model or call.model  # the resolved id, known once the first chunk came
-    for delta in shaper.opening(first):
-        await writer.send(chunk_object(call_id, created, model, delta))
+    outbox = _Outbox(writer, call_id, created, model, hold_text=logprobs_asked(call))
+    await outbox.put(shaper.opening(first))
     if first is not None and first.logprobs:
-        await writer.send(chunk_object(call_id, created, model, {}, logprobs=first.logprobs))
-    failure = None if first is None else await _relay(stream, writer, shaper, call_id,
-                                                      created, model)
+        await outbox.put([], first.logprobs)
+    failure = None if first is None else await _relay(stream, outbox, shaper, model)
+    await outbox.flush()
     if failure is not None:
         await writer.send(error_body(failure))  # the stream ends without [DONE]
         await writer.write(b"", eof=True)
@@ -167,8 +219,8 @@ async def _write_events(writer: _EventWriter, stream: CompletionStream, call: Ch
     await writer.write(b"data: [DONE]\n\n", eof=True)
 
 
-async def _relay(stream: CompletionStream, writer: _EventWriter, shaper: DeltaShaper,
-                 call_id: str, created: int, model: str) -> ApiError | None:
+async def _relay(stream: CompletionStream, outbox: _Outbox, shaper: DeltaShaper,
+                 model: str) -> ApiError | None:
     """Send each chunk as it arrives; return the error that ended the stream, if any."""
     while True:
         try:
@@ -183,8 +235,4 @@ async def _relay(stream: CompletionStream, writer: _EventWriter, shaper: DeltaSh
             log.exception("unexpected error relaying a stream of %s", model)
             return ApiError(500, "server_error", "internal_error",
                             "Internal server error; the server log has the details.")
-        for delta in shaper.deltas(chunk):
-            await writer.send(chunk_object(call_id, created, model, delta))
-        if chunk.logprobs:  # a piece of its own: the core's Logprobs event follows its text
-            await writer.send(chunk_object(call_id, created, model, {},
-                                           logprobs=chunk.logprobs))
+        await outbox.put(shaper.deltas(chunk), chunk.logprobs)
