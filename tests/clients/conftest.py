@@ -8,6 +8,7 @@ this folder.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from clientkit import LiveServer
 from endpointkit import EndpointServer
 
 HERE = Path(__file__).resolve().parent
+# Before any test module imports litellm (at collection): litellm fetches its model cost map
+# from the internet at import unless told to read the copy it bundles.
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 # What a client library reads from the environment would point it elsewhere than the test
 # server, or at a real service: each test passes base URL and key explicitly instead.
 CLIENT_ENVIRONMENT = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_ORG_ID",

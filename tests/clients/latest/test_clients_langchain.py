@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import openai
 import pytest
 from clientkit import API_KEY, LiveServer
 from clientkit import tool_names as offered
@@ -36,10 +37,12 @@ def get_weather(city: str) -> str:
 
 @pytest.fixture
 def chat(server: LiveServer) -> Iterator[ChatOpenAI]:
-    model = ChatOpenAI(model="gpt-4o", base_url=server.base_url, api_key=API_KEY,  # type: ignore[arg-type]
-                       max_retries=0, timeout=20)
-    yield model
-    model.root_client.close()
+    # An HTTP client of the test's own: langchain-openai caches its default one per base URL
+    # and timeout for the whole process, so closing that one broke a later test whose server
+    # got the same port ("client has been closed").
+    with openai.DefaultHttpxClient() as http_client:
+        yield ChatOpenAI(model="gpt-4o", base_url=server.base_url, api_key=API_KEY,  # type: ignore[arg-type]
+                         max_retries=0, timeout=20, http_client=http_client)
 
 
 QUESTION = "What is the weather in Paris? Answer in JSON."

@@ -1,5 +1,8 @@
 """litellm's completion() through its OpenAI-compatible route (`openai/<model>` with api_base)
-against `jackfield serve`: text, tools streamed and not, and a tool-result round trip."""
+against `jackfield serve`: text, tools streamed and not, and a tool-result round trip.
+
+litellm reads its bundled model cost map (LITELLM_LOCAL_MODEL_COST_MAP=True, set by
+conftest.py and scripts/test_clients.sh) instead of fetching one at import."""
 
 from __future__ import annotations
 
@@ -8,17 +11,31 @@ from typing import Any
 
 import litellm
 import pytest
-from clientkit import API_KEY, WEATHER_ARGUMENTS, WEATHER_TOOL, LiveServer, tagged_call
+from clientkit import (
+    API_KEY,
+    WEATHER_ARGUMENTS,
+    WEATHER_TOOL,
+    LiveServer,
+    openai_for,
+    tagged_call,
+)
 from clientkit import tool_names as offered
+
+pytestmark = pytest.mark.usefixtures("litellm_loop")  # litellm's loop, closed (conftest.py)
 
 ASK = [{"role": "user", "content": "What is the weather in Paris?"}]
 
 
 def complete(server: LiveServer, messages: list[Any], model: str = "gpt-4o",
              **kwargs: Any) -> Any:
-    return litellm.completion(model=f"openai/{model}", api_base=server.base_url,
-                              api_key=API_KEY, messages=messages, num_retries=0, timeout=20,
-                              **kwargs)
+    # A client the test closes: litellm's own would stay in its process-wide cache with its
+    # connection open after the test (a ResourceWarning later on).
+    with openai_for(server) as client:
+        response = litellm.completion(model=f"openai/{model}", api_base=server.base_url,
+                                      api_key=API_KEY, messages=messages, num_retries=0,
+                                      timeout=20, client=client, **kwargs)
+        # A stream is read while its client is open.
+        return list(response) if kwargs.get("stream") else response
 
 
 def test_text(server: LiveServer) -> None:
