@@ -273,3 +273,20 @@ async def async_openai_for(server: LiveServer) -> AsyncIterator[Any]:
         yield client
     finally:
         await client.close()
+
+
+def litellm_completion(server: LiveServer, messages: list[Any], model: str,
+                       **kwargs: Any) -> Any:
+    """litellm.completion() through its `openai/<model>` route to the server.
+
+    It gets a client the test closes: litellm's own would stay in its process-wide cache
+    with its connection open after the test (a ResourceWarning later on). A stream is read
+    while that client is open, and returned as the list of its chunks.
+    """
+    import litellm  # only the `latest` group has it
+
+    with openai_for(server) as client:
+        response = litellm.completion(model=f"openai/{model}", api_base=server.base_url,
+                                      api_key=API_KEY, messages=messages, num_retries=0,
+                                      timeout=20, client=client, **kwargs)
+        return list(response) if kwargs.get("stream") else response

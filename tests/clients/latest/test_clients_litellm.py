@@ -12,11 +12,10 @@ from typing import Any
 import litellm
 import pytest
 from clientkit import (
-    API_KEY,
     WEATHER_ARGUMENTS,
     WEATHER_TOOL,
     LiveServer,
-    openai_for,
+    litellm_completion,
     tagged_call,
 )
 from clientkit import tool_names as offered
@@ -28,14 +27,7 @@ ASK = [{"role": "user", "content": "What is the weather in Paris?"}]
 
 def complete(server: LiveServer, messages: list[Any], model: str = "gpt-4o",
              **kwargs: Any) -> Any:
-    # A client the test closes: litellm's own would stay in its process-wide cache with its
-    # connection open after the test (a ResourceWarning later on).
-    with openai_for(server) as client:
-        response = litellm.completion(model=f"openai/{model}", api_base=server.base_url,
-                                      api_key=API_KEY, messages=messages, num_retries=0,
-                                      timeout=20, client=client, **kwargs)
-        # A stream is read while its client is open.
-        return list(response) if kwargs.get("stream") else response
+    return litellm_completion(server, messages, model, **kwargs)
 
 
 def test_text(server: LiveServer) -> None:

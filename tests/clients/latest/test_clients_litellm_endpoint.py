@@ -13,7 +13,7 @@ from typing import Any
 
 import litellm
 import pytest
-from clientkit import API_KEY, WEATHER_TOOL, openai_for, streamed_call
+from clientkit import API_KEY, WEATHER_TOOL, litellm_completion, openai_for, streamed_call
 from clientkit import tool_names as offered
 from endpointkit import EndpointServer
 
@@ -28,14 +28,7 @@ ARGUMENTS = {"city": QUESTION, "unit": "celsius"}  # the emulator's instance of 
 
 def complete(server: EndpointServer, messages: list[Any], model: str = "gpt-4o-mini",
              **kwargs: Any) -> Any:
-    # litellm's own openai client would stay in its process-wide cache, its connection
-    # open after the test (a ResourceWarning later on); it is given one the test closes.
-    with openai_for(server) as client:
-        response = litellm.completion(model=f"openai/{model}", api_base=server.base_url,
-                                      api_key=API_KEY, messages=messages, num_retries=0,
-                                      timeout=20, client=client, **kwargs)
-        # A stream is read while its client is open.
-        return list(response) if kwargs.get("stream") else response
+    return litellm_completion(server, messages, model, **kwargs)
 
 
 def test_completion(endpoint_server: EndpointServer) -> None:
