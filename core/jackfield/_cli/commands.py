@@ -269,6 +269,20 @@ async def emulate(args: argparse.Namespace) -> int:
     return _stopped(interrupted)
 
 
+def _print_access_log() -> None:
+    """Send the server's access lines (logger jackfield.access, INFO) to stderr."""
+    import logging
+
+    from jackfield._server.access_log import ACCESS_LOGGER
+
+    logger = logging.getLogger(ACCESS_LOGGER)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # printed once, whatever else configures the root logger
+
+
 async def serve(args: argparse.Namespace) -> int:
     """Serve the OpenAI-compatible API until Ctrl-C or SIGTERM."""
     api_key = args.api_key or os.environ.get("JACKFIELD_API_KEY") or None
@@ -297,7 +311,10 @@ async def serve(args: argparse.Namespace) -> int:
     app = create_app(api_key=api_key, max_body_bytes=args.max_body_bytes,
                      allowed_hosts=[args.host, *allowed_hosts], cors_origins=cors_origins,
                      body_timeout=args.body_timeout, write_timeout=args.write_timeout,
-                     grace=args.grace, strict=args.strict, prompted=prompted)
+                     grace=args.grace, strict=args.strict, prompted=prompted,
+                     call_timeout=args.timeout)
+    if args.access_log:
+        _print_access_log()
     server = serving(app, args.host, args.port, header_timeout=args.header_timeout,
                      max_connections=args.max_connections)
     async with contextlib.AsyncExitStack() as stack:

@@ -247,6 +247,12 @@ def build_parser() -> Parser:
                        metavar="ORIGIN",
                        help="let web pages from ORIGIN (e.g. https://app.example) call the API "
                             "(repeatable; default: none, $JACKFIELD_CORS_ORIGINS)")
+    serve.add_argument("--timeout", type=positive, metavar="SECONDS",
+                       help="give up on a chat call after this many seconds, retries and "
+                            "fallbacks included (default: the [timeouts] of the config file)")
+    serve.add_argument("--no-access-log", dest="access_log", action="store_false",
+                       help="do not print a line per request on stderr (method, route, model, "
+                            "provider, status, latency, tokens; never keys or prompts)")
     install.add_parsers(command)
     completion.add_parser(command)
     return parser

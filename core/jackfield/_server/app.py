@@ -11,13 +11,27 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from jackfield._engine.registry import Registry
-from jackfield._errors import InvalidRequestError, ResponseFormatError, UnknownModelError
+from jackfield._errors import ResponseFormatError
+from jackfield._server.access_log import access_log_middleware
 from jackfield._server.auth import API_KEY_KEY, auth_middleware, has_api_key
 from jackfield._server.body import BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT, read_json
+from jackfield._server.call import (
+    CALL_TIMEOUT_KEY,
+    REGISTRY_KEY,
+    check_kind,
+    start_chat,
+    strict_error,
+)
 from jackfield._server.chat_shapes import completion_object, notice_headers, warning_list
-from jackfield._server.chat_stream import WRITE_TIMEOUT_KEY, stream_chat
+from jackfield._server.chat_stream import stream_chat
 from jackfield._server.embeddings import embedding_response, parse_embedding_call
-from jackfield._server.errors import MAX_BODY_KEY, error_middleware, remember_response
+from jackfield._server.errors import (
+    ERROR_SHAPES_KEY,
+    MAX_BODY_KEY,
+    OPENAI_ERRORS,
+    error_middleware,
+    remember_response,
+)
 from jackfield._server.guard import Guard
 from jackfield._server.health import health_report, remember_secrets
 from jackfield._server.model_list import model_listing, model_lookup
@@ -27,45 +41,18 @@ from jackfield._server.openai_shapes import (
     now,
     parse_chat_call,
     parse_image_call,
-    strict_error,
 )
+from jackfield._server.routes import Route
 from jackfield._server.shutdown import DEFAULT_GRACE, Drain
+from jackfield._server.sse import WRITE_TIMEOUT_KEY
 from jackfield._types.notices import CallWarning
-from jackfield._types.specs import Kind
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_WRITE_TIMEOUT", "REGISTRY_KEY", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_WRITE_TIMEOUT", "REGISTRY_KEY", "ROUTES",
+           "create_app"]
 
 # Image parts come as data: URLs: one image of OpenAI's largest (20 MiB) is 27 MiB as base64.
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
-REGISTRY_KEY = web.AppKey("jackfield_registry", Registry)
 DEFAULT_WRITE_TIMEOUT = 30.0  # seconds a streaming client may read nothing before it is cut
-ENDPOINTS = {"chat": "/v1/chat/completions", "image": "/v1/images/generations",
-             "embedding": "/v1/embeddings"}
-
-
-async def _check_kind(registry: Registry, model: str, kind: Kind) -> None:
-    """Refuse a model of another kind, naming the endpoint that serves it.
-
-    A name no list has, or has as another kind, first has the stale lists asked for again
-    (the call would ask them anyway): the model may have been pulled after the server
-    started, and an allow-listed id of a pass-through provider counts as a chat model until
-    its service says what it is. A name still unknown is left to the call, which asks the
-    services not asked lately, then resolves it.
-    """
-    for attempt in range(2):
-        try:
-            routes = registry.resolve(model, kind)
-        except UnknownModelError:
-            routes = []
-        if any(route.model.kind == kind for route in routes):
-            return
-        if attempt == 0:
-            await registry.refresh_models(stale_only=True)
-    if routes:
-        other = routes[0].model.kind
-        article = "an" if other[0] in "aeiou" else "a"
-        raise InvalidRequestError(f"{model!r} is {article} {other} model; use POST "
-                                  f"{ENDPOINTS[other]}.", param="model")
 
 
 async def list_models(request: web.Request) -> web.Response:
@@ -84,7 +71,7 @@ async def embeddings(request: web.Request) -> web.Response:
     """POST /v1/embeddings: one vector per input, as floats or base64 (float32s)."""
     registry = request.app[REGISTRY_KEY]
     call = parse_embedding_call(await read_json(request))
-    await _check_kind(registry, call.model, "embedding")
+    await check_kind(registry, call.model, "embedding")
     if registry.strict and call.warnings:
         raise strict_error(call.warnings[0])
     result = await registry.embed(call.model, call.inputs, dimensions=call.dimensions,
@@ -94,20 +81,10 @@ async def embeddings(request: web.Request) -> web.Response:
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     """POST /v1/chat/completions: one `chat.completion`, or SSE chunks when stream is true."""
-    registry = request.app[REGISTRY_KEY]
     call = parse_chat_call(await read_json(request))
-    await _check_kind(registry, call.model, "chat")
-    if registry.strict and call.warnings:
-        raise strict_error(call.warnings[0])
     if call.stream:
-        stream = await registry.complete(call.model, call.messages, stream=True, **call.params)
-        try:
-            return await stream_chat(request, stream, call)
-        finally:
-            # Also reached when the client disconnects (the handler is cancelled): closing
-            # the stream drops the upstream connection at once.
-            await stream.aclose()
-    completion = await registry.complete(call.model, call.messages, **call.params)
+        return await stream_chat(request, await start_chat(request, call, True), call)
+    completion = await start_chat(request, call, False)
     warnings = (*call.warnings, *completion.warnings)
     return web.json_response(
         completion_object(completion, call, completion_id(), now(), warnings),
@@ -118,7 +95,7 @@ async def generate_images(request: web.Request) -> web.Response:
     """POST /v1/images/generations: n images as URLs or base64 (one provider call per image)."""
     registry = request.app[REGISTRY_KEY]
     call = parse_image_call(await read_json(request))
-    await _check_kind(registry, call.model, "image")
+    await check_kind(registry, call.model, "image")
     data: list[dict[str, str]] = []
     warnings: dict[CallWarning, None] = {}  # each call reports the same: listed once
     emulated: dict[str, None] = {}
@@ -149,13 +126,25 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response(health_report(request.app[REGISTRY_KEY], withhold=withhold))
 
 
+# OpenAI's API; each other wire format's module lists its own (the order is the 404's list).
+OPENAI_ROUTES = (
+    Route("GET", "/v1/models", list_models),
+    Route("GET", "/v1/models/{model:.+}", get_model),
+    Route("POST", "/v1/chat/completions", chat_completions),
+    Route("POST", "/v1/images/generations", generate_images),
+    Route("POST", "/v1/embeddings", embeddings),
+)
+ROUTES = (*OPENAI_ROUTES, Route("GET", "/health", health))
+
+
 def create_app(registry: Registry | None = None, *, api_key: str | None = None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                write_timeout: float = DEFAULT_WRITE_TIMEOUT,
                allowed_hosts: Iterable[str] = (), cors_origins: Iterable[str] = (),
                body_timeout: float = DEFAULT_BODY_TIMEOUT,
                grace: float = DEFAULT_GRACE, strict: bool = False,
-               prompted: bool | Iterable[str] | Mapping[str, Any] = False) -> web.Application:
+               prompted: bool | Iterable[str] | Mapping[str, Any] = False,
+               call_timeout: float | None = None) -> web.Application:
     """Return the server app over registry (None: discover plugins and close it at cleanup).
 
     strict and prompted are the settings of the registry discovered here (see Registry);
@@ -165,7 +154,9 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
     of allowed_hosts ("*": any), and, from a web page, only for an origin in cors_origins.
     write_timeout: seconds a streaming client may read nothing before it is dropped (and
     its upstream call closed). At shutdown, calls in flight get grace seconds; then each
-    ends with a 503 or, for a stream under way, a final error event.
+    ends with a 503 or, for a stream under way, a final error event. call_timeout: seconds
+    a whole chat call may take (None: the registry's timeouts), as `timeout=` of complete().
+    Each request is logged on the `jackfield.access` logger (INFO), without keys or prompts.
     """
     if max_body_bytes < 1:
         raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes}")
@@ -174,10 +165,15 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
                          f"{write_timeout!r}")
     if not (math.isfinite(body_timeout) and body_timeout > 0):
         raise ValueError(f"body_timeout must be a positive number of seconds, got {body_timeout}")
+    if call_timeout is not None and not (math.isfinite(call_timeout) and call_timeout > 0):
+        raise ValueError(f"call_timeout must be a positive number of seconds, got "
+                         f"{call_timeout}")
     guard, drain = Guard(allowed_hosts, cors_origins), Drain(grace)
     # error_middleware outside the guard and auth: their own refusals pass through as they
-    # are; the drain outermost, as it answers for the requests it interrupts.
-    middlewares: list[Middleware] = [drain.track, error_middleware, guard.middleware()]
+    # are; the access log outside it, to see the status sent; the drain outermost, as it
+    # answers for the requests it interrupts.
+    middlewares: list[Middleware] = [drain.track, access_log_middleware(), error_middleware,
+                                     guard.middleware()]
     if api_key:
         middlewares.append(auth_middleware(api_key))
     app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
@@ -187,6 +183,8 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
     app[BODY_TIMEOUT_KEY] = body_timeout
     app[MAX_BODY_KEY] = max_body_bytes
     app[WRITE_TIMEOUT_KEY] = float(write_timeout)
+    if call_timeout is not None:
+        app[CALL_TIMEOUT_KEY] = float(call_timeout)
     if registry is not None and (strict or prompted):
         raise ValueError("strict= and prompted= set up the registry create_app() discovers; "
                          "pass them to the Registry you give it instead")
@@ -201,10 +199,11 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
     app[REGISTRY_KEY] = registry
     app[API_KEY_KEY] = api_key or ""
     remember_secrets(registry, api_key)
-    app.router.add_get("/v1/models", list_models)
-    app.router.add_get("/v1/models/{model:.+}", get_model)
-    app.router.add_post("/v1/chat/completions", chat_completions)
-    app.router.add_post("/v1/images/generations", generate_images)
-    app.router.add_post("/v1/embeddings", embeddings)
-    app.router.add_get("/health", health)
+    app[ERROR_SHAPES_KEY] = {route.path: route.errors for route in ROUTES
+                             if route.errors is not OPENAI_ERRORS}
+    for route in ROUTES:
+        if route.method == "GET":
+            app.router.add_get(route.path, route.handler)  # HEAD too, as HTTP asks
+        else:
+            app.router.add_route(route.method, route.path, route.handler)
     return app

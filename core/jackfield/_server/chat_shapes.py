@@ -14,7 +14,8 @@ from typing import Any
 
 from jackfield._engine.completion import Completion
 from jackfield._secrets import mask_known
-from jackfield._server.openai_shapes import ChatCall
+from jackfield._server.call import ChatCall
+from jackfield._types.messages import Message
 from jackfield._types.notices import CallWarning
 
 __all__ = [
@@ -61,6 +62,11 @@ def prompt_tokens(call: ChatCall) -> int:
     schema it sends (OpenAI counts those too), and each image at its least cost."""
     chars = images = 0
     for message in call.messages:
+        if isinstance(message, Message):  # a codec's own, already checked
+            chars += len(message.content) + sum(len(tool_call.name) + len(tool_call.arguments)
+                                                for tool_call in message.tool_calls)
+            images += len(message.images)
+            continue
         if not isinstance(message, Mapping):
             continue
         text, pictures = _content_size(message.get("content"))
@@ -137,7 +143,7 @@ def completion_object(completion: Completion, call: ChatCall, call_id: str, crea
 
 def logprobs_asked(call: ChatCall) -> bool:
     """Return whether the call asked for logprobs: OpenAI sends them (and null) only then."""
-    return call.params.get("logprobs") is True
+    return call.logprobs
 
 
 def logprobs_object(entries: Sequence[Any]) -> dict[str, Any]:

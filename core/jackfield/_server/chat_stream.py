@@ -10,38 +10,21 @@ chunk of the text they describe, as OpenAI's (see `_Outbox`).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import logging
 from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
-from jackfield._engine.completion import CompletionStream
-from jackfield._errors import JackfieldError
-from jackfield._server.chat_shapes import (
-    chunk_object,
-    logprobs_asked,
-    notice_headers,
-    usage_object,
-    warning_list,
-)
-from jackfield._server.errors import ApiError, classify, error_body
-from jackfield._server.openai_shapes import ChatCall, completion_id, now
+from jackfield._engine.completion import Completion, CompletionStream
+from jackfield._server.call import ChatCall
+from jackfield._server.chat_shapes import chunk_object, usage_object, warning_list
+from jackfield._server.errors import OPENAI_ERRORS, ApiError
+from jackfield._server.openai_shapes import completion_id, now
+from jackfield._server.sse import EventWriter, serve_stream
 from jackfield._types.events import Chunk, ToolCallDelta
 from jackfield._types.notices import CallWarning
 
-__all__ = ["WRITE_TIMEOUT_KEY", "DeltaShaper", "stream_chat"]
-
-log = logging.getLogger("jackfield._server")
-WRITE_TIMEOUT_KEY = web.AppKey("jackfield_write_timeout", float)
-SSE_HEADERS = {
-    "Content-Type": "text/event-stream; charset=utf-8",
-    "Cache-Control": "no-cache",
-    "X-Accel-Buffering": "no",  # a reverse proxy must pass each event on at once
-}
+__all__ = ["ChatEncoder", "DeltaShaper", "stream_chat"]
 
 
 class DeltaShaper:
@@ -94,68 +77,13 @@ class DeltaShaper:
         return [head, *deltas[1:]]
 
 
-class _ClientNotReading(Exception):
-    """The client read nothing for the write timeout; its connection has been dropped."""
-
-
-class _EventWriter:
-    """Writes SSE events to one client, cutting a client that stops reading.
-
-    A client that never reads would otherwise hold its handler, and so the upstream
-    connection, for as long as the stream lasts: each write waits at most write_timeout.
-    """
-
-    def __init__(self, request: web.Request, response: web.StreamResponse) -> None:
-        self._request = request
-        self._response = response
-        self._timeout = request.app[WRITE_TIMEOUT_KEY]
-
-    async def write(self, data: bytes, *, eof: bool = False) -> None:
-        try:
-            async with asyncio.timeout(self._timeout):
-                await (self._response.write_eof(data) if eof else self._response.write(data))
-        except TimeoutError:
-            transport = self._request.transport
-            if transport is not None:
-                transport.abort()  # the unread events are dropped with the connection
-            log.info("dropped a client of %s that read nothing for %g s",
-                     self._request.path, self._timeout)
-            raise _ClientNotReading from None
-
-    async def send(self, payload: dict[str, Any]) -> None:
-        await self.write(b"data: " + json.dumps(payload).encode() + b"\n\n")
-
-
-async def stream_chat(request: web.Request, stream: CompletionStream,
-                      call: ChatCall) -> web.StreamResponse:
-    """Relay a stream as SSE; an upstream failure after the headers becomes an error event."""
-    # The first chunk comes before the 200 and its headers, so that a failure up to here
-    # still reaches the client as an HTTP error with the right status; by then the core has
-    # said what it accepted but does not send, which goes out in the headers.
-    first: Chunk | None
-    try:
-        first = await stream.__anext__()
-    except StopAsyncIteration:
-        first = None
-    warnings = (*call.warnings, *stream.warnings)
-    response = web.StreamResponse(headers=SSE_HEADERS | notice_headers(warnings,
-                                                                      stream.emulated))
-    await response.prepare(request)
-    writer = _EventWriter(request, response)
-    # A client cut for not reading: the caller closes the upstream stream, and aiohttp
-    # finds the client's connection already closed.
-    with contextlib.suppress(_ClientNotReading):
-        await _write_events(writer, stream, call, first, warnings)
-    return response
-
-
 class _Outbox:
     """Sends the chunks of one reply; asked for logprobs, it holds each text delta until the
     next event, so that the Logprobs event that follows it goes out in the same chunk, as
     OpenAI's do: clients read `delta.content` and `logprobs.content` of one chunk together.
     Not asked, nothing waits: each delta goes out as it comes (first-token latency)."""
 
-    def __init__(self, writer: _EventWriter, call_id: str, created: int, model: str, *,
+    def __init__(self, writer: EventWriter, call_id: str, created: int, model: str, *,
                  hold_text: bool) -> None:
         self._writer = writer
         self._head = (call_id, created, model)
@@ -193,46 +121,49 @@ class _Outbox:
             await self.send(held)
 
 
-async def _write_events(writer: _EventWriter, stream: CompletionStream, call: ChatCall,
-                        first: Chunk | None, warnings: tuple[CallWarning, ...]) -> None:
-    call_id, created = completion_id(), now()
-    shaper = DeltaShaper()
-    model = stream.model or call.model  # the resolved id, known once the first chunk came
-    outbox = _Outbox(writer, call_id, created, model, hold_text=logprobs_asked(call))
-    await outbox.put(shaper.opening(first))
-    if first is not None and first.logprobs:
-        await outbox.put([], first.logprobs)
-    failure = None if first is None else await _relay(stream, outbox, shaper, model)
-    await outbox.flush()
-    if failure is not None:
-        await writer.send(error_body(failure))  # the stream ends without [DONE]
-        await writer.write(b"", eof=True)
-        return
-    completion = stream.completion
-    last = chunk_object(call_id, created, completion.model or model, {},
-                        completion.finish_reason or "stop")
-    await writer.send(last | {"provider": completion.provider,
-                              "jackfield_warnings": warning_list(warnings)})
-    if call.include_usage:
-        await writer.send(chunk_object(call_id, created, completion.model or model, {})
-                          | {"choices": [], "usage": usage_object(completion, call)})
-    await writer.write(b"data: [DONE]\n\n", eof=True)
+class ChatEncoder:
+    """The `chat.completion.chunk` events of one streamed reply (an `sse.StreamEncoder`)."""
+
+    def __init__(self, writer: EventWriter, stream: CompletionStream,
+                 warnings: tuple[CallWarning, ...], call: ChatCall) -> None:
+        self._writer, self._stream, self._call = writer, stream, call
+        self._warnings = warnings
+        self._id, self._created = completion_id(), now()
+        self._shaper = DeltaShaper()
+        self._model = stream.model or call.model  # the resolved id, known with the first chunk
+        self._outbox = _Outbox(writer, self._id, self._created, self._model,
+                               hold_text=call.logprobs)
+
+    async def open(self, first: Chunk | None) -> None:
+        await self._outbox.put(self._shaper.opening(first))
+        if first is not None and first.logprobs:
+            await self._outbox.put([], first.logprobs)
+
+    async def chunk(self, chunk: Chunk) -> None:
+        await self._outbox.put(self._shaper.deltas(chunk), chunk.logprobs)
+
+    async def close(self, completion: Completion) -> None:
+        await self._outbox.flush()
+        model = completion.model or self._model
+        last = chunk_object(self._id, self._created, model, {},
+                            completion.finish_reason or "stop")
+        await self._writer.send(last | {"provider": completion.provider,
+                                        "jackfield_warnings": warning_list(self._warnings)})
+        if self._call.include_usage:
+            await self._writer.send(chunk_object(self._id, self._created, model, {})
+                                    | {"choices": [], "usage": usage_object(completion,
+                                                                            self._call)})
+        await self._writer.write(b"data: [DONE]\n\n")
+
+    async def fail(self, error: ApiError) -> None:
+        await self._outbox.flush()
+        await self._writer.write(OPENAI_ERRORS.event_bytes(error))  # no [DONE] after it
 
 
-async def _relay(stream: CompletionStream, outbox: _Outbox, shaper: DeltaShaper,
-                 model: str) -> ApiError | None:
-    """Send each chunk as it arrives; return the error that ended the stream, if any."""
-    while True:
-        try:
-            chunk = await stream.__anext__()
-        except StopAsyncIteration:
-            return None
-        except JackfieldError as error:
-            return classify(error)
-        # Deliberately broad: the status line is already sent, so an unforeseen bug can only
-        # be reported as an error event; it is logged with its traceback here.
-        except Exception:
-            log.exception("unexpected error relaying a stream of %s", model)
-            return ApiError(500, "server_error", "internal_error",
-                            "Internal server error; the server log has the details.")
-        await outbox.put(shaper.deltas(chunk), chunk.logprobs)
+async def stream_chat(request: web.Request, stream: CompletionStream,
+                      call: ChatCall) -> web.StreamResponse:
+    """Relay a stream as OpenAI's SSE chunks; a failure after the headers becomes an error
+    event (see sse.serve_stream)."""
+    return await serve_stream(request, stream, call.warnings,
+                              lambda writer, stream, warnings: ChatEncoder(writer, stream,
+                                                                           warnings, call))

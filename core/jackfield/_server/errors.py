@@ -6,6 +6,7 @@ import json
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import attrs
 from aiohttp import web
@@ -27,8 +28,9 @@ from jackfield._errors import (
 from jackfield._secrets import mask_known
 
 __all__ = [
-    "MAX_BODY_KEY", "RESPONSE_KEY", "ApiError", "Refusal", "classify", "error_body",
-    "error_middleware", "error_response", "remember_response",
+    "ERROR_SHAPES_KEY", "MAX_BODY_KEY", "OPENAI_ERRORS", "RESPONSE_KEY", "ApiError",
+    "ErrorShape", "Refusal", "classify", "error_body", "error_middleware", "error_response",
+    "error_shape", "remember_response",
 ]
 
 log = logging.getLogger("jackfield._server")
@@ -65,20 +67,65 @@ async def remember_response(request: web.Request, response: web.StreamResponse) 
     request[RESPONSE_KEY] = response
 
 
-def error_body(error: ApiError) -> dict[str, dict[str, str | None]]:
-    """Return the OpenAI error object: {"error": {"message", "type", "param", "code"}}.
+def _masked(error: ApiError) -> ApiError:
+    # Every error reply and stream error event passes here: the message is masked once more
+    # with every secret the process knows (the API key, each provider's credentials).
+    return attrs.evolve(error, message=mask_known(error.message))
 
-    Every error reply and stream error event passes here: the message is masked once more
-    with every secret the process knows (the API key, each provider's credentials).
-    """
+
+def error_body(error: ApiError) -> dict[str, dict[str, str | None]]:
+    """Return the OpenAI error object: {"error": {"message", "type", "param", "code"}},
+    its message masked."""
     return {"error": {"message": mask_known(error.message), "type": error.type,
                       "param": error.param, "code": error.code}}
 
 
-def error_response(error: ApiError) -> web.Response:
-    """Return the JSON error reply for error."""
-    return web.json_response(error_body(error), status=error.status, headers=error.headers,
-                             dumps=json.dumps)
+def _same_status(error: ApiError) -> int:
+    return error.status
+
+
+@attrs.frozen
+class ErrorShape:
+    """How one wire format writes an error: `body` the JSON of an error reply and of an
+    in-stream error event, `status` the HTTP status for the neutral ApiError (a format may
+    have statuses of its own), `event` the SSE event name its streams give an error (None:
+    a bare `data:` line, as OpenAI's chat stream). Messages are masked before `body` runs.
+    """
+
+    body: Callable[[ApiError], dict[str, Any]]
+    status: Callable[[ApiError], int] = _same_status
+    event: str | None = None
+
+    def response(self, error: ApiError) -> web.Response:
+        """Return the JSON error reply for error."""
+        error = _masked(error)
+        return web.json_response(self.body(error), status=self.status(error),
+                                 headers=error.headers, dumps=json.dumps)
+
+    def event_bytes(self, error: ApiError) -> bytes:
+        """Return the SSE event that ends a stream with error."""
+        head = b"" if self.event is None else b"event: " + self.event.encode() + b"\n"
+        return head + b"data: " + json.dumps(self.body(_masked(error))).encode() + b"\n\n"
+
+
+OPENAI_ERRORS = ErrorShape(error_body)
+# Path prefix -> the shape of errors on the routes under it (anything else: OpenAI's).
+ERROR_SHAPES_KEY = web.AppKey("jackfield_error_shapes", dict[str, ErrorShape])
+
+
+def error_shape(request: web.Request | None) -> ErrorShape:
+    """Return the error shape of the wire format request speaks (by its path)."""
+    if request is not None:
+        path = request.path
+        for prefix, shape in request.app.get(ERROR_SHAPES_KEY, {}).items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return shape
+    return OPENAI_ERRORS
+
+
+def error_response(error: ApiError, request: web.Request | None = None) -> web.Response:
+    """Return the JSON error reply for error, in the shape of request's wire format."""
+    return error_shape(request).response(error)
 
 
 def _retry_after(seconds: float | None) -> dict[str, str]:
@@ -133,13 +180,20 @@ def _all_failed(error: AllProvidersFailedError, message: str) -> ApiError:
     return ApiError(502, "provider_error", "all_providers_failed", message)
 
 
+def _served(app: web.Application) -> str:
+    """Return the routes app serves, as "GET /v1/models, POST /v1/chat/completions, ..."."""
+    routes = [f"{route.method} {route.resource.canonical}" for route in app.router.routes()
+              if route.method not in ("HEAD", "OPTIONS", "*") and route.resource is not None]
+    names = list(dict.fromkeys(routes))
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+
+
 def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:
     """Describe aiohttp's own refusals (no route, wrong method, body too large)."""
     if isinstance(exc, web.HTTPNotFound):
         return ApiError(404, "invalid_request_error", "not_found",
                         f"No route {request.method} {request.path}. This server serves "
-                        "GET /v1/models, POST /v1/chat/completions, "
-                        "POST /v1/images/generations, POST /v1/embeddings and GET /health.")
+                        f"{_served(request.app)}.")
     if isinstance(exc, web.HTTPMethodNotAllowed):
         allowed = ", ".join(sorted(exc.allowed_methods))
         return ApiError(405, "invalid_request_error", "method_not_allowed",
@@ -162,20 +216,22 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400:
             raise  # redirects and the like are not errors
-        return error_response(_http_error(request, exc))
+        return error_response(_http_error(request, exc), request)
     except Refusal as refusal:
-        return error_response(refusal.error)
+        return error_response(refusal.error, request)
     except JackfieldError as error:
-        return error_response(classify(error))
+        return error_response(classify(error), request)
     except ConnectionResetError as error:
         # The client is gone: one line, not aiohttp's traceback. The response already under
         # way (or a new one) goes back to aiohttp, whose write then fails quietly.
         log.info("client went away during %s %s: %s", request.method, request.path, error)
-        return request.get(RESPONSE_KEY) or error_response(ApiError(
-            499, "invalid_request_error", "client_closed_request", "The client went away."))
+        gone = ApiError(499, "invalid_request_error", "client_closed_request",
+                        "The client went away.")
+        return request.get(RESPONSE_KEY) or error_response(gone, request)
     # Deliberately broad: an unforeseen bug is logged here with its traceback and the client
     # gets a plain 500, so that no internals leak into a reply.
     except Exception:
         log.exception("unexpected error serving %s %s", request.method, request.path)
-        return error_response(ApiError(500, "server_error", "internal_error",
-                                       "Internal server error; the server log has the details."))
+        internal = ApiError(500, "server_error", "internal_error",
+                            "Internal server error; the server log has the details.")
+        return error_response(internal, request)

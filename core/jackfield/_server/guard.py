@@ -104,14 +104,14 @@ class Guard:
                     f"This server does not answer to Host {request.headers['Host']!r} (a "
                     "protection against DNS rebinding). Allow the name with `jackfield serve "
                     f"--allowed-host NAME`, {ALLOWED_HOSTS_ENV} or "
-                    "create_app(allowed_hosts=[...])."))
+                    "create_app(allowed_hosts=[...])."), request)
             origin = request.headers.get("Origin")
             if origin is not None and not self.origin_allowed(origin):
                 return error_response(ApiError(
                     403, "invalid_request_error", "origin_not_allowed",
                     f"Requests from web pages at {origin!r} are refused. Allow the origin "
                     f"with `jackfield serve --cors-origin ORIGIN`, {CORS_ORIGINS_ENV} or "
-                    "create_app(cors_origins=[...])."))
+                    "create_app(cors_origins=[...])."), request)
             if origin is not None and request.method == "OPTIONS":
                 return web.Response(status=204, headers=self._cors_headers(origin) | {
                     "Access-Control-Allow-Methods": _CORS_METHODS,

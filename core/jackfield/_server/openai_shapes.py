@@ -14,19 +14,18 @@ from typing import Any, Literal
 import attrs
 
 from jackfield._errors import InvalidRequestError
+from jackfield._server.call import ChatCall
 from jackfield._types.events import Image
 from jackfield._types.notices import CallWarning
 
 __all__ = [
     "MAX_IMAGES",
-    "ChatCall",
     "ImageCall",
     "completion_id",
     "image_object",
     "now",
     "parse_chat_call",
     "parse_image_call",
-    "strict_error",
 ]
 
 MAX_IMAGES = 10  # OpenAI's own cap on `n` for image generation
@@ -42,22 +41,6 @@ RESERVED = {
     "prompted": "prompted tools and JSON are the server's setting (jackfield serve "
                 "--prompted tools,json)",
 }
-
-
-@attrs.frozen
-class ChatCall:
-    """A checked /v1/chat/completions body: what to pass to Registry.complete().
-
-    `params` holds every other field as the client sent it (the core checks them);
-    `warnings` what the server itself accepted but does not act on.
-    """
-
-    model: str
-    messages: list[Any]
-    stream: bool
-    include_usage: bool
-    params: dict[str, Any]
-    warnings: tuple[CallWarning, ...] = ()
 
 
 @attrs.frozen
@@ -147,7 +130,7 @@ def parse_chat_call(body: Mapping[str, Any]) -> ChatCall:
     warnings: list[CallWarning] = []
     include_usage = _stream_options(body, stream, warnings)
     params = _params(body, {"model", "messages", "stream", "stream_options"})
-    return ChatCall(model, messages, stream, include_usage, params, tuple(warnings))
+    return ChatCall(model, messages, stream, params, tuple(warnings), include_usage)
 
 
 def parse_image_call(body: Mapping[str, Any]) -> ImageCall:
@@ -193,9 +176,3 @@ def image_object(image: Image, response_format: Literal["url", "b64_json"]) -> d
     if image.url is not None:
         return {"url": image.url}
     return {"url": f"data:{image.mime_type or 'image/png'};base64,{image.b64_json}"}
-
-
-def strict_error(warning: CallWarning) -> InvalidRequestError:
-    """Return the error strict mode raises for what the server accepts but does not do."""
-    return _bad(warning.param, f"{warning} This server runs in strict mode, which refuses "
-                               f"what it cannot act on: leave {warning.param} out.")

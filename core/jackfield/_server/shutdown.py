@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
 
 from aiohttp import web
 
-from jackfield._server.errors import RESPONSE_KEY, ApiError, Handler, error_body, error_response
+from jackfield._server.errors import RESPONSE_KEY, ApiError, Handler, error_response, error_shape
 
 __all__ = ["DEFAULT_GRACE", "Drain"]
 
@@ -64,10 +63,10 @@ class Drain:
     async def _last_words(self, request: web.Request) -> web.StreamResponse:
         response: web.StreamResponse | None = request.get(RESPONSE_KEY)
         if response is None or not response.prepared:
-            return error_response(_SHUTTING_DOWN)
+            return error_response(_SHUTTING_DOWN, request)
         with contextlib.suppress(ConnectionError):  # the client may be gone by now
-            await response.write(b"data: " + json.dumps(error_body(_SHUTTING_DOWN)).encode()
-                                 + b"\n\n")
+            # The stream's own format: an Anthropic stream ends with its `error` event.
+            await response.write(error_shape(request).event_bytes(_SHUTTING_DOWN))
             await response.write_eof()
         return response
 
