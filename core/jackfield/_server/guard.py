@@ -26,7 +26,10 @@ CORS_ORIGINS_ENV = "JACKFIELD_CORS_ORIGINS"
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 _ANY = "*"
 _CORS_METHODS = "GET, POST, OPTIONS"
-_CORS_HEADERS = "Authorization, Content-Type"
+# Anthropic's SDK sends its key and API version in headers of its own (a page using it sets
+# anthropic-dangerous-direct-browser-access); a preflight must allow them.
+_CORS_HEADERS = ("Authorization, Content-Type, x-api-key, anthropic-version, anthropic-beta, "
+                 "anthropic-dangerous-direct-browser-access")
 # A page reads only the reply headers it is allowed to: these say what a call did not do.
 _CORS_EXPOSED = f"{WARNINGS_HEADER}, {EMULATED_HEADER}, Retry-After"
 
