@@ -54,3 +54,9 @@ def names(events: list[tuple[str, dict[str, Any]]]) -> list[str]:
     """Return the event names, a delta's as "content_block_delta:<delta type>"."""
     return [name + (f":{data['delta']['type']}" if name == "content_block_delta" else "")
             for name, data in events]
+
+
+def body(**fields: Any) -> dict[str, Any]:
+    """Return a Messages body for the native provider's omni model, with fields set."""
+    return {"model": "omni", "max_tokens": 64,
+            "messages": [{"role": "user", "content": "one two"}]} | fields

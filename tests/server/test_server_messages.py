@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from messages_helpers import post
+from messages_helpers import body, post
 from server_helpers import StartServer
 
 from jackfield import Registry, RetryPolicy
@@ -22,11 +22,6 @@ WEATHER = {"name": "get_weather", "description": "The weather in a city.",
 OPENAI_WEATHER = {"type": "function", "function": {
     "name": "get_weather", "description": "The weather in a city.",
     "parameters": WEATHER["input_schema"]}}
-
-
-def body(**fields: Any) -> dict[str, Any]:
-    return {"model": "omni", "max_tokens": 64,
-            "messages": [{"role": "user", "content": "one two"}]} | fields
 
 
 @pytest.fixture
