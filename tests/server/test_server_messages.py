@@ -200,15 +200,19 @@ async def test_fields_without_a_core_parameter_are_warned_not_sent(
         url: str, native_server: NativeServer) -> None:
     status, headers, reply = await post(url, body(
         top_k=5, metadata={"user_id": "user-123"}, service_tier="auto",
+        context_management={"edits": [{"type": "clear_tool_uses_20250919"}]},
+        tools=[WEATHER | {"eager_input_streaming": True}],
         messages=[{"role": "user", "content": [
             {"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]}]))
     assert status == 200, reply
     warnings = warned(headers)
-    assert set(warnings) == {"top_k", "metadata.user_id", "service_tier", "cache_control"}
+    assert set(warnings) == {"top_k", "metadata.user_id", "service_tier", "cache_control",
+                             "context_management", "eager_input_streaming"}
     assert "not sent on" in warnings["metadata.user_id"]
     assert {w["param"] for w in reply["jackfield_warnings"]} == set(warnings)
     sent = json.dumps(native_server.seen[0])
     assert "user-123" not in sent and "top_k" not in sent and "ephemeral" not in sent
+    assert "clear_tool_uses" not in sent and "eager" not in sent
 
 
 async def test_strict_mode_refuses_what_it_would_only_warn_about(

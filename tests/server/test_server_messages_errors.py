@@ -82,6 +82,7 @@ async def url(native_registry: Registry, start_server: StartServer) -> str:
     ({"stream": "yes"}, "stream"),
     ({"container": "c1"}, "container"),
     ({"mcp_servers": []}, "mcp_servers"),
+    ({"inference_geo": "us"}, "inference_geo"),
     ({"output_config": {"format": {"type": "xml"}}}, "output_config.format"),
     ({"frequency_penalty": 1}, "frequency_penalty"),
 ])
@@ -214,8 +215,10 @@ async def test_models_in_anthropics_shape_with_anthropic_version(url: str) -> No
     assert status == 200 and model["type"] == "model" and model["id"] == "thinker"
     status, openai_shaped = await get(url, "/v1/models")
     assert openai_shaped["object"] == "list"  # without the header: OpenAI's shape
-    status, _ = await get(url, "/v1/models?limit=0", VERSION)
-    assert status == 400
+    status, refused = await get(url, "/v1/models?limit=0", VERSION)
+    assert status == 400 and "limit" in anthropic_error(refused, "invalid_request_error")
+    status, refused = await get(url, "/v1/models/no-such-model", VERSION)
+    assert status == 404 and "no-such-model" in anthropic_error(refused, "not_found_error")
 
 
 async def test_a_cors_preflight_allows_anthropics_headers(

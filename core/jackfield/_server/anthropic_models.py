@@ -19,10 +19,13 @@ from typing import Any
 from aiohttp import web
 
 from jackfield._engine.registry import Registry
-from jackfield._errors import InvalidRequestError
+from jackfield._errors import InvalidRequestError, JackfieldError
+from jackfield._server.anthropic_replies import ANTHROPIC_ERRORS
+from jackfield._server.errors import classify
 from jackfield._server.model_list import model_lookup
 
-__all__ = ["VERSION_HEADER", "anthropic_listing", "anthropic_lookup", "wants_anthropic"]
+__all__ = ["VERSION_HEADER", "anthropic_listing", "anthropic_lookup", "anthropic_models",
+           "wants_anthropic"]
 
 VERSION_HEADER = "anthropic-version"
 EPOCH = "1970-01-01T00:00:00Z"
@@ -87,3 +90,15 @@ async def anthropic_lookup(registry: Registry, name: str) -> dict[str, Any]:
     """Return the model a name means, in Anthropic's shape (404 for none)."""
     found = await model_lookup(registry, name)
     return _model(name, found["qualified_id"], found["provider"])
+
+
+async def anthropic_models(registry: Registry, query: Mapping[str, str],
+                           name: str | None = None) -> web.Response:
+    """Return the list (name None) or the model, or the error, in Anthropic's shapes: the
+    route is OpenAI's, so its errors would otherwise be OpenAI's."""
+    try:
+        found = (await anthropic_listing(registry, query) if name is None
+                 else await anthropic_lookup(registry, name))
+    except JackfieldError as error:
+        return ANTHROPIC_ERRORS.response(classify(error))
+    return web.json_response(found)

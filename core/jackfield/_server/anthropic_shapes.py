@@ -8,10 +8,10 @@ budget_tokens} -> reasoning_effort (low under 4096 tokens, medium under 16384, e
 output_config.effort -> reasoning_effort and output_config.format (a JSON schema) ->
 response_format. What has no core parameter is accepted and reported as a warning, never
 dropped unsaid: top_k, metadata.user_id (not passed on to any provider), service_tier,
-the cache_control hints, thinking's `display` and the adaptive/between_tools modes. What the
-server cannot do is refused with a 400 naming the field: server tools (web search, code
-execution, ...), document and other block types, containers, MCP servers, context
-management, citations, and any field it does not know.
+the cache_control hints, context_management, a tool's eager_input_streaming, thinking's
+`display` and the adaptive/between_tools modes. What the server cannot do is refused with a
+400 naming the field: server tools (web search, code execution, ...), document and other
+block types, containers, MCP servers, citations, and any field it does not know.
 """
 
 from __future__ import annotations
@@ -26,23 +26,23 @@ from jackfield._types.messages import Message
 __all__ = ["parse_count_call", "parse_messages_call"]
 
 _SAMPLING = ("temperature", "top_p")
-_TOOL_FIELDS = ("name", "description", "input_schema", "strict")
+_TOOL_FIELDS = ("name", "description", "input_schema", "strict", "eager_input_streaming")
 _EFFORTS = {"low": "low", "medium": "medium", "high": "high", "xhigh": "xhigh",
             "max": "xhigh"}  # the core's highest effort is xhigh
 # Fields of Anthropic's API that need what this server does not have: refused by name.
 _UNSUPPORTED = {
     "container": "containers (code execution) are not supported by this server",
     "mcp_servers": "MCP servers are not supported by this server; give the tools as tools",
-    "context_management": "context management is not supported by this server",
     "diagnostics": "diagnostics are not supported by this server",
     "inference_geo": "inference_geo is not supported by this server",
     "speed": "speed is not supported by this server",
 }
 _MESSAGE_FIELDS = {"model", "messages", "max_tokens", "system", "stop_sequences", "stream",
                    "temperature", "top_p", "top_k", "metadata", "tools", "tool_choice",
-                   "thinking", "service_tier", "output_config", "cache_control"}
+                   "thinking", "service_tier", "output_config", "cache_control",
+                   "context_management"}
 _COUNT_FIELDS = {"model", "messages", "system", "tools", "tool_choice", "thinking",
-                 "output_config", "cache_control"}
+                 "output_config", "cache_control", "context_management"}
 
 
 def _fields(body: Mapping[str, Any], allowed: set[str]) -> None:
@@ -76,6 +76,9 @@ def _tool(value: Any, where: str, notes: Notes) -> dict[str, Any]:
         raise bad(f"{where}.type", f"{kind!r}: server tools are not supported by this server; "
                                    "only custom tools (name, description, input_schema).")
     notes.block_keys(value, _TOOL_FIELDS, where)
+    if value.get("eager_input_streaming") is not None:
+        notes.once("eager_input_streaming", "eager_input_streaming was accepted but not acted "
+                                            "on: tool input streams as the provider sends it.")
     function: dict[str, Any] = {"name": value.get("name")}
     if value.get("description") is not None:
         function["description"] = value["description"]
@@ -177,6 +180,11 @@ def _common(body: Mapping[str, Any], notes: Notes,
     messages = conversation(body.get("messages"), notes)
     if body.get("cache_control") is not None:
         notes.block_keys({"cache_control": body["cache_control"]}, (), "cache_control")
+    if body.get("context_management") is not None:
+        # Claude Code asks for old tool results to be cleared when the context fills up:
+        # the history is sent whole instead, which changes no answer that fits the model.
+        notes.once("context_management", "context_management was accepted but not acted "
+                                         "on: the conversation is sent as it came.")
     tools = body.get("tools")
     if tools is not None:
         if not isinstance(tools, list):

@@ -14,11 +14,7 @@ from jackfield._engine.registry import Registry
 from jackfield._errors import ResponseFormatError
 from jackfield._server.access_log import access_log_middleware
 from jackfield._server.anthropic_api import ROUTES as ANTHROPIC_ROUTES
-from jackfield._server.anthropic_models import (
-    anthropic_listing,
-    anthropic_lookup,
-    wants_anthropic,
-)
+from jackfield._server.anthropic_models import anthropic_models, wants_anthropic
 from jackfield._server.auth import API_KEY_KEY, auth_middleware, has_api_key
 from jackfield._server.body import BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT, read_json
 from jackfield._server.call import (
@@ -66,16 +62,15 @@ async def list_models(request: web.Request) -> web.Response:
     shape (the services that discover asked again once their list is older than the TTL);
     in Anthropic's when the request names an `anthropic-version` (Anthropic's SDK)."""
     if wants_anthropic(request):
-        return web.json_response(await anthropic_listing(request.app[REGISTRY_KEY],
-                                                         request.query))
+        return await anthropic_models(request.app[REGISTRY_KEY], request.query)
     return web.json_response(await model_listing(request.app[REGISTRY_KEY]))
 
 
 async def get_model(request: web.Request) -> web.Response:
     """GET /v1/models/{model}: the model or route group a name resolves to (404 if none)."""
     if wants_anthropic(request):
-        return web.json_response(await anthropic_lookup(request.app[REGISTRY_KEY],
-                                                        request.match_info["model"]))
+        return await anthropic_models(request.app[REGISTRY_KEY], request.query,
+                                      request.match_info["model"])
     return web.json_response(await model_lookup(request.app[REGISTRY_KEY],
                                                 request.match_info["model"]))
 
