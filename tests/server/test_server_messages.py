@@ -68,11 +68,13 @@ async def test_system_blocks_and_content_blocks_are_joined(
         messages=[{"role": "user", "content": [{"type": "text", "text": "a "},
                                                {"type": "text", "text": "b"}]},
                   {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
+                  {"role": "system", "content": [{"type": "text", "text": "Now French."}]},
                   {"role": "user", "content": "c"}]))
     assert status == 200, reply
     assert native_server.seen[0]["messages"] == [
         {"role": "system", "content": "One.\nTwo."}, {"role": "user", "content": "a b"},
-        {"role": "assistant", "content": "ok"}, {"role": "user", "content": "c"}]
+        {"role": "assistant", "content": "ok"}, {"role": "system", "content": "Now French."},
+        {"role": "user", "content": "c"}]
 
 
 async def test_length_is_max_tokens_and_usage_is_estimated_without_the_providers(
@@ -201,18 +203,19 @@ async def test_fields_without_a_core_parameter_are_warned_not_sent(
     status, headers, reply = await post(url, body(
         top_k=5, metadata={"user_id": "user-123"}, service_tier="auto",
         context_management={"edits": [{"type": "clear_tool_uses_20250919"}]},
-        tools=[WEATHER | {"eager_input_streaming": True}],
+        tools=[WEATHER | {"eager_input_streaming": True, "defer_loading": True}],
         messages=[{"role": "user", "content": [
             {"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]}]))
     assert status == 200, reply
     warnings = warned(headers)
     assert set(warnings) == {"top_k", "metadata.user_id", "service_tier", "cache_control",
-                             "context_management", "eager_input_streaming"}
+                             "context_management", "eager_input_streaming", "defer_loading"}
     assert "not sent on" in warnings["metadata.user_id"]
     assert {w["param"] for w in reply["jackfield_warnings"]} == set(warnings)
     sent = json.dumps(native_server.seen[0])
     assert "user-123" not in sent and "top_k" not in sent and "ephemeral" not in sent
-    assert "clear_tool_uses" not in sent and "eager" not in sent
+    assert "clear_tool_uses" not in sent and "eager" not in sent and "defer" not in sent
+    assert native_server.seen[0]["tools"] == [OPENAI_WEATHER]  # deferred: offered anyway
 
 
 async def test_strict_mode_refuses_what_it_would_only_warn_about(

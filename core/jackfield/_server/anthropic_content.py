@@ -1,5 +1,8 @@
 """Anthropic's `system` and `messages` (content blocks) as the core's Message objects.
 
+A message of role "system" (instructions within the conversation, of text blocks) is a
+system message where it stands.
+
 A user turn's `tool_result` blocks become "tool" messages, in their order and before the
 rest of the turn (OpenAI-protocol providers want each result right after the call it
 answers); its text and images become one user message. An assistant turn's `tool_use`
@@ -48,16 +51,18 @@ class Notes:
             self._seen.add(param)
             self.warnings.append(CallWarning(param, message))
 
-    def block_keys(self, block: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
-        """Refuse a block's unknown fields; report a cache_control hint."""
+    def block_keys(self, block: Mapping[str, Any], allowed: Sequence[str], where: str,
+                   what: str | None = None) -> None:
+        """Refuse the unknown fields of a block (or of `what`: "a tool"); report a
+        cache_control hint."""
         if block.get("cache_control") is not None:
             self.once("cache_control", "cache_control (prompt caching) was accepted but not "
                                        "acted on: the providers behind this server cache, or "
                                        "not, as they do.")
         extra = sorted(set(block) - {"type", "cache_control", *allowed})
         if extra:
-            raise bad(f"{where}.{extra[0]}", f"is not a field this server takes in a "
-                                             f"{block.get('type')!r} block.")
+            what = what or f"a {block.get('type')!r} block"
+            raise bad(f"{where}.{extra[0]}", f"is not a field this server takes in {what}.")
 
 
 def _text(block: Mapping[str, Any], where: str, notes: Notes) -> str:
@@ -70,15 +75,16 @@ def _text(block: Mapping[str, Any], where: str, notes: Notes) -> str:
     return text
 
 
-def system_text(value: Any, notes: Notes) -> str | None:
-    """Return the system prompt: a string, or its text blocks joined by newlines."""
+def system_text(value: Any, notes: Notes, param: str = "system") -> str | None:
+    """Return the system prompt (or a system message's) at param: a string, or its text
+    blocks joined by newlines."""
     if value is None or isinstance(value, str):
         return value or None
     if not isinstance(value, list):
-        raise bad("system", "must be a string or a list of text blocks.")
+        raise bad(param, "must be a string or a list of text blocks.")
     texts = []
     for number, block in enumerate(value):
-        where = f"system[{number}]"
+        where = f"{param}[{number}]"
         if not isinstance(block, Mapping) or block.get("type") != "text":
             raise bad(where, "must be a text block: {'type': 'text', 'text': ...}.")
         texts.append(_text(block, where, notes))
@@ -236,9 +242,12 @@ def conversation(value: Any, notes: Notes) -> list[Message]:
             messages += _user_turn(blocks, f"{where}.content", called, notes)
         elif role == "assistant":
             messages += _assistant_turn(blocks, f"{where}.content", called, notes)
+        elif role == "system":  # instructions within the conversation (Claude Code sends them)
+            text = system_text(item.get("content"), notes, f"{where}.content")
+            messages += [Message("system", text)] if text else []
         else:
-            raise bad(f"{where}.role", f"must be 'user' or 'assistant', got {role!r} (the "
-                                       "system prompt goes in the top-level 'system').")
+            raise bad(f"{where}.role", f"must be 'user', 'assistant' or 'system', got "
+                                       f"{role!r}.")
     if not messages:
         raise bad("messages", "holds no text, image or tool block to send.")
     return messages

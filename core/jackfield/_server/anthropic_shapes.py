@@ -8,7 +8,8 @@ budget_tokens} -> reasoning_effort (low under 4096 tokens, medium under 16384, e
 output_config.effort -> reasoning_effort and output_config.format (a JSON schema) ->
 response_format. What has no core parameter is accepted and reported as a warning, never
 dropped unsaid: top_k, metadata.user_id (not passed on to any provider), service_tier,
-the cache_control hints, context_management, a tool's eager_input_streaming, thinking's
+the cache_control hints, context_management, a tool's eager_input_streaming and
+defer_loading (the tool is offered from the start), thinking's
 `display` and the adaptive/between_tools modes. What the server cannot do is refused with a
 400 naming the field: server tools (web search, code execution, ...), document and other
 block types, containers, MCP servers, citations, and any field it does not know.
@@ -26,7 +27,8 @@ from jackfield._types.messages import Message
 __all__ = ["parse_count_call", "parse_messages_call"]
 
 _SAMPLING = ("temperature", "top_p")
-_TOOL_FIELDS = ("name", "description", "input_schema", "strict", "eager_input_streaming")
+_TOOL_FIELDS = ("name", "description", "input_schema", "strict", "eager_input_streaming",
+                "defer_loading")
 _EFFORTS = {"low": "low", "medium": "medium", "high": "high", "xhigh": "xhigh",
             "max": "xhigh"}  # the core's highest effort is xhigh
 # Fields of Anthropic's API that need what this server does not have: refused by name.
@@ -75,7 +77,12 @@ def _tool(value: Any, where: str, notes: Notes) -> dict[str, Any]:
     if kind not in (None, "custom"):
         raise bad(f"{where}.type", f"{kind!r}: server tools are not supported by this server; "
                                    "only custom tools (name, description, input_schema).")
-    notes.block_keys(value, _TOOL_FIELDS, where)
+    notes.block_keys(value, _TOOL_FIELDS, where, "a tool")
+    if value.get("defer_loading"):
+        # Claude Code defers tools it finds with a tool search of its own: offered from
+        # the start instead, the model can still call them.
+        notes.once("defer_loading", "defer_loading was accepted but not acted on: the tool "
+                                    "is offered to the model from the start.")
     if value.get("eager_input_streaming") is not None:
         notes.once("eager_input_streaming", "eager_input_streaming was accepted but not acted "
                                             "on: tool input streams as the provider sends it.")
