@@ -8,11 +8,14 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
-from messages_helpers import body, names, stream
+from messages_helpers import VERSION, body, events_of, names, stream
 from server_helpers import StartServer
 
 from jackfield import Registry, RetryPolicy
+from jackfield._server import create_app
+from jackfield._server.listen import serving
 from jackfield.provider import CompletionRequest, Finish, HttpResponse, ToolCallDelta, hookimpl
 from mockprovider import MockServer
 from nativeprovider import NativeProvider, NativeServer
@@ -129,3 +132,30 @@ async def test_a_failure_before_the_first_event_is_an_http_error(
     status, headers, [(_, reply)] = await stream(url, body(model="echo"))
     assert status == 429 and headers["Retry-After"] == "3"
     assert reply["type"] == "error" and reply["error"]["type"] == "rate_limit_error"
+
+
+async def test_a_stream_cut_by_shutdown_ends_with_anthropics_error_event(
+        strict_registry: Registry, mock_server: MockServer) -> None:
+    mock_server.gate = asyncio.Event()
+    mock_server.gate.set()  # the first word only; then the provider waits
+    started = asyncio.Event()
+
+    async def read(url: str) -> str:
+        async with aiohttp.ClientSession() as session, session.post(
+                f"{url}/v1/messages", json=body(model="echo", stream=True),
+                headers=VERSION) as response:
+            assert response.status == 200
+            text = ""
+            async for line in response.content:
+                text += line.decode()
+                if "text_delta" in text:
+                    started.set()
+            return text
+
+    async with serving(create_app(strict_registry, grace=0.3)) as url:
+        client = asyncio.create_task(read(url))
+        await asyncio.wait_for(started.wait(), 5)
+    events = events_of(await asyncio.wait_for(client, 5))
+    name, error = events[-1]
+    assert name == "error" and error["error"]["type"] == "overloaded_error"  # a 503's type
+    assert "shutting down" in error["error"]["message"]
