@@ -26,6 +26,7 @@ from jackfield._server.call import (
 )
 from jackfield._server.chat_shapes import completion_object, notice_headers, warning_list
 from jackfield._server.chat_stream import stream_chat
+from jackfield._server.completions_api import ROUTES as COMPLETIONS_ROUTES
 from jackfield._server.embeddings import embedding_response, parse_embedding_call
 from jackfield._server.errors import (
     ERROR_SHAPES_KEY,
@@ -44,6 +45,7 @@ from jackfield._server.openai_shapes import (
     parse_chat_call,
     parse_image_call,
 )
+from jackfield._server.responses_api import ROUTES as RESPONSES_ROUTES
 from jackfield._server.routes import Route
 from jackfield._server.shutdown import DEFAULT_GRACE, Drain
 from jackfield._server.sse import WRITE_TIMEOUT_KEY
@@ -142,7 +144,8 @@ OPENAI_ROUTES = (
     Route("POST", "/v1/images/generations", generate_images),
     Route("POST", "/v1/embeddings", embeddings),
 )
-ROUTES = (*OPENAI_ROUTES, *ANTHROPIC_ROUTES, Route("GET", "/health", health))
+ROUTES = (*OPENAI_ROUTES, *RESPONSES_ROUTES, *COMPLETIONS_ROUTES, *ANTHROPIC_ROUTES,
+          Route("GET", "/health", health))
 
 
 def create_app(registry: Registry | None = None, *, api_key: str | None = None,

@@ -21,11 +21,13 @@ from jackfield._types.notices import CallWarning
 __all__ = [
     "MAX_IMAGES",
     "ImageCall",
+    "call_params",
     "completion_id",
     "image_object",
     "now",
     "parse_chat_call",
     "parse_image_call",
+    "stream_options",
 ]
 
 MAX_IMAGES = 10  # OpenAI's own cap on `n` for image generation
@@ -83,7 +85,7 @@ def _count(body: Mapping[str, Any], name: str, high: int) -> int:
     return value
 
 
-def _params(body: Mapping[str, Any], handled: set[str]) -> dict[str, Any]:
+def call_params(body: Mapping[str, Any], handled: set[str]) -> dict[str, Any]:
     """Return the remaining fields as complete()'s parameters; JSON null means "not set"."""
     reserved = sorted(set(RESERVED) & set(body))
     if reserved:
@@ -94,7 +96,7 @@ def _params(body: Mapping[str, Any], handled: set[str]) -> dict[str, Any]:
             if name not in handled and value is not None}
 
 
-def _stream_options(body: Mapping[str, Any], stream: bool,
+def stream_options(body: Mapping[str, Any], stream: bool,
                     warnings: list[CallWarning]) -> bool:
     """Return include_usage; what else stream_options asks is reported, not done."""
     options = body.get("stream_options")
@@ -128,8 +130,8 @@ def parse_chat_call(body: Mapping[str, Any]) -> ChatCall:
         raise _bad("messages", "'messages' is required and must be a list of messages.")
     stream = _flag(body, "stream", "stream")
     warnings: list[CallWarning] = []
-    include_usage = _stream_options(body, stream, warnings)
-    params = _params(body, {"model", "messages", "stream", "stream_options"})
+    include_usage = stream_options(body, stream, warnings)
+    params = call_params(body, {"model", "messages", "stream", "stream_options"})
     return ChatCall(model, messages, stream, params, tuple(warnings), include_usage)
 
 
@@ -153,7 +155,7 @@ def parse_image_call(body: Mapping[str, Any]) -> ImageCall:
     if "messages" in body:
         raise _bad("messages", "'messages' is no field of an image request: describe the "
                                "image in 'prompt'.")
-    params = _params(body, {"model", "prompt", "n", "response_format", "stream"})
+    params = call_params(body, {"model", "prompt", "n", "response_format", "stream"})
     return ImageCall(model, prompt, n, response_format, params)
 
 
