@@ -1,0 +1,373 @@
+"""Live probes: one minimal real request per model, to learn that a service changed before a
+user's call does (`registry.probe()`, `jackfield probe`, `jackfield serve --probe-every`).
+
+A probe goes the normal way (the plugin's build and parse hooks, the core's transport) with
+three differences, each deliberate:
+
+- **No retries**: one probe is one request, so `budget` counts exactly what is sent, and a
+  probe says what a single request got now (a retry would hide a flaky service and spend
+  the budget twice). The next round probes again.
+- **Its own health book**: a probe's failure does not cool a provider down for the calls;
+  what probes found changes routing only where `ProbePolicy(skip_failing=True)` asks.
+- **Built first, without I/O**: a provider whose credentials are not configured fails its
+  build (`AuthenticationError` before anything is sent): "needs credentials", no request.
+
+Image models are skipped unless images=True: an image costs (and takes) far more than a
+one-word chat. Requests start at most `rate` per second (across providers), each within
+`timeout`; targets probed longest ago go first, so a small budget rotates over many models.
+Listing a discovering provider's models (a free GET) comes first and is not a probe.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from jackfield._secrets import mask_known
+from jackfield._settings.checks import duration, flag
+from jackfield._settings.probe_store import default_path, load, save
+from jackfield._types.notices import CallWarning
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from jackfield._engine.dispatch import PreparedCall
+    from jackfield._engine.preparing import Prepared
+    from jackfield._engine.registry import Registry
+    from jackfield._engine.routing import Candidate
+
+__all__ = ["CHAT_PROBE", "EMBEDDING_PROBE", "IMAGE_PROBE", "ProbeBook", "ProbePolicy",
+           "ProbeReport", "ProbeResult", "default_path"]
+
+Status = Literal["works", "failing", "needs credentials", "skipped", "not probed"]
+# What a probe sends (the guide, section 8, tells plugin authors the same).
+CHAT_PROBE = ("Reply with one word: ok", {"max_tokens": 16, "temperature": 0})
+EMBEDDING_PROBE = "ok"
+IMAGE_PROBE = "a small red square"
+_MESSAGE_CHARS = 300  # an error page quoted whole would swamp a table
+_RECHECK = 2.0  # seconds between two looks at the file's mtime (another process's probes)
+
+
+@attrs.frozen
+class ProbePolicy:
+    """What routing makes of probes: skip_failing=True leaves out a candidate whose last
+    probe (younger than max_age seconds) failed, unless it was pinned ("provider/model") or
+    every candidate would be left out; each skip is a warning of the call."""
+
+    skip_failing: bool = attrs.field(default=False, validator=flag)
+    max_age: float = attrs.field(default=3600.0, validator=duration())
+
+
+@attrs.frozen
+class ProbeResult:
+    """One model's probe: status, the error's class and masked message, latency (seconds),
+    when it was probed and when it last worked (epoch seconds)."""
+
+    provider: str
+    model: str  # "" for a provider with no model to probe (none listed)
+    kind: str
+    status: Status
+    error: str | None = None
+    message: str | None = None
+    latency: float | None = None
+    probed_at: float | None = None
+    last_success: float | None = None
+
+    @property
+    def key(self) -> str:
+        """Return "provider/model" (just "provider" for a provider-wide result)."""
+        return f"{self.provider}/{self.model}" if self.model else self.provider
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return attrs.asdict(self)
+
+    def stored(self) -> dict[str, Any]:
+        """Return the entry the probe file keeps (provider and model are its key)."""
+        return {k: v for k, v in self.to_dict().items() if k not in ("provider", "model")}
+
+
+@attrs.frozen
+class ProbeReport:
+    """What one round of probes found, and how many requests it sent (within budget)."""
+
+    results: tuple[ProbeResult, ...]
+    sent: int
+    budget: int
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {"sent": self.sent, "budget": self.budget, "warnings": list(self.warnings),
+                "results": [result.to_dict() for result in self.results]}
+
+
+class ProbeBook:
+    """A registry's last probe results: loaded from the probe file when first needed (and
+    again when another process rewrote it), updated by registry.probe()."""
+
+    def __init__(self, policy: ProbePolicy, path: Path | None) -> None:
+        self.policy = policy
+        self.path = path
+        self._entries: dict[str, dict[str, Any]] | None = None
+        self._seen: int | None = None  # the file's mtime when it was read
+        self._looked = 0.0
+        self.warning: str | None = None  # why the file was ignored, if it was
+
+    def entries(self) -> dict[str, dict[str, Any]]:
+        """Return key -> stored entry (a copy)."""
+        now = time.monotonic()
+        if self._entries is None or (self.path is not None and now - self._looked > _RECHECK):
+            self._looked = now
+            mtime = _mtime(self.path)
+            if self._entries is None or mtime != self._seen:
+                self._entries, self.warning = load(self.path)
+                self._seen = mtime
+        return dict(self._entries)
+
+    def record(self, results: Iterable[ProbeResult]) -> str | None:
+        """Keep results (and write them to the file); return a warning if it was not saved."""
+        kept = {r.key: r.stored() for r in results if r.status in ("works", "failing",
+                                                                    "needs credentials")}
+        self._entries = {**self.entries(), **kept}
+        problem = save(self.path, kept)
+        self._seen = _mtime(self.path)
+        return problem
+
+    def skip(self, name: str, candidates: list[Candidate],
+             ) -> tuple[list[Candidate], tuple[CallWarning, ...]]:
+        """Return the candidates to try and the warnings that say which were skipped."""
+        if not self.policy.skip_failing:
+            return candidates, ()
+        head = name.partition("/")[0]
+        if len(candidates) == 1 and candidates[0].provider.name == head:
+            return candidates, ()  # pinned ("provider/model", or the provider's default)
+        entries, now = self.entries(), time.time()
+        failed = {}
+        for candidate in candidates:
+            entry = entries.get(f"{candidate.provider.name}/{candidate.model.id}")
+            if entry and entry["status"] == "failing" and (
+                    now - entry["probed_at"] < self.policy.max_age):
+                failed[id(candidate)] = f"{candidate.provider.name}/{candidate.model.id} " \
+                    f"({entry['error']}, {_age(now - entry['probed_at'])} ago)"
+        if not failed:
+            return candidates, ()
+        kept = [c for c in candidates if id(c) not in failed]
+        named = ", ".join(failed.values())
+        if not kept:
+            # A probe's verdict is old news by the time a call comes: refusing without a
+            # request would make it an outage. Tried, as a cooling-down provider is.
+            return candidates, (CallWarning("model", f"the last probe of every candidate "
+                                f"for {name!r} failed ({named}); tried anyway"),)
+        return kept, (CallWarning("model", f"skipped for {name!r}, its last probe failed: "
+                                           f"{named} ([probes] skip_failing)"),)
+
+
+def noted(prepared: Prepared, notes: tuple[CallWarning, ...]) -> Prepared:
+    """Return prepared with notes among every call's warnings (whichever call answers)."""
+    if not notes:
+        return prepared
+    return attrs.evolve(prepared, calls=[attrs.evolve(call, warnings=(*notes, *call.warnings))
+                                         for call in prepared.calls])
+
+
+def _mtime(path: Path | None) -> int | None:
+    import os
+
+    try:
+        return None if path is None else os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _age(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+async def targets(registry: Registry, names: Sequence[str],
+                  ) -> tuple[list[Candidate], list[ProbeResult]]:
+    """Return what to probe: every model (no names), a provider's models, or the candidates
+    a model name resolves to; and a result for each provider named (or, for no names, any)
+    that has no model to probe. Unknown names raise before any probe; discovering providers
+    are listed first (if their list is stale)."""
+    from jackfield._engine.routing import Candidate
+
+    providers = {spec.name: spec for spec in registry.providers()}
+    wanted = [n for n in names if n in providers] if names else list(providers)
+    for name in names:
+        if name not in providers:
+            registry.resolve(name)  # an unknown name fails now, before anything is sent
+    book = registry._book
+    for name in sorted(set(wanted) & book.discovering):
+        await registry.refresh_models(name, stale_only=True)
+    providers = {spec.name: spec for spec in registry.providers()}  # lists may have changed
+    found: list[Candidate] = []
+    empty: list[ProbeResult] = []
+    warnings = book.warnings()
+    for name in names or list(providers):
+        if name not in providers:
+            found += registry.resolve(name)
+        elif providers[name].models:
+            found += [Candidate(providers[name], model) for model in providers[name].models]
+        elif book.unconfigured(name):  # its listing was refused before any I/O
+            empty.append(ProbeResult(name, "", "chat", "needs credentials",
+                                     "AuthenticationError", _text(warnings.get(name, "")),
+                                     probed_at=time.time()))
+        else:
+            failed = book.failed(name)
+            empty.append(ProbeResult(name, "", "chat", "failing" if failed else "skipped",
+                                     message=_text(warnings.get(name, "")) if failed
+                                     else "it lists no model to probe",
+                                     probed_at=time.time() if failed else None))
+    return list({(c.provider.name, c.model.id): c for c in found}.values()), empty
+
+
+def _result(candidate: Candidate, status: Status, **fields: Any) -> ProbeResult:
+    return ProbeResult(candidate.provider.name, candidate.model.id, candidate.model.kind,
+                       status, **fields)
+
+
+def _prepared(registry: Registry, candidate: Candidate) -> PreparedCall:
+    """Return the probe's call for one candidate, checked as every call is (no I/O)."""
+    from jackfield._engine.embedding import prepare_embedding
+    from jackfield._engine.preparing import prepare
+
+    qualified = f"{candidate.provider.name}/{candidate.model.id}"
+    if candidate.model.kind == "embedding":
+        return prepare_embedding([candidate], qualified, [EMBEDDING_PROBE], None, {},
+                                 configs=registry._configs, models=[])[0]
+    text, options = (IMAGE_PROBE, {}) if candidate.model.kind == "image" else CHAT_PROBE
+    return prepare([candidate], text, False, options, configs=registry._configs,
+                   prompted=frozenset(), strict=False, models=registry.models).calls[0]
+
+
+async def run_probes(registry: Registry, names: Sequence[str], *, budget: int, rate: float,
+                     timeout: float, images: bool) -> ProbeReport:
+    """Probe the models names stands for (see targets()); see the module docstring."""
+    import asyncio
+
+    from jackfield._engine.dispatch import Caller
+    from jackfield._engine.health import HealthBook
+    from jackfield._errors import AuthenticationError, JackfieldError
+    from jackfield._settings.limits import RetryPolicy, Timeouts
+
+    _check(budget, rate, timeout)
+    chosen, empty = await targets(registry, names)
+    shared = registry._get_caller()  # opens the registry's transport: probes share it
+    caller = Caller(registry._plugins.manager, registry._plugins.owners, shared._transport,
+                    RetryPolicy(attempts=1), HealthBook(), registry._book.expire)
+    entries = registry._probes.entries()
+    results: dict[str, ProbeResult] = {}
+    due: list[tuple[Candidate, PreparedCall]] = []
+    for candidate in chosen:
+        key = f"{candidate.provider.name}/{candidate.model.id}"
+        if candidate.model.kind == "image" and not images:
+            results[key] = _result(candidate, "skipped", message="an image model: an image "
+                                   "costs, so it is probed only when asked (images=True, "
+                                   "`jackfield probe --images`)")
+            continue
+        try:
+            call = _prepared(registry, candidate)
+            caller.build(call)  # a missing credential fails here, before any I/O
+        except AuthenticationError as error:
+            results[key] = _result(candidate, "needs credentials", error=type(error).__name__,
+                                   message=_text(error), probed_at=time.time(),
+                                   last_success=_last(entries, key))
+            continue
+        except JackfieldError as error:  # the call was refused as prepared: no request
+            results[key] = _result(candidate, "failing", error=type(error).__name__,
+                                   message=_text(error), probed_at=time.time(),
+                                   last_success=_last(entries, key))
+            continue
+        due.append((candidate, call))
+    # Probed longest ago (or never) first: a small budget goes round the models over rounds.
+    due.sort(key=lambda pair: entries.get(_key(pair[0]), {}).get("probed_at", 0.0))
+    for candidate, _call in due[budget:]:
+        results[_key(candidate)] = _result(candidate, "not probed", message=f"the budget of "
+                                           f"{budget} requests was used up")
+    limits = registry.timeouts
+    timeouts = Timeouts(connect=min(limits.connect, timeout),
+                        read_idle=min(limits.read_idle, timeout), total=timeout)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+
+    async def one(slot: int, candidate: Candidate, call: PreparedCall) -> None:
+        # Request n starts n / rate seconds after the first: never more than rate a second.
+        await asyncio.sleep(max(0.0, start + slot / rate - loop.time()))
+        key = _key(candidate)
+        probed_at, began = time.time(), loop.time()
+        try:
+            async with asyncio.timeout(timeout + 1):  # the total timeout ends it before
+                message = await _send(caller, key, call, timeouts)
+        except JackfieldError as error:
+            results[key] = _result(candidate, "failing", error=type(error).__name__,
+                                   message=_text(error), latency=loop.time() - began,
+                                   probed_at=probed_at, last_success=_last(entries, key))
+            return
+        except TimeoutError:
+            results[key] = _result(candidate, "failing", error="ProviderTimeoutError",
+                                   message=f"no reply within the probe timeout of {timeout:g} s",
+                                   latency=loop.time() - began, probed_at=probed_at,
+                                   last_success=_last(entries, key))
+            return
+        results[key] = _result(candidate, "works", message=message,
+                               latency=loop.time() - began, probed_at=probed_at,
+                               last_success=probed_at)
+
+    async with asyncio.TaskGroup() as group:
+        for slot, (candidate, call) in enumerate(due[:budget]):
+            group.create_task(one(slot, candidate, call))
+    ordered = [*empty, *(results[_key(c)] for c in chosen)]
+    problem = registry._probes.record(ordered)
+    warnings = tuple(w for w in (registry._probes.warning, problem) if w)
+    return ProbeReport(tuple(ordered), min(len(due), budget), budget, warnings)
+
+
+async def _send(caller: Any, name: str, call: PreparedCall, timeouts: Any) -> str | None:
+    """Send the one request and read its reply whole; return a note on an empty reply."""
+    from jackfield._engine.completion import collect
+    from jackfield._engine.embedding import collect_embeddings
+    from jackfield._errors import ResponseFormatError
+
+    events = caller.run(name, [call], stream=False, timeouts=timeouts, proxy=None)
+    kind = call.request.model.kind
+    if kind == "embedding":
+        await collect_embeddings(events, 1, None)
+        return None
+    completion = await collect(events)
+    if kind == "image" and not completion.images:
+        raise ResponseFormatError(call.request.provider, "the image reply held no image")
+    if kind == "chat" and not (completion.text or completion.reasoning):
+        # The service answered in its protocol: it works, though the reply says little.
+        return f"the reply was empty (finish reason: {completion.finish_reason})"
+    return None
+
+
+def _check(budget: int, rate: float, timeout: float) -> None:
+    from jackfield._errors import InvalidRequestError
+
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
+        raise InvalidRequestError(f"budget must be a whole number of requests (0 or more), "
+                                  f"got {budget!r}.", param="budget")
+    for name, value in (("rate", rate), ("timeout", timeout)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                0 < value < float("inf")):
+            raise InvalidRequestError(f"{name} must be a positive number, got {value!r}.",
+                                      param=name)
+
+
+def _key(candidate: Candidate) -> str:
+    return f"{candidate.provider.name}/{candidate.model.id}"
+
+
+def _last(entries: Mapping[str, Mapping[str, Any]], key: str) -> float | None:
+    value = entries.get(key, {}).get("last_success")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _text(error: BaseException) -> str:
+    text = mask_known(" ".join(str(error).split()))
+    return text if len(text) <= _MESSAGE_CHARS else text[:_MESSAGE_CHARS - 1] + "…"
