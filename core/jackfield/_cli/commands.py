@@ -315,6 +315,10 @@ async def serve(args: argparse.Namespace) -> int:
                      call_timeout=args.timeout)
     if args.access_log:
         _print_access_log()
+    if args.probe_every is not None:
+        from jackfield._server.probing import add_probing
+
+        add_probing(app, args.probe_every, budget=args.probe_budget, rate=args.probe_rate)
     server = serving(app, args.host, args.port, header_timeout=args.header_timeout,
                      max_connections=args.max_connections)
     async with contextlib.AsyncExitStack() as stack:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from jackfield._engine.routing import Candidate
 
 __all__ = ["CHAT_PROBE", "EMBEDDING_PROBE", "IMAGE_PROBE", "ProbeBook", "ProbePolicy",
-           "ProbeReport", "ProbeResult", "default_path"]
+           "ProbeReport", "ProbeResult", "default_path", "kept", "noted", "run_probes"]
 
 Status = Literal["works", "failing", "needs credentials", "skipped", "not probed"]
 # What a probe sends (the guide, section 8, tells plugin authors the same).
@@ -166,6 +166,11 @@ class ProbeBook:
                                            f"{named} ([probes] skip_failing)"),)
 
 
+def kept(registry: Registry) -> dict[str, dict[str, Any]]:
+    """Return registry's last probe outcomes: "provider/model" -> entry (see probe_store)."""
+    return registry._probes.entries()
+
+
 def noted(prepared: Prepared, notes: tuple[CallWarning, ...]) -> Prepared:
     """Return prepared with notes among every call's warnings (whichever call answers)."""
     if not notes:
@@ -191,17 +196,17 @@ async def targets(registry: Registry, names: Sequence[str],
                   ) -> tuple[list[Candidate], list[ProbeResult]]:
     """Return what to probe: every model (no names), a provider's models, or the candidates
     a model name resolves to; and a result for each provider named (or, for no names, any)
-    that has no model to probe. Unknown names raise before any probe; discovering providers
-    are listed first (if their list is stale)."""
+    that has no model to probe. The lists of the discovering providers that could hold the
+    names are asked for first (when stale); then an unknown name raises, before any probe."""
     from jackfield._engine.routing import Candidate
 
     providers = {spec.name: spec for spec in registry.providers()}
-    wanted = [n for n in names if n in providers] if names else list(providers)
-    for name in names:
-        if name not in providers:
-            registry.resolve(name)  # an unknown name fails now, before anything is sent
     book = registry._book
-    for name in sorted(set(wanted) & book.discovering):
+    # The lists that could hold what is named: a provider's, a pin's, else every one.
+    wanted = {head for name in names if (head := name.partition("/")[0]) in providers}
+    if not names or any(name.partition("/")[0] not in providers for name in names):
+        wanted = set(providers)
+    for name in sorted(wanted & book.discovering):
         await registry.refresh_models(name, stale_only=True)
     providers = {spec.name: spec for spec in registry.providers()}  # lists may have changed
     found: list[Candidate] = []
@@ -368,6 +373,6 @@ def _last(entries: Mapping[str, Mapping[str, Any]], key: str) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def _text(error: BaseException) -> str:
+def _text(error: BaseException | str) -> str:
     text = mask_known(" ".join(str(error).split()))
     return text if len(text) <= _MESSAGE_CHARS else text[:_MESSAGE_CHARS - 1] + "…"
