@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from jackfield._engine.embedding import Embeddings
     from jackfield._engine.health import CooldownPolicy, ProviderHealth
     from jackfield._engine.model_book import DiscoveryPolicy
-    from jackfield._engine.probes import ProbePolicy, ProbeReport, ProbeResult
+    from jackfield._engine.probe_book import ProbePolicy, ProbeReport, ProbeResult
     from jackfield._engine.registry import Registry
     from jackfield._engine.routing import Candidate
     from jackfield._errors import (
@@ -72,7 +72,7 @@ _LAZY = {
     "PluginRecord": "_engine.discovery",
     "Embeddings": "_engine.embedding",
     "DiscoveryPolicy": "_engine.model_book",
-    **dict.fromkeys(("ProbePolicy", "ProbeReport", "ProbeResult"), "_engine.probes"),
+    **dict.fromkeys(("ProbePolicy", "ProbeReport", "ProbeResult"), "_engine.probe_book"),
     **dict.fromkeys(("CooldownPolicy", "ProviderHealth"), "_engine.health"),
     "Registry": "_engine.registry",
     "Candidate": "_engine.routing",

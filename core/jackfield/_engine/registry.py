@@ -14,7 +14,7 @@ from jackfield._engine.completion import Completion, CompletionStream, collect, 
 from jackfield._engine.discovery import INSTALL_ADVICE, PluginRecord, install_hint
 from jackfield._engine.health import CooldownPolicy, HealthBook, ProviderHealth
 from jackfield._engine.model_book import DiscoveryPolicy, ModelBook
-from jackfield._engine.probes import ProbeBook, ProbePolicy, ProbeReport, default_path, noted
+from jackfield._engine.probe_book import ProbeBook, ProbePolicy, ProbeReport, noted
 from jackfield._engine.refreshing import Refresher
 from jackfield._engine.routing import Candidate, Router
 from jackfield._errors import (
@@ -105,8 +105,7 @@ class Registry:
         self.proxy = settings.proxy
         self.discovery = settings.discovery
         self._health = HealthBook(settings.cooldown)
-        self._probes = ProbeBook(settings.probes, default_path(self._environ,
-                                                               real=environ is None))
+        self._probes = ProbeBook(settings.probes, self._environ, real=environ is None)
         self._refresher = Refresher(self._book, built.plugins.providers, built.configs,
                                     self.timeouts, self._get_caller, lambda: self._router,
                                     self._rebuild)

@@ -36,7 +36,7 @@ def health_report(registry: Registry, *, withhold: bool) -> dict[str, Any]:
                 or any(p["cooling_down"] for p in providers.values()))
     report = {"status": "degraded" if troubled else "ok", "plugins": plugins,
               "providers": providers}
-    from jackfield._engine.probes import kept
+    from jackfield._engine.probe_book import kept
 
     # Only once something was probed. A failing probe leaves "status" alone: a load balancer
     # reads it, and one retired model of forty must not take the server out of rotation.

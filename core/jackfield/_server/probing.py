@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from jackfield._engine.probes import ProbeReport
+from jackfield._engine.probe_book import ProbeReport
 from jackfield._engine.registry import Registry
 from jackfield._errors import JackfieldError
 

@@ -17,7 +17,7 @@ import attrs
 
 from jackfield._engine.health import CooldownPolicy
 from jackfield._engine.model_book import DiscoveryPolicy
-from jackfield._engine.probes import ProbePolicy
+from jackfield._engine.probe_book import ProbePolicy
 from jackfield._errors import ConfigurationError
 from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
 from jackfield._types.requests import redact_url
