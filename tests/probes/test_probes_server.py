@@ -16,7 +16,7 @@ from probe_helpers import MakeProbed, Services, cli_environ, protocol_requests
 from jackfield._server import create_app
 from jackfield._server.health import WITHHELD
 from jackfield._server.probing import PROBING_KEY, add_probing
-from jackfield.testing import FAULTS_KEY, serve_app
+from jackfield.testing import FAULTS_KEY, STATS_KEY, serve_app
 
 SERVER_KEY = "server-key-0123456789"
 
@@ -98,3 +98,22 @@ async def test_serve_probe_every_from_the_command_line(services: Services,
         _out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err
     assert b"Task was destroyed" not in err and b"Traceback" not in err
+
+
+async def test_a_round_cut_short_at_shutdown_closes_its_request(probed: MakeProbed,
+                                                                services: Services) -> None:
+    services.amigochat[FAULTS_KEY].set("stall_after_headers")
+    app = create_app(probed())
+    schedule = add_probing(app, 60, budget=10, rate=50)
+    async with serve_app(app):
+        for _ in range(200):
+            if services.amigochat[STATS_KEY].in_flight:
+                break
+            await asyncio.sleep(0.02)
+        assert services.amigochat[STATS_KEY].in_flight == 1  # the probe hangs on the stall
+    assert not schedule.running and schedule.rounds == 0
+    for _ in range(100):  # the emulator's handler ends once the connection is closed
+        if not services.amigochat[STATS_KEY].in_flight:
+            break
+        await asyncio.sleep(0.02)
+    assert services.amigochat[STATS_KEY].in_flight == 0

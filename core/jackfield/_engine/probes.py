@@ -20,6 +20,7 @@ Listing a discovering provider's models (a free GET) comes first and is not a pr
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -184,12 +185,14 @@ async def _send(caller: Any, name: str, call: PreparedCall, timeouts: Any) -> st
     from jackfield._engine.embedding import collect_embeddings
     from jackfield._errors import ResponseFormatError
 
-    events = caller.run(name, [call], stream=False, timeouts=timeouts, proxy=None)
     kind = call.request.model.kind
-    if kind == "embedding":
-        await collect_embeddings(events, 1, None)
-        return None
-    completion = await collect(events)
+    # Closed however the probe ends: a round cancelled at shutdown closes its connection.
+    async with contextlib.aclosing(caller.run(name, [call], stream=False, timeouts=timeouts,
+                                              proxy=None)) as events:
+        if kind == "embedding":
+            await collect_embeddings(events, 1, None)
+            return None
+        completion = await collect(events)
     if kind == "image" and not completion.images:
         raise ResponseFormatError(call.request.provider, "the image reply held no image")
     if kind == "chat" and not (completion.text or completion.reasoning):
