@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from probe_helpers import MakeProbed, Services, protocol_requests
+from probe_helpers import (
+    AMIGO_MODELS,
+    COOKIE,
+    PLUGINS,
+    MakeProbed,
+    Services,
+    protocol_requests,
+)
 
 from jackfield import InvalidRequestError, ProbeResult, UnknownModelError
 from jackfield.testing import FAULTS_KEY, STATS_KEY
@@ -143,3 +151,22 @@ async def test_the_reply_read_whole_even_when_streamed_by_the_service(
     (result,) = (await registry.probe(["aichats/gpt-4"])).results
     assert result.status == "works"
     assert services.aichats[STATS_KEY].in_flight == 0
+
+
+async def test_each_seed_plugin_s_own_emulator_answers_a_probe(make_registry: Any,
+                                                              serve_app: Any,
+                                                              cache_dir: Path) -> None:
+    # The emulators as the plugins ship them (their jackfield_emulator hooks), as
+    # `jackfield emulate` runs them: every chat model of each works, one request each.
+    discovered = make_registry(list(PLUGINS))
+    urls = {name: await serve_app(factory())
+            for name, factory in discovered.emulators().items()}
+    assert set(urls) == {"aichats", "amigochat", "openai"}
+    registry = make_registry(list(PLUGINS), base_urls=urls,
+                             config={"aichats": {"cookie": COOKIE},
+                                     "amigochat": {"models": AMIGO_MODELS}},
+                             environ={"JACKFIELD_CACHE_DIR": str(cache_dir)})
+    report = await registry.probe(["aichats/gpt-4", "amigochat/gpt-4o-mini",
+                                   "openai/gpt-4o-mini"], rate=50)
+    assert [r.status for r in report.results] == ["works"] * 3
+    assert report.sent == 3
