@@ -326,6 +326,9 @@ async def serve(args: argparse.Namespace) -> int:
         guard = "API key required" if api_key else "no API key, loopback only"
         print(f"{PROG}: serving the OpenAI API at {url}/v1 ({guard}); stop with Ctrl-C",
               flush=True)
+        if args.probe_every is not None:
+            print(f"{PROG}: probing every {args.probe_every:g} s, at most {args.probe_budget} "
+                  f"requests a round; the outcomes are in {url}/health", flush=True)
         interrupted = await _wait_until_stopped()
         print(f"{PROG}: stopping; calls in flight get {args.grace:g} s", file=sys.stderr,
               flush=True)

@@ -42,14 +42,16 @@ def add_parser(command: Callable[..., Parser], run: Callable[[argparse.Namespace
                   "it works.", run, "jackfield probe   # every configured provider's models",
                   "jackfield probe amigochat gpt-4o --budget 5 --rate 1",
                   "jackfield probe openai --images --json")
+    # Broken by hand: the formatter keeps the description's lines as they are.
     sub.description = (
-        f"{sub.description}\n\nA chat model gets a one-word chat (max_tokens 16), an "
-        "embedding model one short input; an image model is skipped unless --images is "
-        "given (an image costs). No retries: --budget counts exactly the requests sent "
-        "(asking a service for its model list comes first and is no probe). A provider "
-        "whose credentials are not set is reported without any request. The outcomes are "
-        "kept in probes.json in the cache directory; `jackfield models` shows them, and "
-        "`[probes] skip_failing = true` in the config file makes calls skip what failed.")
+        f"{sub.description}\n\n"
+        "A chat model gets a one-word chat (max_tokens 16), an embedding model one short\n"
+        "input; an image model is skipped unless --images is given (an image costs).\n"
+        "No retries: --budget counts exactly the requests sent (asking a service for its\n"
+        "model list comes first and is no probe). A provider whose credentials are not\n"
+        "set is reported without any request. The outcomes are kept in probes.json in the\n"
+        "cache directory; `jackfield models` shows them, and `[probes] skip_failing =\n"
+        "true` in the config file makes calls skip what failed its last probe.")
     sub.add_argument("names", nargs="*", metavar="PROVIDER|MODEL",
                      help="what to probe (default: every model of every provider)")
     sub.add_argument("--budget", type=_count, default=DEFAULT_BUDGET, metavar="N",
