@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from jackfield._engine.embedding import Embeddings
     from jackfield._engine.health import CooldownPolicy, ProviderHealth
     from jackfield._engine.model_book import DiscoveryPolicy
+    from jackfield._engine.probe_book import ProbePolicy, ProbeReport, ProbeResult
     from jackfield._engine.registry import Registry
     from jackfield._engine.routing import Candidate
     from jackfield._errors import (
@@ -71,6 +72,7 @@ _LAZY = {
     "PluginRecord": "_engine.discovery",
     "Embeddings": "_engine.embedding",
     "DiscoveryPolicy": "_engine.model_book",
+    **dict.fromkeys(("ProbePolicy", "ProbeReport", "ProbeResult"), "_engine.probe_book"),
     **dict.fromkeys(("CooldownPolicy", "ProviderHealth"), "_engine.health"),
     "Registry": "_engine.registry",
     "Candidate": "_engine.routing",
@@ -114,6 +116,9 @@ __all__ = [
     "PartialResponseError",
     "PluginError",
     "PluginRecord",
+    "ProbePolicy",
+    "ProbeReport",
+    "ProbeResult",
     "ProviderError",
     "ProviderHealth",
     "ProviderTimeoutError",

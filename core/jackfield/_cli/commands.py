@@ -315,6 +315,10 @@ async def serve(args: argparse.Namespace) -> int:
                      call_timeout=args.timeout)
     if args.access_log:
         _print_access_log()
+    if args.probe_every is not None:
+        from jackfield._server.probing import add_probing
+
+        add_probing(app, args.probe_every, budget=args.probe_budget, rate=args.probe_rate)
     server = serving(app, args.host, args.port, header_timeout=args.header_timeout,
                      max_connections=args.max_connections)
     async with contextlib.AsyncExitStack() as stack:
@@ -322,6 +326,9 @@ async def serve(args: argparse.Namespace) -> int:
         guard = "API key required" if api_key else "no API key, loopback only"
         print(f"{PROG}: serving the OpenAI API at {url}/v1 ({guard}); stop with Ctrl-C",
               flush=True)
+        if args.probe_every is not None:
+            print(f"{PROG}: probing every {args.probe_every:g} s, at most {args.probe_budget} "
+                  f"requests a round; the outcomes are in {url}/health", flush=True)
         interrupted = await _wait_until_stopped()
         print(f"{PROG}: stopping; calls in flight get {args.grace:g} s", file=sys.stderr,
               flush=True)

@@ -140,14 +140,24 @@ def cmd_models(args: argparse.Namespace) -> int:
          if args.provider in (None, name))
     models = [m for m in every
               if args.kind in (None, m["kind"]) and args.provider in (None, m["provider"])]
+    from jackfield._cli.probe import probe_cells
+
+    probes = probe_cells(models)  # None until something was probed: the output is as before
     if args.json:
-        print_json(models)
+        print_json(models if probes is None else [m | {"probe": None if cell == "-" else cell}
+                                                  for m, cell in zip(models, probes,
+                                                                     strict=True)])
         return 0
     if not models:
         print(f"no models: {NO_PLUGINS}" if not names else "no models match", file=sys.stderr)
         return 0
-    print(table(("ID", "PROVIDER", "KIND", "ALIASES", "AVAILABLE", "DEFAULT", "CAPABILITIES"),
-                [_row(m) for m in models]))
+    headers: tuple[str, ...] = ("ID", "PROVIDER", "KIND", "ALIASES", "AVAILABLE", "DEFAULT",
+                                "CAPABILITIES")
+    rows: list[tuple[str, ...]] = [_row(m) for m in models]
+    if probes is not None:
+        headers, rows = (*headers, "PROBE"), [(*row, cell) for row, cell in zip(rows, probes,
+                                                                                 strict=True)]
+    print(table(headers, rows))
     return 0
 
 
@@ -157,16 +167,25 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     registry = _discover()
     records = registry.plugins()
     health = registry.health()
+    from jackfield._cli.probe import probe_entries, provider_summary
+
+    probed, problem = probe_entries()
+    warn([problem] if problem else [])
+    # Only once something was probed: the output is otherwise as it always was.
+    summaries = {record.name: provider_summary((record.provider or "", *record.instances),
+                                               probed)
+                 for record in records} if probed else None
     if args.json:
         print_json([record.to_dict() | {"health": health[record.provider].to_dict()
                                          if record.provider in health else None}
+                    | ({} if summaries is None else {"probes": summaries[record.name]})
                      for record in records])
         return 0
     if not records:
         print(f"{NO_PLUGINS}; plugins register in the entry-point group `jackfield`, and "
               "JACKFIELD_LOAD_PLUGINS chooses among them", file=sys.stderr)
         return 0
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for record in records:
         entry = health.get(record.provider or "")
         if record.error:
@@ -181,8 +200,14 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         rows.append((record.name, record.version or "-", record.provider or "-",
                      ", ".join(record.instances) or "-", str(record.model_count),
                      hooks or "-", state))
-    print(table(("PLUGIN", "VERSION", "PROVIDER", "INSTANCES", "MODELS", "HOOKS", "STATE"),
-                rows))
+    headers: tuple[str, ...] = ("PLUGIN", "VERSION", "PROVIDER", "INSTANCES", "MODELS",
+                                "HOOKS", "STATE")
+    if summaries is not None:
+        headers = (*headers, "PROBES")
+        rows = [(*row, ", ".join(f"{n} {status}" for status, n in sorted(
+            summaries[record.name].items())) or "-") for row, record in zip(rows, records,
+                                                                             strict=True)]
+    print(table(headers, rows))
     for record in records:
         if record.error:
             print(f"{record.name}: {record.error}")

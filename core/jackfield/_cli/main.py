@@ -18,6 +18,7 @@ from jackfield._cli import config as cli_config
 from jackfield._cli import defaults as cli_defaults
 from jackfield._cli import embed as cli_embed
 from jackfield._cli import keys as cli_keys
+from jackfield._cli import probe as cli_probe
 from jackfield._cli.capabilities import LEGEND as CAPABILITIES_LEGEND
 from jackfield._cli.common import (
     EXIT_FAILURE,
@@ -188,6 +189,7 @@ def build_parser() -> Parser:
     image.add_argument("prompt", metavar="PROMPT", help="what to draw")
 
     cli_embed.add_parser(command, _run_async("embed", module="embed"))
+    cli_probe.add_parser(command, _run_async("probe", module="probe"))
 
     add_logs_parser(command)
 
@@ -253,6 +255,7 @@ def build_parser() -> Parser:
     serve.add_argument("--no-access-log", dest="access_log", action="store_false",
                        help="do not print a line per request on stderr (method, route, model, "
                             "provider, status, latency, tokens; never keys or prompts)")
+    cli_probe.add_serve_flags(serve)
     install.add_parsers(command)
     completion.add_parser(command)
     return parser

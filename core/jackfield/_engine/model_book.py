@@ -72,6 +72,7 @@ class _Entry:
     asked: float | None = None  # when the service was last asked (success or not)
     failed: bool = False
     warning: str | None = None
+    unconfigured: bool = False  # the last ask was refused before any I/O (no key set)
 
 
 class ModelBook:
@@ -126,6 +127,11 @@ class ModelBook:
         """Return True if the last ask of name's service failed."""
         entry = self._entries.get(name)
         return entry is not None and entry.failed
+
+    def unconfigured(self, name: str) -> bool:
+        """Return True if name's service could not be asked as configured (no key set)."""
+        entry = self._entries.get(name)
+        return entry is not None and entry.unconfigured
 
     def stale(self, names: Iterable[str] | None = None) -> list[str]:
         """Return the discovering providers (of names) whose list is due for a refresh."""
@@ -201,7 +207,7 @@ class ModelBook:
             problem = str(error)
         entry.asked = self._clock()
         if problem is not None:
-            entry.failed = not unconfigured
+            entry.failed, entry.unconfigured = not unconfigured, unconfigured
             shown = mask_known(problem)
             entry.warning = (f"{name}: its models could not be listed, the last known list "
                              f"is used: {shown}")

@@ -14,6 +14,7 @@ from jackfield._engine.completion import Completion, CompletionStream, collect, 
 from jackfield._engine.discovery import INSTALL_ADVICE, PluginRecord, install_hint
 from jackfield._engine.health import CooldownPolicy, HealthBook, ProviderHealth
 from jackfield._engine.model_book import DiscoveryPolicy, ModelBook
+from jackfield._engine.probe_book import ProbeBook, ProbePolicy, ProbeReport, noted
 from jackfield._engine.refreshing import Refresher
 from jackfield._engine.routing import Candidate, Router
 from jackfield._errors import (
@@ -62,6 +63,7 @@ class Registry:
         strict: bool = False,
         prompted: bool | Iterable[str] | Mapping[str, Any] = False,
         discovery: DiscoveryPolicy | None = None,
+        probes: ProbePolicy | None = None,
     ) -> None:
         """Build a registry of every installed plugin, or (plugins=[...]) of exactly those.
 
@@ -80,12 +82,14 @@ class Registry:
         config= (and the file's [providers.NAME] tables) may declare named instances of a
         plugin: {"local-vllm": {"plugin": "openai", "base_url": ...}}, each a provider of
         its own; any provider's table may hold `models` (an allow-list) and `headers`.
-        discovery= sets how long the models a service lists are kept (DiscoveryPolicy).
+        discovery= sets how long the models a service lists are kept (DiscoveryPolicy);
+        probes=ProbePolicy(skip_failing=True) skips models whose last probe() failed.
         """
         self._environ = os.environ if environ is None else environ
         settings = gather(self._environ, config_file, timeouts=timeouts, limits=limits,
                           retry=retry, cooldown=cooldown, proxy=proxy,
-                          provider_order=provider_order, routes=routes, discovery=discovery)
+                          provider_order=provider_order, routes=routes, discovery=discovery,
+                          probes=probes)
         built = assemble(plugin_list(plugins), self._environ, settings, config,
                          real_environ=environ is None)
         self._plugins = built.plugins
@@ -101,6 +105,7 @@ class Registry:
         self.proxy = settings.proxy
         self.discovery = settings.discovery
         self._health = HealthBook(settings.cooldown)
+        self._probes = ProbeBook(settings.probes, self._environ, real=environ is None)
         self._refresher = Refresher(self._book, built.plugins.providers, built.configs,
                                     self.timeouts, self._get_caller, lambda: self._router,
                                     self._rebuild)
@@ -207,6 +212,16 @@ class Registry:
         """Return each provider's recent successes, failures, last error and cooldown."""
         return self._health.snapshot([spec.name for spec in self.providers()])
 
+    async def probe(self, models: Sequence[str] = (), *, budget: int = 20, rate: float = 2.0,
+                    timeout: float = 15.0, images: bool = False) -> ProbeReport:
+        """Send one minimal real request per model (every model, a provider's, or those a
+        name resolves to), at most budget of them, rate a second; keep and return what each
+        got (jackfield._engine.probes says what is sent, and what is not)."""
+        from jackfield._engine.probes import run_probes
+
+        return await run_probes(self, models, budget=budget, rate=rate, timeout=timeout,
+                                images=images)
+
     def emulators(self) -> dict[str, Any]:
         """Return provider name -> emulator app factory, for plugins that ship one."""
         return emulators(self._plugins)
@@ -218,13 +233,14 @@ class Registry:
         """Validate everything before any I/O; return one call per candidate provider."""
         from jackfield._engine.preparing import prepare
 
-        candidates = self.resolve(model)
+        candidates, skipped = self._probes.skip(model, self.resolve(model))
         usable = [c for c in candidates if c.model.kind != "embedding"]
         if not usable:
             raise InvalidRequestError(f"{model!r} is an embedding model: use "
                                       "registry.embed(model, inputs) for it.", param="model")
-        return prepare(usable, messages, stream, options, configs=self._configs,
-                       prompted=self._prompted, strict=self.strict, models=self.models)
+        return noted(prepare(usable, messages, stream, options, configs=self._configs,
+                             prompted=self._prompted, strict=self.strict, models=self.models),
+                     skipped)
 
     def _get_caller(self) -> Caller:
         if self._caller is None:

@@ -34,8 +34,15 @@ def health_report(registry: Registry, *, withhold: bool) -> dict[str, Any]:
                  for name, entry in registry.health().items()}
     troubled = (any(p["error"] for p in plugins)
                 or any(p["cooling_down"] for p in providers.values()))
-    return {"status": "degraded" if troubled else "ok", "plugins": plugins,
-            "providers": providers}
+    report = {"status": "degraded" if troubled else "ok", "plugins": plugins,
+              "providers": providers}
+    from jackfield._engine.probe_book import kept
+
+    # Only once something was probed. A failing probe leaves "status" alone: a load balancer
+    # reads it, and one retired model of forty must not take the server out of rotation.
+    probes = {key: entry | {"message": _error_text(entry["message"], withhold)}
+              for key, entry in kept(registry).items()}
+    return report | ({"probes": probes} if probes else {})
 
 
 def remember_secrets(registry: Registry, api_key: str | None) -> None:

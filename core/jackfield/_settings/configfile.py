@@ -17,6 +17,7 @@ import attrs
 
 from jackfield._engine.health import CooldownPolicy
 from jackfield._engine.model_book import DiscoveryPolicy
+from jackfield._engine.probe_book import ProbePolicy
 from jackfield._errors import ConfigurationError
 from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
 from jackfield._types.requests import redact_url
@@ -27,7 +28,8 @@ __all__ = ["CONFIG_ENV", "ROUTES_ENV", "RegistrySettings", "check_proxy", "gathe
 CONFIG_ENV = "JACKFIELD_CONFIG"
 ROUTES_ENV = "JACKFIELD_ROUTES"
 _POLICIES: dict[str, type[Any]] = {"timeouts": Timeouts, "limits": Limits, "retry": RetryPolicy,
-                                   "cooldown": CooldownPolicy, "discovery": DiscoveryPolicy}
+                                   "cooldown": CooldownPolicy, "discovery": DiscoveryPolicy,
+                                   "probes": ProbePolicy}
 _SECTIONS = ("providers", "routes", "provider_order", "proxy", *_POLICIES)
 _Policy = TypeVar("_Policy", bound=attrs.AttrsInstance)
 
@@ -149,6 +151,7 @@ class RegistrySettings:
     retry: RetryPolicy
     cooldown: CooldownPolicy
     discovery: DiscoveryPolicy
+    probes: ProbePolicy
     proxy: str | None
     provider_order: list[str]
     order_source: str  # "provider_order=" or the file's entry, for messages
@@ -162,7 +165,8 @@ def gather(environ: Mapping[str, str], config_file: str | os.PathLike[str] | Non
            cooldown: CooldownPolicy | None, proxy: str | None,
            provider_order: Iterable[str] | None,
            routes: Mapping[str, Sequence[str]] | None,
-           discovery: DiscoveryPolicy | None = None) -> RegistrySettings:
+           discovery: DiscoveryPolicy | None = None,
+           probes: ProbePolicy | None = None) -> RegistrySettings:
     """Merge keyword arguments over the environment over the config file."""
     path = config_file if config_file is not None else environ.get(CONFIG_ENV) or None
     file = load_config_file(path) if path is not None else {}
@@ -177,6 +181,7 @@ def gather(environ: Mapping[str, str], config_file: str | os.PathLike[str] | Non
         retry=_pick(retry, RetryPolicy, "retry", file),
         cooldown=_pick(cooldown, CooldownPolicy, "cooldown", file),
         discovery=_pick(discovery, DiscoveryPolicy, "discovery", file),
+        probes=_pick(probes, ProbePolicy, "probes", file),
         proxy=check_proxy(proxy, "proxy=") if proxy is not None else file.get("proxy"),
         provider_order=order, order_source=order_source, routes=merged_routes,
         file_config=file.get("config", {}),
