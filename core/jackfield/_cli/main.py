@@ -18,6 +18,7 @@ from jackfield._cli import config as cli_config
 from jackfield._cli import defaults as cli_defaults
 from jackfield._cli import embed as cli_embed
 from jackfield._cli import keys as cli_keys
+from jackfield._cli import record as cli_record
 from jackfield._cli.capabilities import LEGEND as CAPABILITIES_LEGEND
 from jackfield._cli.common import (
     EXIT_FAILURE,
@@ -188,6 +189,7 @@ def build_parser() -> Parser:
     image.add_argument("prompt", metavar="PROMPT", help="what to draw")
 
     cli_embed.add_parser(command, _run_async("embed", module="embed"))
+    cli_record.add_parser(command, _run_async("record", module="record"))
 
     add_logs_parser(command)
 
