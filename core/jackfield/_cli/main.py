@@ -19,6 +19,7 @@ from jackfield._cli import defaults as cli_defaults
 from jackfield._cli import embed as cli_embed
 from jackfield._cli import keys as cli_keys
 from jackfield._cli import probe as cli_probe
+from jackfield._cli import record as cli_record
 from jackfield._cli.capabilities import LEGEND as CAPABILITIES_LEGEND
 from jackfield._cli.common import (
     EXIT_FAILURE,
@@ -190,6 +191,7 @@ def build_parser() -> Parser:
 
     cli_embed.add_parser(command, _run_async("embed", module="embed"))
     cli_probe.add_parser(command, _run_async("probe", module="probe"))
+    cli_record.add_parser(command, _run_async("record", module="record"))
 
     add_logs_parser(command)
 

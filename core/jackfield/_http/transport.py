@@ -20,6 +20,7 @@ from jackfield._errors import (
 from jackfield._http import fetch_policy
 from jackfield._http.error_reply import ErrorReply
 from jackfield._http.fetch_policy import MAX_REDIRECTS, DownloadBudget, FetchPolicy, shown_url
+from jackfield._http.recording import active as active_recorder
 from jackfield._http.request_body import payload
 from jackfield._http.response import HttpResponse
 from jackfield._http.sessions import LoopSessions, busy
@@ -139,7 +140,11 @@ class Transport:
             if session.closed:  # aiohttp: "Session is closed"
                 raise closed_under_call(provider) from error
             raise
+        recorder = active_recorder()  # `jackfield record`'s tap: None unless it runs
         if 200 <= raw.status < 300 or (not allow_redirects and raw.status in REDIRECTS):
+            if recorder is not None:
+                return recorder.response(provider, request, raw, self.limits,
+                                         timeouts.read_idle)
             return HttpResponse(provider, raw, self.limits, timeouts.read_idle)
         try:
             body = await asyncio.wait_for(raw.content.read(ERROR_BODY_LIMIT), timeouts.read_idle)
@@ -147,6 +152,8 @@ class Transport:
             body = b""  # the status alone classifies the failure
         finally:
             raw.close()
+        if recorder is not None:
+            recorder.error_reply(provider, request, raw, body)
         default = error_for_status(provider, raw.status, headers=raw.headers, body=body,
                                    auth_hint=auth_hint)
         if error_hook is None:

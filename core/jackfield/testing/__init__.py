@@ -9,6 +9,11 @@ What a plugin's tests and its emulator use; nothing here sends traffic beyond lo
 - Hooks without a Registry: `make_request()`, `make_embedding_request()`, `make_config()`,
   `make_error_reply()` (an error hook's input, no server needed), `ProviderHarness`
   (`events()` for chat and embedding requests, `discover()` for the discovery hook).
+- Recordings of `jackfield record`: `load_recording(path)` (a `Recording`: its call,
+  outcome, exchanges and `base_url(server_url)`), `replay_app(recording_or_path)` (an app
+  from `new_app()` answering the recorded requests with the recorded bytes, chunk by chunk;
+  `app[REPLAY_KEY]` is its `Replay`, whose `check()` raises `ReplayMismatchError` saying how
+  the plugin's requests differed from the recording).
 - Staying on loopback: `only_loopback()` (refuses every connection beyond this machine
   within a block), `OffLoopbackError`, `is_loopback()`.
 - pytest fixtures, loaded through the `pytest11` entry point: `serve_app`, `make_registry`,
@@ -63,6 +68,14 @@ if TYPE_CHECKING:
         make_request,
     )
     from jackfield.testing._network import OffLoopbackError, is_loopback, only_loopback
+    from jackfield.testing._replay import (
+        REPLAY_KEY,
+        Recording,
+        Replay,
+        ReplayMismatchError,
+        load_recording,
+        replay_app,
+    )
 
 _EMULATION = ("FAULTS_ENV", "FAULTS_KEY", "FAULT_KEY", "FAULT_MODES", "GENERIC_FAULTS",
               "PROTOCOL_FAULTS", "STATS_KEY", "EmulatorStats", "Faults", "drop_connection",
@@ -74,6 +87,8 @@ _LAZY = {
     **dict.fromkeys(("Emulator", "ProviderHarness", "RegistryFactory", "ServeApp",
                      "make_config", "make_embedding_request", "make_error_reply",
                      "make_request"), "testing._harness"),
+    **dict.fromkeys(("REPLAY_KEY", "Recording", "Replay", "ReplayMismatchError",
+                     "load_recording", "replay_app"), "testing._replay"),
 }
 
 __all__ = [
@@ -83,18 +98,23 @@ __all__ = [
     "FAULT_MODES",
     "GENERIC_FAULTS",
     "PROTOCOL_FAULTS",
+    "REPLAY_KEY",
     "STATS_KEY",
     "Emulator",
     "EmulatorStats",
     "Faults",
     "OffLoopbackError",
     "ProviderHarness",
+    "Recording",
     "RegistryFactory",
+    "Replay",
+    "ReplayMismatchError",
     "ServeApp",
     "drop_connection",
     "emulator_credentials",
     "faults_middleware",
     "is_loopback",
+    "load_recording",
     "make_config",
     "make_embedding_request",
     "make_error_reply",
@@ -102,6 +122,7 @@ __all__ = [
     "new_app",
     "only_loopback",
     "png_bytes",
+    "replay_app",
     "request_fault",
     "serve_app",
     "stats_middleware",
