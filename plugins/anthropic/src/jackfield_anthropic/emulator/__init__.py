@@ -1,0 +1,58 @@
+"""A strict loopback emulator of Anthropic's Messages API (docs/protocols/anthropic.md):
+`POST /v1/messages` (streamed and not), `GET /v1/models` (paged) and `/v1/models/{id}`.
+
+It refuses what the API refuses, with Anthropic's error object and status (no x-api-key,
+no anthropic-version, unknown fields, wrong types, no max_tokens, a tool_result without its
+tool_use, an unknown model), answers deterministically from the request (answers.py) and
+shares the fault modes of docs/faults.md on `POST /v1/messages`.
+
+    app = create_app(api_key="sk-ant-test", models=["claude-x", EmulatedModel("y", 4096)])
+    app[MODELS_KEY].add("served-later")   # listed and served from now on
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiohttp import web
+
+from jackfield.testing import FAULTS_KEY, new_app
+
+from .messages import create_message
+from .models import DEFAULT_MODELS, MODELS_KEY, EmulatedModel, ModelList, get_model, list_models
+from .refusals import API_KEY
+
+__all__ = ["DEFAULT_MODELS", "FAULTS_KEY", "MODELS_KEY", "EmulatedModel", "ModelList",
+           "create_app"]
+
+# Faults apply to the messages endpoint (docs/faults.md); the listing is left alone unless a
+# test widens `app[FAULTS_KEY].endpoints`.
+FAULT_ENDPOINTS = ("/v1/messages",)
+
+
+async def _reply_type(request: web.Request) -> str:
+    """The content type the protocol answers with: SSE for a streamed request."""
+    if request.path == "/v1/messages" and request.can_read_body:
+        try:
+            body = await request.json()
+        except ValueError:
+            return "application/json"
+        if isinstance(body, dict) and body.get("stream") is True:
+            return "text/event-stream"
+    return "application/json"
+
+
+def create_app(*, api_key: str | None = None,
+               models: Iterable[EmulatedModel | str] | None = None,
+               fault: str | None = None) -> web.Application:
+    """Return the emulator. Every request needs an `x-api-key` header and
+    `anthropic-version`; with api_key, the key must be that one (401 otherwise). `models`
+    (bare ids think and see images) replaces DEFAULT_MODELS; `app[MODELS_KEY]` changes them
+    later."""
+    app = new_app(fault=fault, fault_endpoints=FAULT_ENDPOINTS, reply_type=_reply_type)
+    app[API_KEY] = api_key or ""
+    app[MODELS_KEY] = ModelList(DEFAULT_MODELS if models is None else models)
+    app.router.add_post("/v1/messages", create_message)
+    app.router.add_get("/v1/models", list_models)
+    app.router.add_get("/v1/models/{model_id}", get_model)
+    return app
