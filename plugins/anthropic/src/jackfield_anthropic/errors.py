@@ -1,15 +1,15 @@
 """Anthropic's error object (`{"type": "error", "error": {"type", "message"}}`) as typed
 errors: for a non-2xx reply (the error hook) and for an `error` event inside a 2xx stream.
 
-| error type | status | becomes |
-|---|---|---|
-| invalid_request_error | 400 | InvalidRequestError, `param` from the message's path ("messages.1.content" → "messages[1].content"); "credit balance is too low" a quota RateLimitError |
-| authentication_error, permission_error | 401, 403 | AuthenticationError with the key's hint |
-| billing_error | 402 | RateLimitError(quota=True): no retry |
-| not_found_error | 404 | UnknownModelError.from_service for a call's model |
-| request_too_large | 413 | InvalidRequestError: the request is over the API's size limit |
-| rate_limit_error | 429 | RateLimitError with Retry-After (the core's) |
-| api_error, overloaded_error | 500, 529 | ProviderUnavailableError: retried, then the next candidate |
+- invalid_request_error (400): InvalidRequestError, its `param` from the message's path
+  ("messages.1.content" → "messages[1].content"); "credit balance is too low" is a quota;
+- authentication_error, permission_error (401, 403): AuthenticationError with the key's hint;
+- billing_error (402): RateLimitError(quota=True), not retried;
+- not_found_error (404): UnknownModelError.from_service for a call's model;
+- request_too_large (413): InvalidRequestError, the request is over the API's size limit;
+- rate_limit_error (429): RateLimitError with Retry-After (the core's mapping);
+- api_error, overloaded_error (500, 529): ProviderUnavailableError, retried, then the next
+  candidate.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from jackfield.provider import (
     UnknownModelError,
     error_for_status,
 )
+
+from .spec import PROVIDER
 
 __all__ = ["error_reply", "stream_error"]
 
@@ -78,6 +80,16 @@ def _typed(provider: str, kind: str, status: int | None, message: str,
     return None
 
 
+def _key_advice(reply: ErrorReply) -> str:
+    """Return how to set the key: the plugin's hint for its own provider; for a named
+    instance its own variable (the core's default advice names the plugin's variables)."""
+    if reply.provider == PROVIDER:
+        return reply.default.advice
+    variable = "JACKFIELD_" + re.sub(r"[^A-Z0-9]", "_", reply.provider.upper()) + "_API_KEY"
+    return (f"Set {variable}, or api_key in [providers.{reply.provider}] of the config "
+            "file.")
+
+
 def error_reply(request: ProviderRequest | None, reply: ErrorReply) -> JackfieldError | None:
     """Return the typed error an Anthropic error reply means, or None for the core's."""
     error = reply.error_object()
@@ -85,16 +97,16 @@ def error_reply(request: ProviderRequest | None, reply: ErrorReply) -> Jackfield
     typed = _typed(reply.provider, kind, reply.status, message, reply.model)
     if typed is not None:
         return typed
-    if reply.status in (401, 403):
+    if reply.status in (401, 403) and message:  # a page (a bot challenge): the core's words
         return AuthenticationError(reply.provider, "the service refused the API key"
                                    if reply.status == 401 else "the service refused access",
-                                   status=reply.status, body=message or None,
-                                   advice=reply.default.advice)
+                                   status=reply.status, body=message,
+                                   advice=_key_advice(reply))
     if message and reply.status != 429:
         # The core's error for the status, quoting the message rather than the whole body
         # (a 429's Retry-After is kept by leaving it to the core).
         return error_for_status(reply.provider, reply.status, headers=reply.headers,
-                                body=message, auth_hint=reply.default.advice)
+                                body=message, auth_hint=_key_advice(reply))
     return None
 
 

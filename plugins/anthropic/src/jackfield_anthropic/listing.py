@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jackfield.provider import ModelSpec, ProviderConfig, ResponseFormatError, ProviderTransport
+from jackfield.provider import ModelSpec, ProviderConfig, ProviderTransport, ResponseFormatError
 
 from .spec import capabilities_for
 from .wire import models_request

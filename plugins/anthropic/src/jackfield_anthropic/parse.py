@@ -225,9 +225,11 @@ async def _whole(request: CompletionRequest, response: HttpResponse) -> AsyncIte
         yield _finish(provider, data["stop_reason"], blocks.json_tool is not None, data)
 
 
-def parse_messages(request: CompletionRequest, response: HttpResponse) -> AsyncIterator[Event]:
-    """Return the events of a Messages reply; the content type says whether it streamed."""
-    if response.content_type == "text/event-stream" or (
-            request.stream and response.content_type != "application/json"):
-        return _stream(request, response)
-    return _whole(request, response)
+async def parse_messages(request: CompletionRequest, response: HttpResponse
+                         ) -> AsyncIterator[Event]:
+    """Yield the events of a Messages reply; the content type says whether it streamed. An
+    async generator: nothing runs, and nothing raises, until it is iterated."""
+    streamed = response.content_type == "text/event-stream" or (
+        request.stream and response.content_type != "application/json")
+    async for event in (_stream if streamed else _whole)(request, response):
+        yield event

@@ -19,11 +19,19 @@ from aiohttp import web
 from jackfield.testing import FAULTS_KEY, new_app
 
 from .messages import create_message
-from .models import DEFAULT_MODELS, MODELS_KEY, EmulatedModel, ModelList, get_model, list_models
+from .models import (
+    DEFAULT_MODELS,
+    MODELS_KEY,
+    PAGE_KEY,
+    EmulatedModel,
+    ModelList,
+    get_model,
+    list_models,
+)
 from .refusals import API_KEY
 
-__all__ = ["DEFAULT_MODELS", "FAULTS_KEY", "MODELS_KEY", "EmulatedModel", "ModelList",
-           "create_app"]
+__all__ = ["DEFAULT_MODELS", "FAULTS_KEY", "MODELS_KEY", "PAGE_KEY", "EmulatedModel",
+           "ModelList", "create_app"]
 
 # Faults apply to the messages endpoint (docs/faults.md); the listing is left alone unless a
 # test widens `app[FAULTS_KEY].endpoints`.
@@ -44,14 +52,15 @@ async def _reply_type(request: web.Request) -> str:
 
 def create_app(*, api_key: str | None = None,
                models: Iterable[EmulatedModel | str] | None = None,
-               fault: str | None = None) -> web.Application:
+               fault: str | None = None, page_size: int = 1000) -> web.Application:
     """Return the emulator. Every request needs an `x-api-key` header and
     `anthropic-version`; with api_key, the key must be that one (401 otherwise). `models`
     (bare ids think and see images) replaces DEFAULT_MODELS; `app[MODELS_KEY]` changes them
-    later."""
+    later; `page_size` caps a model list page (the API's cap is 1000)."""
     app = new_app(fault=fault, fault_endpoints=FAULT_ENDPOINTS, reply_type=_reply_type)
     app[API_KEY] = api_key or ""
     app[MODELS_KEY] = ModelList(DEFAULT_MODELS if models is None else models)
+    app[PAGE_KEY] = page_size
     app.router.add_post("/v1/messages", create_message)
     app.router.add_get("/v1/models", list_models)
     app.router.add_get("/v1/models/{model_id}", get_model)

@@ -104,7 +104,7 @@ def combined_turns(messages: list[Any]) -> list[dict[str, Any]]:
             blocks = [{"type": "text", "text": content}]
         else:
             check_type(content, "array", f"{where}.content")
-            require(bool(content) or number == len(messages) - 1 and role == "assistant",
+            require(bool(content) or (number == len(messages) - 1 and role == "assistant"),
                     f"{where}: {role} messages must have non-empty content")
             for index, block in enumerate(content):
                 _block(block, role, f"{where}.content.{index}")

@@ -40,7 +40,8 @@ def _message(body: Mapping[str, Any], answer: Answer, blocks: list[dict[str, Any
 
 def message_events(body: Mapping[str, Any], answer: Answer) -> list[dict[str, Any]]:
     """Return the events of a streamed answer, in the API's order."""
-    events = [{"type": "message_start", "message": _message(body, answer, [], done=False)}]
+    events: list[dict[str, Any]] = [
+        {"type": "message_start", "message": _message(body, answer, [], done=False)}]
     for index, block in enumerate(answer.blocks):
         start = {"text": {"type": "text", "text": ""},
                  "thinking": {"type": "thinking", "thinking": "", "signature": ""},

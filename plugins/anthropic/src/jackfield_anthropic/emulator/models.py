@@ -10,7 +10,7 @@ from aiohttp import web
 
 from .refusals import Refusal, check_headers, refusals
 
-__all__ = ["DEFAULT_MODELS", "MODELS_KEY", "EmulatedModel", "ModelList", "get_model",
+__all__ = ["DEFAULT_MODELS", "MODELS_KEY", "PAGE_KEY", "EmulatedModel", "ModelList", "get_model",
            "list_models", "model_for"]
 
 
@@ -63,6 +63,9 @@ class ModelList(dict[str, EmulatedModel]):
 
 
 MODELS_KEY = web.AppKey("anthropic_emulator_models", ModelList)
+# The most models one page holds, whatever `limit` asks (1000, the API's own bound, unless a
+# test lowers it to see a client follow has_more).
+PAGE_KEY = web.AppKey("anthropic_emulator_page_size", int)
 
 
 def model_for(request: web.Request, model_id: str) -> EmulatedModel:
@@ -104,7 +107,7 @@ async def list_models(request: web.Request) -> web.Response:
     check_headers(request)
     models = list(request.app[MODELS_KEY].values())
     ids = [model.id for model in models]
-    start, end = _window(ids, request, _limit(request))
+    start, end = _window(ids, request, min(_limit(request), request.app[PAGE_KEY]))
     page = models[start:end]
     more = start > 0 if "before_id" in request.query else end < len(models)
     return web.json_response({

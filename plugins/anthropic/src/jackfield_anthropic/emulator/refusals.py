@@ -18,7 +18,9 @@ __all__ = ["API_KEY", "STATUSES", "VERSIONS", "Refusal", "check_fields", "check_
 
 API_KEY = web.AppKey("anthropic_emulator_api_key", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-VERSIONS = ("2023-06-01", "2023-01-01")
+# 2023-06-01 is the version this plugin (and most compatible servers) speak; the anthropic
+# SDK of late 2026 sends 2026-10-21, with the key as a bearer token.
+VERSIONS = ("2023-06-01", "2023-01-01", "2026-10-21")
 # Each error type's status (docs.anthropic.com, "Errors").
 STATUSES = {"invalid_request_error": 400, "authentication_error": 401,
             "permission_error": 403, "not_found_error": 404, "request_too_large": 413,
@@ -66,9 +68,10 @@ def refusals(handler: Handler) -> Handler:
 
 
 def check_headers(request: web.Request) -> None:
-    """Require x-api-key (the configured one, if any: 401 otherwise) and a known
-    anthropic-version (400 otherwise), in the API's order."""
-    key = request.headers.get("x-api-key")
+    """Require the key, as x-api-key or `Authorization: Bearer` (the configured one, if any:
+    401 otherwise), and a known anthropic-version (400 otherwise), in the API's order."""
+    bearer = request.headers.get("authorization", "")
+    key = request.headers.get("x-api-key") or bearer.removeprefix("Bearer ").strip()
     if not key:
         raise Refusal("x-api-key header is required", "authentication_error")
     expected = request.app[API_KEY]
