@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import jackfield_anthropic
-
 from jackfield import Registry
 from jackfield.testing import RegistryFactory
 

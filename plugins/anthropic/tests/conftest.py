@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from anthropic_helpers import KEY, anthropic_registry
-from jackfield_anthropic.emulator import create_app
 
 from jackfield import Registry
 from jackfield.testing import Emulator, RegistryFactory, serve_app
+from jackfield_anthropic.emulator import create_app
 
 
 @pytest.fixture

@@ -4,15 +4,15 @@ pass-through of unlisted ids, and no key: nothing sent to api.anthropic.com."""
 
 from __future__ import annotations
 
-import jackfield_anthropic
 import pytest
 from anthropic_helpers import KEY, SONNET, SPEC, anthropic_registry, reply_to
-from jackfield_anthropic.emulator import DEFAULT_MODELS, MODELS_KEY, create_app
-from jackfield_anthropic.spec import COMPATIBLE, capabilities_for
 
+import jackfield_anthropic
 from jackfield import AuthenticationError, DiscoveryPolicy, ResponseFormatError
 from jackfield.provider import Capabilities
 from jackfield.testing import STATS_KEY, ProviderHarness, RegistryFactory, ServeApp, make_config
+from jackfield_anthropic.emulator import DEFAULT_MODELS, MODELS_KEY, create_app
+from jackfield_anthropic.spec import COMPATIBLE, capabilities_for
 
 
 async def test_every_page_is_followed(serve_app: ServeApp,
@@ -52,6 +52,7 @@ def test_capabilities_by_family() -> None:
     assert capabilities_for("claude-opus-4-1-20250805").reasoning
     assert haiku35.tools and not haiku35.reasoning
     assert claude2 == Capabilities(stop=True, sampling=sonnet4.sampling)
+    assert capabilities_for("claude-instant-1.2") == claude2
     assert capabilities_for("glm-4.6") == COMPATIBLE and COMPATIBLE.tools is None
 
 

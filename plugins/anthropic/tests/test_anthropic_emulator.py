@@ -106,6 +106,12 @@ async def test_an_unknown_model_is_404(http: aiohttp.ClientSession, emulator: Em
                                                 "message": "model: claude-9"}
 
 
+async def test_an_undated_id_names_the_dated_model(http: aiohttp.ClientSession,
+                                                   emulator: Emulator) -> None:
+    status, reply = await post(http, emulator, {**BODY, "model": "claude-sonnet-4-5"})
+    assert status == 200 and reply["model"] == "claude-sonnet-4-5"
+
+
 async def test_same_role_turns_are_combined_as_the_api_does(
         http: aiohttp.ClientSession, emulator: Emulator) -> None:
     status, reply = await post(http, emulator, {**BODY, "messages": [

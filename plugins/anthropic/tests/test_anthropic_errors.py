@@ -9,11 +9,10 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import jackfield_anthropic
 import pytest
 from anthropic_helpers import KEY, SONNET, anthropic_registry, reply_to
-from jackfield_anthropic.emulator import create_app
 
+import jackfield_anthropic
 from jackfield import (
     AuthenticationError,
     InvalidRequestError,
@@ -23,6 +22,7 @@ from jackfield import (
     UnknownModelError,
 )
 from jackfield.testing import STATS_KEY, RegistryFactory, ServeApp, make_error_reply
+from jackfield_anthropic.emulator import create_app
 
 FAST = RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.02)
 Scripted = list[tuple[int, dict[str, Any], dict[str, str]]]

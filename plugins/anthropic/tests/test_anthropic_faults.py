@@ -8,7 +8,6 @@ import asyncio
 import attrs
 import pytest
 from anthropic_helpers import KEY, SONNET, anthropic_registry, complete, reply_to
-from jackfield_anthropic.emulator import create_app
 
 from jackfield import (
     AuthenticationError,
@@ -21,6 +20,7 @@ from jackfield import (
     Timeouts,
 )
 from jackfield.testing import FAULT_MODES, FAULTS_KEY, STATS_KEY, RegistryFactory, ServeApp
+from jackfield_anthropic.emulator import create_app
 
 ATTEMPTS = 3
 REPLY = reply_to("hi")

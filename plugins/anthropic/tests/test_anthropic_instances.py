@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jackfield_anthropic
 import pytest
 from anthropic_helpers import KEY, OTHER_KEY, SONNET, reply_to
-from jackfield_anthropic.emulator import create_app
 
+import jackfield_anthropic
 from jackfield import AuthenticationError, Registry
 from jackfield.testing import STATS_KEY, RegistryFactory, ServeApp
+from jackfield_anthropic.emulator import create_app
 
 
 async def test_the_default_reads_its_key_from_either_variable(
@@ -49,13 +49,13 @@ async def test_two_instances_with_their_own_keys_headers_and_models(
 
 async def test_an_instance_never_reads_the_default_fallback(
         serve_app: ServeApp, make_registry: RegistryFactory) -> None:
-    app = create_app(models=["m"])
+    app = create_app(api_key=OTHER_KEY, models=["m"])
     url = await serve_app(app)
     registry = make_registry([jackfield_anthropic], environ={"ANTHROPIC_API_KEY": KEY},
                              config={"local": {"plugin": "anthropic", "base_url": url}})
     assert registry.config("local").get("api_key") is None
     # No key for a server that is not Anthropic's: nothing refused before sending, and
-    # the (strict) emulator answers the API's 401.
+    # the emulator (with a key of its own) answers the API's 401.
     with pytest.raises(AuthenticationError, match="x-api-key header is required") as raised:
         await registry.complete("local/m", "hi")
     assert "JACKFIELD_LOCAL_API_KEY" in str(raised.value) and KEY not in str(raised.value)
@@ -64,6 +64,17 @@ async def test_an_instance_never_reads_the_default_fallback(
         config={"local": {"plugin": "anthropic", "base_url": url}})
     assert (await registry.complete("local/m", "hi")).provider == "local"
     assert app[STATS_KEY].last_headers["x-api-key"] == OTHER_KEY
+
+
+async def test_a_compatible_server_without_keys(serve_app: ServeApp,
+                                                make_registry: RegistryFactory) -> None:
+    app = create_app(models=["qwen3-coder"])
+    url = await serve_app(app)
+    registry = make_registry([jackfield_anthropic], config={
+        "local": {"plugin": "anthropic", "base_url": url}})
+    assert (await registry.complete("local/qwen3-coder", "hi")).text == reply_to(
+        "hi", "qwen3-coder")
+    assert "x-api-key" not in app[STATS_KEY].last_headers
 
 
 async def test_an_instance_at_anthropic_without_a_key_is_refused_before_sending(

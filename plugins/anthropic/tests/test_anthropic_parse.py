@@ -8,11 +8,10 @@ import asyncio
 import json
 from typing import Any
 
-import jackfield_anthropic
 import pytest
 from anthropic_helpers import KEY, SONNET, SPEC, anthropic_registry
-from jackfield_anthropic.spec import capabilities_for
 
+import jackfield_anthropic
 from jackfield import (
     PartialResponseError,
     ProviderUnavailableError,
@@ -22,6 +21,7 @@ from jackfield import (
 )
 from jackfield.provider import Finish, ModelSpec, ReasoningDelta, TextDelta, ToolCallDelta, Usage
 from jackfield.testing import ProviderHarness, RegistryFactory, ServeApp, make_config, make_request
+from jackfield_anthropic.spec import capabilities_for
 
 
 def sse(*events: dict[str, Any]) -> bytes:

@@ -40,8 +40,11 @@ _GENERATION = (re.compile(r"^claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?"
 
 def _generation(model_id: str) -> float | None:
     """Return a Claude id's generation: 3.7 for claude-3-7-sonnet-..., 4.5 for
-    claude-sonnet-4-5-..., 2.1 for claude-2.1; None for any other id."""
+    claude-sonnet-4-5-..., 2.1 for claude-2.1, 1 for claude-instant-...; None for any
+    other id."""
     name = model_id.lower().rsplit("/", 1)[-1]
+    if name.startswith("claude-instant"):
+        return 1.0
     for pattern in _GENERATION:
         match = pattern.match(name)
         if match:

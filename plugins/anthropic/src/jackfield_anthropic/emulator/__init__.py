@@ -1,10 +1,11 @@
 """A strict loopback emulator of Anthropic's Messages API (docs/protocols/anthropic.md):
 `POST /v1/messages` (streamed and not), `GET /v1/models` (paged) and `/v1/models/{id}`.
 
-It refuses what the API refuses, with Anthropic's error object and status (no x-api-key,
-no anthropic-version, unknown fields, wrong types, no max_tokens, a tool_result without its
-tool_use, an unknown model), answers deterministically from the request (answers.py) and
-shares the fault modes of docs/faults.md on `POST /v1/messages`.
+It refuses what the API refuses, with Anthropic's error object and status (a missing or
+wrong x-api-key when it has one, no anthropic-version, unknown fields, wrong types, no
+max_tokens, a tool_result without its tool_use, an unknown model), answers
+deterministically from the request (answers.py) and shares the fault modes of
+docs/faults.md on `POST /v1/messages`.
 
     app = create_app(api_key="sk-ant-test", models=["claude-x", EmulatedModel("y", 4096)])
     app[MODELS_KEY].add("served-later")   # listed and served from now on
@@ -53,8 +54,9 @@ async def _reply_type(request: web.Request) -> str:
 def create_app(*, api_key: str | None = None,
                models: Iterable[EmulatedModel | str] | None = None,
                fault: str | None = None, page_size: int = 1000) -> web.Application:
-    """Return the emulator. Every request needs an `x-api-key` header and
-    `anthropic-version`; with api_key, the key must be that one (401 otherwise). `models`
+    """Return the emulator. Every request needs `anthropic-version`; with api_key, also that
+    key as `x-api-key` (or a bearer token; 401 otherwise), without, no key (as a local
+    compatible server, and as `jackfield emulate` expects). `models`
     (bare ids think and see images) replaces DEFAULT_MODELS; `app[MODELS_KEY]` changes them
     later; `page_size` caps a model list page (the API's cap is 1000)."""
     app = new_app(fault=fault, fault_endpoints=FAULT_ENDPOINTS, reply_type=_reply_type)

@@ -3,6 +3,7 @@ with `limit`, `after_id` and `before_id`, as the API pages it) and `GET /v1/mode
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import attrs
@@ -68,9 +69,15 @@ MODELS_KEY = web.AppKey("anthropic_emulator_models", ModelList)
 PAGE_KEY = web.AppKey("anthropic_emulator_page_size", int)
 
 
+_DATED = re.compile(r"-\d{8}$")
+
+
 def model_for(request: web.Request, model_id: str) -> EmulatedModel:
-    """Return the served model, or the API's 404 not_found_error ("model: <id>")."""
-    model = request.app[MODELS_KEY].get(model_id)
+    """Return the served model, or the API's 404 not_found_error ("model: <id>"). As the
+    API does, an id without its date ("claude-sonnet-4-5") names the newest dated one."""
+    models = request.app[MODELS_KEY]
+    model = models.get(model_id) or next(
+        (m for m in models.values() if _DATED.sub("", m.id) == model_id), None)
     if model is None:
         raise Refusal(f"model: {model_id}", "not_found_error")
     return model

@@ -68,13 +68,14 @@ def refusals(handler: Handler) -> Handler:
 
 
 def check_headers(request: web.Request) -> None:
-    """Require the key, as x-api-key or `Authorization: Bearer` (the configured one, if any:
-    401 otherwise), and a known anthropic-version (400 otherwise), in the API's order."""
+    """With a configured key, require it as x-api-key or `Authorization: Bearer` (401
+    otherwise); without one, take any request, as a local compatible server does. Then
+    require a known anthropic-version (400 otherwise), in the API's order."""
+    expected = request.app[API_KEY]
     bearer = request.headers.get("authorization", "")
     key = request.headers.get("x-api-key") or bearer.removeprefix("Bearer ").strip()
-    if not key:
+    if expected and not key:
         raise Refusal("x-api-key header is required", "authentication_error")
-    expected = request.app[API_KEY]
     if expected and key != expected:
         # The real API names no key; neither does the emulator, so no test can leak one.
         raise Refusal("invalid x-api-key", "authentication_error")
