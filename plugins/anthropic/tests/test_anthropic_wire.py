@@ -114,13 +114,14 @@ def test_thinking_budgets() -> None:
     assert body(thinking_budget=3000)["thinking"] == {"type": "enabled", "budget_tokens": 3000}
 
 
-def test_thinking_is_refused_for_a_turn_that_answers_tools() -> None:
+def test_a_turn_that_answers_tools_goes_without_thinking() -> None:
     messages = [{"role": "user", "content": "x"},
                 {"role": "assistant", "content": None, "tool_calls": CALLS[:1]},
                 {"role": "tool", "tool_call_id": "toolu_a", "content": "1"}]
-    with pytest.raises(InvalidRequestError, match="signed thinking") as raised:
-        body(messages, tools=[TOOL], reasoning_effort="low")
-    assert raised.value.param == "reasoning_effort"
+    sent = body(messages, tools=[TOOL], reasoning_effort="low")
+    assert "thinking" not in sent and sent["max_tokens"] == 4096
+    assert body(messages[:1], tools=[TOOL], reasoning_effort="low")["thinking"] == {
+        "type": "enabled", "budget_tokens": 2048}
 
 
 def test_json_object_is_a_forced_tool_taking_any_object() -> None:

@@ -9,7 +9,8 @@ How the core's parameters map (docs/protocols/anthropic.md says the same):
   → `{"type": "auto"|"any"|"tool"|"none"}`; `parallel_tool_calls=False` →
   `disable_parallel_tool_use`;
 - `reasoning_effort` → `thinking: {"type": "enabled", "budget_tokens": EFFORT_BUDGETS[...]}`
-  ("none" sends no thinking); the `thinking_budget` option sets the budget itself;
+  ("none" sends no thinking; nor does a call that answers tool results, whose turn's signed
+  thinking block jackfield does not keep); the `thinking_budget` option sets the budget;
 - `response_format` (JSON object or schema) → one forced tool, JSON_TOOL, whose input is the
   reply (parse.py yields it as the text): the API has no JSON mode of its own.
 """
@@ -103,6 +104,12 @@ def _thinking(request: CompletionRequest, body: dict[str, Any]) -> int:
         budget = EFFORT_BUDGETS[str(params.reasoning_effort)]
     if budget is None:
         return 0
+    if _ends_in_tool_results(body["messages"]):
+        # The turn answering tool results continues an assistant turn whose signed thinking
+        # block the core's messages do not carry, and the API wants it replayed before the
+        # tool_use: that call goes without thinking, as the API itself then answers (the
+        # turn's thinking came with its first leg).
+        return 0
     param = "thinking_budget" if "thinking_budget" in options else "reasoning_effort"
     if budget < MIN_BUDGET:
         raise _refuse(f"thinking_budget must be at least {MIN_BUDGET}, got {budget}.", param)
@@ -114,13 +121,6 @@ def _thinking(request: CompletionRequest, body: dict[str, Any]) -> int:
                       "out.", "temperature" if "temperature" in body else "top_k")
     if body.get("top_p") is not None and not 0.95 <= body["top_p"] <= 1:
         raise _refuse("with thinking, top_p must be from 0.95 to 1.", "top_p")
-    if _ends_in_tool_results(body["messages"]):
-        # The API wants the turn's signed thinking block replayed before its tool_use, and
-        # the core's messages carry no thinking: refused here rather than by the service.
-        raise _refuse("thinking cannot be on for a call that answers tool results: the API "
-                      "needs the turn's signed thinking block, which jackfield does not "
-                      "keep. Leave reasoning_effort out of the calls that answer tools.",
-                      param)
     body["thinking"] = {"type": "enabled", "budget_tokens": budget}
     return int(budget)
 
