@@ -22,7 +22,9 @@ anthropic = pytest.importorskip("anthropic", reason="the anthropic SDK is in env
 # The emulator's own key, which only jackfield-anthropic holds (made up: no real key
 # belongs in the tests); the SDK sends API_KEY to jackfield.
 EMULATOR_KEY = "sk-ant-emulator-key-not-a-secret-0123456789"
-SONNET = "claude-sonnet-4-5-20250929"
+# A model the SDK does not call deprecated (it warns for claude-sonnet-4-5, and every warning
+# is an error here); the emulator serves it, thinking and seeing images.
+SONNET = "claude-sonnet-4-6"
 CLOCK = {"name": "clock", "description": "The time in a city.",
          "input_schema": {"type": "object", "properties": {"city": {"type": "string"}},
                           "required": ["city"]}}
@@ -47,7 +49,8 @@ class AnthropicEndpoint(LiveServer):
     async def _start(self) -> None:
         import jackfield_anthropic
 
-        self._emulator = jackfield_anthropic.jackfield_emulator()(api_key=EMULATOR_KEY)
+        self._emulator = jackfield_anthropic.jackfield_emulator()(api_key=EMULATOR_KEY,
+                                                                  models=[SONNET])
         emulator_url = await self._stack.enter_async_context(serve_app(self._emulator))
         registry = Registry([jackfield_anthropic], environ={}, retry=RetryPolicy(attempts=1),
                             config={"anthropic": {"base_url": emulator_url,
