@@ -106,6 +106,15 @@ async def test_an_unknown_model_is_404(http: aiohttp.ClientSession, emulator: Em
                                                 "message": "model: claude-9"}
 
 
+async def test_adaptive_thinking_needs_no_budget(http: aiohttp.ClientSession,
+                                                 emulator: Emulator) -> None:
+    status, reply = await post(http, emulator, {**BODY, "thinking": {"type": "adaptive"}})
+    assert status == 200 and reply["content"][0]["thinking"] == "Thinking about: hi"
+    status, reply = await post(http, emulator, {**BODY, "thinking": {
+        "type": "adaptive", "budget_tokens": 2048}})
+    assert status == 400 and "Extra inputs" in reply["error"]["message"]
+
+
 async def test_an_undated_id_names_the_dated_model(http: aiohttp.ClientSession,
                                                    emulator: Emulator) -> None:
     status, reply = await post(http, emulator, {**BODY, "model": "claude-sonnet-4-5"})

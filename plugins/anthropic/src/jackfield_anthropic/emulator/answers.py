@@ -140,7 +140,7 @@ def answer_for(body: Mapping[str, Any], turns: Sequence[Mapping[str, Any]]) -> A
         str(body.get("system") or "").split())
     blocks: list[dict[str, Any]] = []
     output = 0
-    if (body.get("thinking") or {}).get("type") == "enabled":
+    if (body.get("thinking") or {}).get("type") in ("enabled", "adaptive"):
         thought = f"Thinking about: {words}"
         blocks.append({"type": "thinking", "thinking": thought,
                        "signature": "sig_" + _digest("thinking", thought)[:40]})

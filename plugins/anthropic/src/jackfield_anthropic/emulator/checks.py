@@ -181,17 +181,20 @@ def _thinking(body: Mapping[str, Any], model: EmulatedModel,
         if thinking is not None:
             check_fields(thinking, {"type": "string"}, "thinking")
         return
-    require(thinking.get("type") == "enabled", "thinking.type: Input tag "
+    require(thinking.get("type") in ("enabled", "adaptive"), "thinking.type: Input tag "
             f"'{thinking.get('type')}' does not match any of the expected tags: 'enabled', "
-            "'disabled'")
-    check_fields(thinking, {"type": "string", "budget_tokens": "integer"}, "thinking",
-                 ("budget_tokens",))
+            "'adaptive', 'disabled'")
     require(model.thinking, f"'{model.id}' does not support thinking.")
-    budget = thinking["budget_tokens"]
-    require(budget >= 1024, "thinking.enabled.budget_tokens: Input should be greater than or "
-                            "equal to 1024")
-    require(body["max_tokens"] > budget, "`max_tokens` must be greater than "
-            "`thinking.budget_tokens`.")
+    if thinking["type"] == "adaptive":  # the model decides how much: no budget
+        check_fields(thinking, {"type": "string"}, "thinking")
+    else:
+        check_fields(thinking, {"type": "string", "budget_tokens": "integer"}, "thinking",
+                     ("budget_tokens",))
+        budget = thinking["budget_tokens"]
+        require(budget >= 1024, "thinking.enabled.budget_tokens: Input should be greater "
+                                "than or equal to 1024")
+        require(body["max_tokens"] > budget, "`max_tokens` must be greater than "
+                "`thinking.budget_tokens`.")
     require(body.get("temperature", 1) == 1, "`temperature` may only be set to 1 when "
                                              "thinking is enabled.")
     require("top_k" not in body, "`top_k` is not supported when thinking is enabled.")
