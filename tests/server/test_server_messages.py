@@ -258,3 +258,25 @@ async def test_prompted_tools_reach_a_model_without_native_tools(
     assert [(b["type"], b["name"], b["input"]) for b in reply["content"]] == [
         ("tool_use", "get_weather", {"city": "Oslo"})]
     assert "tools" not in native_server.seen[0]
+
+
+async def test_a_reply_block_replayed_with_its_null_fields_is_history(
+        url: str, native_server: NativeServer) -> None:
+    # anthropic 2.15's `block.model_dump()` of a tool_use block carries fields of the reply
+    # as null (toolset_name, caller); a client that replays it sends them back.
+    call = {"type": "tool_use", "id": "call_1", "name": "get_weather",
+            "input": {"city": "Oslo"}, "toolset_name": None, "caller": None}
+    history = [{"role": "user", "content": "weather?"},
+               {"role": "assistant", "content": [
+                   {"type": "text", "text": "Let me see.", "citations": None}, call]},
+               {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call_1",
+                                             "content": "12 C"}]}]
+    status, _, reply = await post(url, body(messages=history, tools=[WEATHER]))
+    assert status == 200, reply
+    assert native_server.seen[0]["messages"][1]["tool_calls"][0]["function"]["name"] == (
+        "get_weather")
+    # A field with a value is still refused, naming it.
+    call["toolset_name"] = "weather-tools"
+    status, _, reply = await post(url, body(messages=history, tools=[WEATHER]))
+    assert status == 400 and reply["error"]["type"] == "invalid_request_error"
+    assert "messages[1].content[1].toolset_name" in reply["error"]["message"]

@@ -59,7 +59,10 @@ class Notes:
             self.once("cache_control", "cache_control (prompt caching) was accepted but not "
                                        "acted on: the providers behind this server cache, or "
                                        "not, as they do.")
-        extra = sorted(set(block) - {"type", "cache_control", *allowed})
+        # A field sent as null is not set: the SDK's `block.model_dump()` of a reply block,
+        # replayed as history, carries the reply's own fields that way (toolset_name, ...).
+        extra = sorted(key for key in set(block) - {"type", "cache_control", *allowed}
+                       if block[key] is not None)
         if extra:
             what = what or f"a {block.get('type')!r} block"
             raise bad(f"{where}.{extra[0]}", f"is not a field this server takes in {what}.")
