@@ -253,3 +253,27 @@ def test_a_missing_key_of_an_instance_names_the_instance_s_own_settings() -> Non
     text = str(instance.value)
     assert "JACKFIELD_EU_KEYED_API_KEY" in text and "[providers.eu-keyed]" in text
     assert "JACKFIELD_KEYED_API_KEY" not in text
+
+
+def test_a_refused_key_s_advice_names_the_instance_s_own_settings() -> None:
+    # The hint that ends a 401/403's advice (ProviderConfig.reply_hint, which the dispatcher
+    # hands the transport): the plugin's own for its provider, the instance's variables for
+    # an instance, whose requests a plugin-wide variable does not reach.
+    from jackfield.provider import ProviderSpec, hookimpl
+
+    class Keyed:
+        __name__ = "keyed"
+
+        @staticmethod
+        @hookimpl
+        def jackfield_provider() -> ProviderSpec:
+            return ProviderSpec("keyed", "http://127.0.0.1:9", [],
+                                settings={"api_key": Setting(secret=True)},
+                                auth_hint="Check JACKFIELD_KEYED_API_KEY.")
+
+    registry = Registry([Keyed()], environ={},
+                        config={"eu-keyed": {"plugin": "keyed", "base_url": "http://127.0.0.1:9"}})
+    assert registry.config("keyed").reply_hint == "Check JACKFIELD_KEYED_API_KEY."
+    hint = registry.config("eu-keyed").reply_hint
+    assert "JACKFIELD_EU_KEYED_API_KEY" in hint and "[providers.eu-keyed]" in hint
+    assert "JACKFIELD_KEYED_API_KEY" not in hint

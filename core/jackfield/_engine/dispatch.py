@@ -184,7 +184,7 @@ class Caller:
         provider = call.request.provider
         response = await self._transport.send(
             provider, http_request, timeouts=timeouts, proxy=proxy,
-            auth_hint=call.config.auth_hint, model=call.request.model.id,
+            auth_hint=call.config.reply_hint, model=call.request.model.id,
             error_hook=self.error_hook(provider, call.request))
         events: Any = None
         stages: list[Any] = []  # the core's transforms over the parser, outermost last

@@ -71,6 +71,20 @@ class ProviderConfig:
                                       advice=hint)
         return value
 
+    @property
+    def reply_hint(self) -> str:
+        """Return what a 401/403 reply's advice ends with: the plugin's `auth_hint` for its
+        own provider; for an instance of it, the instance's own variables (the plugin's hint
+        names the plugin's, which an instance does not read)."""
+        if self.plugin in ("", self.provider):
+            return self.auth_hint
+        names = sorted(self.secret_names)
+        if not names:
+            return ""
+        shown = ", ".join(env_name(self.provider, name) for name in names)
+        return (f"Check {shown} (or [providers.{self.provider}] of the config file, or "
+                f"`jackfield keys set {self.provider}`).")
+
     def url(self, path: str) -> str:
         """Join a path onto the base URL."""
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
