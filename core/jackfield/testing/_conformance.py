@@ -63,13 +63,13 @@ class _Lines(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
-        self.texts: list[str] = []
+        self.texts: list[tuple[str, str]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.texts.append(self.format(record))
+        self.texts.append((f"a log line of logger {record.name!r}", self.format(record)))
 
 
-def _texts_of(error: BaseException) -> Iterable[str]:
+def _texts_of(error: BaseException) -> Iterable[tuple[str, str]]:
     seen: set[int] = set()
     stack = [error]
     while stack:
@@ -77,20 +77,22 @@ def _texts_of(error: BaseException) -> Iterable[str]:
         if id(item) in seen:
             continue
         seen.add(id(item))
-        yield str(item)
-        yield repr(item)
-        yield from (str(value) for value in vars(item).values()
+        where = f"the text of a {type(item).__name__}"
+        yield where, str(item)
+        yield where, repr(item)
+        yield from ((where, str(value)) for value in vars(item).values()
                     if isinstance(value, str | bytes)) if hasattr(item, "__dict__") else ()
         stack += [linked for linked in (item.__cause__, item.__context__) if linked]
 
 
-def _leaked_secret(env: Env, texts: Iterable[str]) -> str | None:
-    for text in texts:
+def _leaked_secret(env: Env, texts: Iterable[tuple[str, str]]) -> str | None:
+    for where, text in texts:
         for name, value in env.secrets.items():
             if value in text:
                 at = text.index(value)
-                return (f"the secret setting {name!r} appears in {text[max(0, at - 60):at]!r}"
-                        "…: mask it (never put a credential in an error, repr or log line)")
+                return (f"the secret setting {name!r} leaked into {where}: "
+                        f"{text[max(0, at - 60):at]!r}<the secret> (never put a credential "
+                        "in an error, repr or log line)")
     return None
 
 
@@ -106,7 +108,8 @@ async def _run_in_env(target: Conformance, case: Case) -> str:
         try:
             async with env:
                 detail: str = await asyncio.wait_for(case.run(env), CASE_TIMEOUT)
-                registry_text = repr(env.registry), repr(env.registry.config(env.name))
+                registry_text = [("the registry's repr", repr(env.registry)),
+                                 ("the config's repr", repr(env.registry.config(env.name)))]
         except TimeoutError:
             raise Failed(f"the case did not end within {CASE_TIMEOUT:g} s") from None
     finally:

@@ -109,14 +109,14 @@ async def check_fault(env: Env, fault: str, stream: bool) -> str:
         raise Failed(f"the emulator never applied {fault}: the request went to a path "
                      f"outside its fault endpoints ({', '.join(faults.endpoints) or 'every POST'})")
     if error is None:
-        shown = reply.text[:80] or f"{len(reply.images)} image(s)"
+        shown = reply.text[:80] if reply.text or not reply.images else f"{len(reply.images)} image(s)"
         if expected.errors and fault in PROTOCOL_FAULTS and _same(reply, normal):
             raise Skipped(f"the emulator answered {fault} normally: it does not produce this "
                           "protocol fault (its handler asks request_fault(request); "
                           "docs/faults.md)")
         if expected.errors:
             raise Failed(f"{fault} ({mode}) came out as a reply ({shown!r}) instead of "
-                         f"{' or '.join(e.__name__ for e in expected.errors)}: error text "
+                         f"{' or '.join(e.__name__ for e in expected.errors)}: a failure "
                          f"must never be returned as content; {expected.advice or _AS_PARSED}")
         leaked = [word for word in FAULT_WORDS if word in reply.text]
         if leaked or not _same(reply, normal):
