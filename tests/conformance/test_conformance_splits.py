@@ -13,7 +13,7 @@ from kitprovider import KitProvider
 
 from jackfield.provider import ModelSpec
 from jackfield.testing import make_request
-from jackfield.testing._conformance_streams import _normal, _Replayed
+from jackfield.testing._conformance_streams import _normal, _Replayed, split
 
 BODY = (b'data: {"delta": "You"}\n\ndata: {"delta": " said:"}\n\n'
         b'data: {"delta": " caf\xc3\xa9"}\n\ndata: {"done": true}\n\n')
@@ -25,13 +25,11 @@ async def parse(plugin: KitProvider, cuts: list[int]) -> list[Any]:
 
     spec = plugin.jackfield_provider()
     request = make_request(spec.with_models([ModelSpec("kit-1")]), "kit-1", stream=True)
-    bounds = [0, *cuts, len(BODY)]
-    raw = _Replayed(200, {}, "http://127.0.0.1:9/chat", "text/event-stream",
-                    [BODY[a:b] for a, b in zip(bounds, bounds[1:], strict=False)])
+    raw = _Replayed(200, {}, "http://127.0.0.1:9/chat", "text/event-stream", split(BODY, cuts))
     response = HttpResponse("kit", raw, Limits(), None)  # type: ignore[arg-type]
     try:
         return _normal([e async for e in plugin.jackfield_parse_response(request, response, None)])
-    except Exception as error:  # the finding, compared as text
+    except Exception as error:  # noqa: BLE001  # the finding, compared as text
         return [repr(error)]
 
 
@@ -48,9 +46,7 @@ def test_a_line_reading_parser_gives_one_reply_however_the_body_is_cut(where: li
 @settings(max_examples=60, deadline=None)
 @given(cuts)
 def test_the_replay_delivers_every_byte_in_order(where: list[int]) -> None:
-    bounds = [0, *where, len(BODY)]
-    raw = _Replayed(200, {}, "u", "t", [BODY[a:b] for a, b in zip(bounds, bounds[1:],
-                                                                     strict=False)])
+    raw = _Replayed(200, {}, "u", "t", split(BODY, where))
 
     async def read() -> bytes:
         parts = []

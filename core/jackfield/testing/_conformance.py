@@ -147,7 +147,8 @@ async def run_case(target: Conformance, case: Case) -> CaseResult:
             outcome, message = "fail", str(failure)
         except Skipped as skipped:
             outcome, message = "skip", str(skipped)
-        except Exception as error:  # a hook that raised where the case did not expect it
+        # A hook that raised where the case did not expect it: the case's finding.
+        except Exception as error:  # noqa: BLE001
             outcome, message = "fail", f"unexpected {type(error).__name__}: {error}"
         tried = refused[before:]
     leaks = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["fault_cases"]
 
 SLOW_START = 0.25  # well within READ_IDLE
+HUGE_LINE = 2 * 1024 * 1024  # over Limits().max_event_bytes (1 MiB), and quicker than 5 MiB
 SHORT_RETRY_AFTER = 1  # seconds: within RetryPolicy.max_retry_after, so it is waited for
 # What the emulator kit's fault replies say: none of it may ever reach a caller as content.
 FAULT_WORDS = ("Too many requests", "Internal Server Error", "Service Unavailable",
@@ -91,6 +92,7 @@ async def check_fault(env: Env, fault: str, stream: bool) -> str:
     normal = await _run(env, stream, image=image)  # what the emulator answers without it
     faults = env.faults
     faults.slow_start_delay = SLOW_START
+    faults.huge_line_bytes = HUGE_LINE
     faults.set(fault)
     expected = EXPECTED[fault]
     mark = env.mark()
@@ -100,7 +102,7 @@ async def check_fault(env: Env, fault: str, stream: bool) -> str:
     pieces: list[str] = []
     try:
         reply = await _run(env, stream, image=image, pieces=pieces)
-    except Exception as raised:  # what kind it is, is what this case checks
+    except Exception as raised:  # noqa: BLE001  # what kind it is, is what this case checks
         error = raised
     elapsed = loop.time() - started
     requests = len(env.since(mark))
@@ -109,7 +111,8 @@ async def check_fault(env: Env, fault: str, stream: bool) -> str:
         raise Failed(f"the emulator never applied {fault}: the request went to a path "
                      f"outside its fault endpoints ({', '.join(faults.endpoints) or 'every POST'})")
     if error is None:
-        shown = reply.text[:80] if reply.text or not reply.images else f"{len(reply.images)} image(s)"
+        shown = (reply.text[:80] if reply.text or not reply.images
+                 else f"{len(reply.images)} image(s)")
         if expected.errors and fault in PROTOCOL_FAULTS and _same(reply, normal):
             raise Skipped(f"the emulator answered {fault} normally: it does not produce this "
                           "protocol fault (its handler asks request_fault(request); "

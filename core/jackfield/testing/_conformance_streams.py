@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import random
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
@@ -82,6 +83,11 @@ class _Replayed:
         """Nothing to close: the body is in memory."""
 
 
+def split(body: bytes, cuts: list[int]) -> list[bytes]:
+    """Return body cut at each offset of cuts (ascending)."""
+    return [body[start:end] for start, end in itertools.pairwise([0, *cuts, len(body)])]
+
+
 def _normal(events: list[Event]) -> list[Any]:
     """Return events with text, reasoning and tool-call pieces joined: a parser may yield
     them in pieces of any size; what they add up to, and every other event, must agree."""
@@ -106,15 +112,13 @@ async def _parse(env: Env, request: Any, recorded: tuple[int, Mapping[str, str],
                  body: bytes, cuts: list[int], transport: Any) -> list[Any]:
     from jackfield._http.response import HttpResponse
 
-    bounds = [0, *cuts, len(body)]
-    pieces = [body[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
-    raw = _Replayed(*recorded, pieces)
+    raw = _Replayed(*recorded, split(body, cuts))
     response = HttpResponse(env.name, cast(Any, raw), Limits(), None)
     parsed = call_hook(env.target.plugin, "jackfield_parse_response", request=request,
                        response=response, transport=transport)
     try:
         return _normal([event async for event in parsed])
-    except Exception as error:  # what the cut made the parser raise is the finding
+    except Exception as error:  # noqa: BLE001  # what the cut made the parser raise: the finding
         return [f"raised {type(error).__name__}: {error}"]
 
 
