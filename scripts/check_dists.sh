@@ -88,4 +88,9 @@ cp "$repo/scripts/installed_kit_test.py" test_installed_kit.py
 # Its report is shown only on failure: CI's last pytest summary stays the suite's own.
 run python -m pytest -q -p no:cacheprovider -W error -o asyncio_default_fixture_loop_scope=function \
   test_installed_kit.py >"$work/kit.txt" 2>&1 || { cat "$work/kit.txt" >&2; fail "the test kit failed"; }
+step "jackfield check (the conformance kit) on installed plugins, no test file"
+run jackfield check echoapi aichats >"$work/check.txt" 2>&1 \
+  || { cat "$work/check.txt" >&2; fail "jackfield check failed"; }
+grep -q "^PASS echoapi stream/agree" "$work/check.txt" \
+  || { cat "$work/check.txt" >&2; fail "jackfield check ran no echoapi case"; }
 step "every distribution builds, installs and runs from its wheel"

@@ -14,7 +14,7 @@ import pytest
 
 import jackfield
 import jackfield_amigochat
-from jackfield.testing import make_config, make_request
+from jackfield.testing import Conformance, conformance_tests, make_config, make_request
 from jackfield_amigochat.emulator import create_app
 
 
@@ -37,3 +37,9 @@ async def test_a_call_through_the_fixtures(serve_app: Any, make_registry: Any) -
     registry = make_registry([jackfield_amigochat], base_urls={"amigochat": url})
     reply = await registry.complete("amigochat/gpt-4o-mini", "packaged")
     assert "You said: packaged" in reply.text
+
+
+# The conformance kit from the wheels, in pytest-asyncio's strict mode: a few of its cases.
+test_amigochat_conformance = conformance_tests(
+    Conformance(jackfield_amigochat),
+    select=("stream/agree", "stream/early_exit", "fault/rate_limit/", "capability/images"))

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from jackfield import __version__
-from jackfield._cli import completion, install
+from jackfield._cli import check, completion, install
 from jackfield._cli import config as cli_config
 from jackfield._cli import defaults as cli_defaults
 from jackfield._cli import embed as cli_embed
@@ -259,6 +259,7 @@ def build_parser() -> Parser:
                             "provider, status, latency, tokens; never keys or prompts)")
     cli_probe.add_serve_flags(serve)
     install.add_parsers(command)
+    check.add_parser(command)
     completion.add_parser(command)
     return parser
 

@@ -14,6 +14,10 @@ What a plugin's tests and its emulator use; nothing here sends traffic beyond lo
   from `new_app()` answering the recorded requests with the recorded bytes, chunk by chunk;
   `app[REPLAY_KEY]` is its `Replay`, whose `check()` raises `ReplayMismatchError` saying how
   the plugin's requests differed from the recording).
+- The conformance kit (CONTRIBUTING.md section 8): `Conformance(plugin, ...)` declares a
+  plugin, `conformance_tests(declaration)` makes its pytest tests (one per case),
+  `await run_conformance(declaration)` runs the cases without pytest and returns a
+  `CaseResult` each, `conformance_cases()` lists them (`jackfield check` runs them too).
 - Staying on loopback: `only_loopback()` (refuses every connection beyond this machine
   within a block), `OffLoopbackError`, `is_loopback()`.
 - pytest fixtures, loaded through the `pytest11` entry point: `serve_app`, `make_registry`,
@@ -37,6 +41,9 @@ from typing import TYPE_CHECKING
 from jackfield._lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from jackfield.testing._conformance import CaseResult, conformance_cases, run_conformance
+    from jackfield.testing._conformance_env import Conformance
+    from jackfield.testing._conformance_pytest import conformance_tests
     from jackfield.testing._emulation import (
         FAULT_KEY,
         FAULT_MODES,
@@ -82,6 +89,10 @@ _EMULATION = ("FAULTS_ENV", "FAULTS_KEY", "FAULT_KEY", "FAULT_MODES", "GENERIC_F
               "emulator_credentials", "faults_middleware", "new_app", "png_bytes",
               "request_fault", "serve_app", "stats_middleware", "words_of")
 _LAZY = {
+    **dict.fromkeys(("CaseResult", "conformance_cases", "run_conformance"),
+                    "testing._conformance"),
+    "Conformance": "testing._conformance_env",
+    "conformance_tests": "testing._conformance_pytest",
     **dict.fromkeys(_EMULATION, "testing._emulation"),
     **dict.fromkeys(("OffLoopbackError", "is_loopback", "only_loopback"), "testing._network"),
     **dict.fromkeys(("Emulator", "ProviderHarness", "RegistryFactory", "ServeApp",
@@ -100,6 +111,8 @@ __all__ = [
     "PROTOCOL_FAULTS",
     "REPLAY_KEY",
     "STATS_KEY",
+    "CaseResult",
+    "Conformance",
     "Emulator",
     "EmulatorStats",
     "Faults",
@@ -110,6 +123,8 @@ __all__ = [
     "Replay",
     "ReplayMismatchError",
     "ServeApp",
+    "conformance_cases",
+    "conformance_tests",
     "drop_connection",
     "emulator_credentials",
     "faults_middleware",
@@ -124,6 +139,7 @@ __all__ = [
     "png_bytes",
     "replay_app",
     "request_fault",
+    "run_conformance",
     "serve_app",
     "stats_middleware",
     "words_of",
