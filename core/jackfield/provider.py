@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         Vector,
     )
     from jackfield._types.messages import Message
+    from jackfield._types.notices import CallWarning
     from jackfield._types.params import CallParams, ResponseFormat, Tool, ToolChoice
     from jackfield._types.requests import (
         CompletionRequest,
@@ -73,6 +74,7 @@ _LAZY = {
     **dict.fromkeys(("Event", "Finish", "Image", "Logprobs", "ReasoningDelta", "TextDelta",
                      "ToolCallDelta", "Usage", "Vector"), "_types.events"),
     "Message": "_types.messages",
+    "CallWarning": "_types.notices",
     **dict.fromkeys(("CallParams", "ResponseFormat", "Tool", "ToolChoice"), "_types.params"),
     **dict.fromkeys(("CompletionRequest", "EmbeddingRequest", "HttpRequest", "ProviderRequest"),
                     "_types.requests"),
@@ -83,6 +85,7 @@ __all__ = [
     "SAMPLING",
     "AuthenticationError",
     "CallParams",
+    "CallWarning",
     "Capabilities",
     "CompletionRequest",
     "Download",

@@ -71,9 +71,11 @@ class PreparedCall:
     emulated: tuple[str, ...] = ()  # what the core does in the model's place
     stages: tuple[Any, ...] = ()  # event transforms, nearest the provider first
 
-    def note(self) -> CallNote | None:
-        """Return the CallNote to send before this call's first event, if there is news."""
-        return CallNote(self.warnings, self.emulated) if self.warnings or self.emulated else None
+    def note(self, built: HttpRequest) -> CallNote | None:
+        """Return the CallNote to send before this call's first event, if there is news
+        (the core's warnings, then what the plugin said its request leaves out)."""
+        warnings = (*self.warnings, *built.warnings) if built.warnings else self.warnings
+        return CallNote(warnings, self.emulated) if warnings or self.emulated else None
 
 
 class Caller:
@@ -255,7 +257,7 @@ class Caller:
                     # are fresh; a missing credential fails here, before any I/O.
                     http_request = self.build(call)
                     sent = True
-                    note = call.note()
+                    note = call.note(http_request)
                     async for event in self._events(call, http_request, try_timeouts, proxy):
                         if not stream:
                             buffered.append((provider, model, event))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 
 from jackfield._types.messages import Message
+from jackfield._types.notices import CallWarning
 from jackfield._types.params import NO_PARAMS, CallParams
 from jackfield._types.specs import ModelSpec
 
@@ -89,6 +90,11 @@ class EmbeddingRequest:
 ProviderRequest = CompletionRequest | EmbeddingRequest
 
 
+def _warnings(values: Iterable[CallWarning]) -> tuple[CallWarning, ...]:
+    # Typed: with `converter=tuple`, mypy --strict refuses a list of CallWarnings.
+    return tuple(values)
+
+
 @attrs.frozen(repr=False)
 class HttpRequest:
     """A plain description of the HTTP request to send; the core's transport sends it."""
@@ -99,6 +105,10 @@ class HttpRequest:
     json: Any = None
     # True when the reply is read piece by piece (SSE); it selects the read-idle timeout.
     stream: bool = False
+    # What this request leaves out of what the caller asked for, which only the plugin can
+    # know (a field the service takes only in some turns, say): reported with the answer
+    # as the core's own warnings are, never silently dropped. Not sent.
+    warnings: tuple[CallWarning, ...] = attrs.field(default=(), converter=_warnings)
 
     def __repr__(self) -> str:
         return (f"HttpRequest(method={self.method!r}, url={redact_url(self.url)!r}, "

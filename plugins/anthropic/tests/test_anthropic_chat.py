@@ -136,6 +136,21 @@ async def test_thinking_is_the_reasoning(registry: Registry, emulator: Emulator,
     assert body["max_tokens"] == 16384 + 4096
 
 
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_call_answering_tool_results_says_it_went_without_thinking(
+        registry: Registry, emulator: Emulator, stream: bool) -> None:
+    history = [{"role": "user", "content": "weather in Oslo?"},
+               {"role": "assistant", "content": None, "tool_calls": [
+                   {"id": "toolu_1", "type": "function",
+                    "function": {"name": "weather", "arguments": '{"city": "Oslo"}'}}]},
+               {"role": "tool", "tool_call_id": "toolu_1", "content": "12 C"}]
+    reply = await complete(registry, f"anthropic/{SONNET}", history, tools=[WEATHER],
+                           reasoning_effort="low", stream=stream)
+    assert "thinking" not in emulator.stats.last_json
+    [warning] = reply.warnings  # the plugin's HttpRequest.warnings, with the answer
+    assert warning.param == "reasoning_effort" and "tool results" in warning.message
+
+
 async def test_a_model_that_cannot_think_gets_no_thinking(registry: Registry,
                                                           emulator: Emulator) -> None:
     await registry.refresh_models()

@@ -118,10 +118,15 @@ def test_a_turn_that_answers_tools_goes_without_thinking() -> None:
     messages = [{"role": "user", "content": "x"},
                 {"role": "assistant", "content": None, "tool_calls": CALLS[:1]},
                 {"role": "tool", "tool_call_id": "toolu_a", "content": "1"}]
-    sent = body(messages, tools=[TOOL], reasoning_effort="low")
-    assert "thinking" not in sent and sent["max_tokens"] == 4096
-    assert body(messages[:1], tools=[TOOL], reasoning_effort="low")["thinking"] == {
-        "type": "enabled", "budget_tokens": 2048}
+    built = build(messages, tools=[TOOL], reasoning_effort="low")
+    assert isinstance(built.json, dict)
+    assert "thinking" not in built.json and built.json["max_tokens"] == 4096
+    # Said with the answer (HttpRequest.warnings), not silently dropped.
+    [warning] = built.warnings
+    assert warning.param == "reasoning_effort" and "tool results" in warning.message
+    first = build(messages[:1], tools=[TOOL], reasoning_effort="low")
+    assert first.json["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+    assert first.warnings == ()
 
 
 def test_json_object_is_a_forced_tool_taking_any_object() -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jackfield.provider import (
+    CallWarning,
     CompletionRequest,
     HttpRequest,
     InvalidRequestError,
@@ -96,8 +97,10 @@ def _ends_in_tool_results(turns: list[dict[str, Any]]) -> bool:
     return turns[-1]["role"] == "user" and bool(last) and last[0]["type"] == "tool_result"
 
 
-def _thinking(request: CompletionRequest, body: dict[str, Any]) -> int:
-    """Set `thinking` when asked for; return its budget (0 without)."""
+def _thinking(request: CompletionRequest, body: dict[str, Any],
+              warnings: list[CallWarning]) -> int:
+    """Set `thinking` when asked for; return its budget (0 without). Thinking asked for but
+    not sent is added to warnings."""
     params, options = request.params, request.options
     budget = options.get("thinking_budget")
     if budget is None and params.reasoning_effort not in (None, "none"):
@@ -108,9 +111,13 @@ def _thinking(request: CompletionRequest, body: dict[str, Any]) -> int:
         # The turn answering tool results continues an assistant turn whose signed thinking
         # block the core's messages do not carry, and the API wants it replayed before the
         # tool_use: that call goes without thinking, as the API itself then answers (the
-        # turn's thinking came with its first leg).
+        # turn's thinking came with its first leg). Said, not silently dropped.
+        warnings.append(CallWarning(_thinking_param(request), (
+            "thinking was not sent with this call: it answers tool results, and Anthropic "
+            "wants the earlier turn's signed thinking block replayed first, which a "
+            "conversation in jackfield's messages does not carry.")))
         return 0
-    param = "thinking_budget" if "thinking_budget" in options else "reasoning_effort"
+    param = _thinking_param(request)
     if budget < MIN_BUDGET:
         raise _refuse(f"thinking_budget must be at least {MIN_BUDGET}, got {budget}.", param)
     if body.get("tool_choice", {}).get("type") in ("any", "tool"):
@@ -123,6 +130,10 @@ def _thinking(request: CompletionRequest, body: dict[str, Any]) -> int:
         raise _refuse("with thinking, top_p must be from 0.95 to 1.", "top_p")
     body["thinking"] = {"type": "enabled", "budget_tokens": budget}
     return int(budget)
+
+
+def _thinking_param(request: CompletionRequest) -> str:
+    return "thinking_budget" if "thinking_budget" in request.options else "reasoning_effort"
 
 
 def _sampling(request: CompletionRequest, body: dict[str, Any]) -> None:
@@ -151,7 +162,8 @@ def _messages(request: CompletionRequest, config: ProviderConfig) -> HttpRequest
         body["system"] = system
     _sampling(request, body)
     _tools(request, body)
-    budget = _thinking(request, body)
+    warnings: list[CallWarning] = []
+    budget = _thinking(request, body, warnings)
     given = request.params.max_tokens
     if given is not None and given <= budget:
         raise _refuse(f"max_tokens ({given}) must exceed the thinking budget ({budget}): "
@@ -163,7 +175,7 @@ def _messages(request: CompletionRequest, config: ProviderConfig) -> HttpRequest
         body["stream"] = True
         headers["accept"] = "text/event-stream"
     return HttpRequest("POST", config.url("v1/messages"), headers=headers, json=body,
-                       stream=request.stream)
+                       stream=request.stream, warnings=warnings)
 
 
 def models_request(config: ProviderConfig, after_id: str | None = None) -> HttpRequest:
