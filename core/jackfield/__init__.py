@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     from jackfield._engine.embedding import Embeddings
     from jackfield._engine.health import CooldownPolicy, ProviderHealth
     from jackfield._engine.model_book import DiscoveryPolicy
+    from jackfield._engine.observers import (
+        CallCancelled,
+        CallFailed,
+        CallFinished,
+        CallInfo,
+        CallStarted,
+        FirstToken,
+        ProviderFallback,
+        TryFailed,
+        TryStarted,
+    )
     from jackfield._engine.probe_book import ProbePolicy, ProbeReport, ProbeResult
     from jackfield._engine.registry import Registry
     from jackfield._engine.routing import Candidate
@@ -67,12 +78,16 @@ _ERRORS = ("AllProvidersFailedError", "AuthenticationError", "CapabilityError",
            "JackfieldError", "ModelUnavailableError", "PartialResponseError", "PluginError",
            "ProviderError", "ProviderTimeoutError", "ProviderUnavailableError",
            "RateLimitError", "ResponseFormatError", "StalledResponseError", "UnknownModelError")
+_OBSERVED = ("CallCancelled", "CallFailed", "CallFinished", "CallInfo", "CallStarted",
+             "FirstToken", "ProviderFallback", "TryFailed", "TryStarted")
 _LAZY = {
     **dict.fromkeys(("Completion", "CompletionStream"), "_engine.completion"),
     "PluginRecord": "_engine.discovery",
     "Embeddings": "_engine.embedding",
     "DiscoveryPolicy": "_engine.model_book",
     **dict.fromkeys(("ProbePolicy", "ProbeReport", "ProbeResult"), "_engine.probe_book"),
+    # What jackfield_observe(event) is told (observer plugins, /metrics, tracing).
+    **dict.fromkeys(_OBSERVED, "_engine.observers"),
     **dict.fromkeys(("CooldownPolicy", "ProviderHealth"), "_engine.health"),
     "Registry": "_engine.registry",
     "Candidate": "_engine.routing",
@@ -92,6 +107,11 @@ _LAZY = {
 __all__ = [
     "AllProvidersFailedError",
     "AuthenticationError",
+    "CallCancelled",
+    "CallFailed",
+    "CallFinished",
+    "CallInfo",
+    "CallStarted",
     "CallWarning",
     "Candidate",
     "Capabilities",
@@ -104,6 +124,7 @@ __all__ = [
     "DiscoveryPolicy",
     "Embeddings",
     "Finish",
+    "FirstToken",
     "Image",
     "ImagePart",
     "InvalidRequestError",
@@ -120,6 +141,7 @@ __all__ = [
     "ProbeReport",
     "ProbeResult",
     "ProviderError",
+    "ProviderFallback",
     "ProviderHealth",
     "ProviderTimeoutError",
     "ProviderUnavailableError",
@@ -137,6 +159,8 @@ __all__ = [
     "ToolCall",
     "ToolCallDelta",
     "ToolChoice",
+    "TryFailed",
+    "TryStarted",
     "UnknownModelError",
     "UnparsableReplyError",
     "Usage",

@@ -172,3 +172,24 @@ def jackfield_emulator() -> Callable[[], Any]:
         speaking the service's protocol and accepting any credential.
     """
     raise NotImplementedError
+
+
+@hookspec
+def jackfield_observe(event: Any) -> None:
+    """Hear what each call does, to ship it to any backend. Optional; any plugin may.
+
+    Called for every call of the registry the plugin is registered in, on jackfield's
+    observer thread (one event at a time, in order), never in the call's own task: a slow
+    or hanging observer delays only the events after it, which are dropped and counted
+    once its queue of 10,000 is full. An exception is logged and swallowed.
+
+    :param event: one of `CallStarted`, `TryStarted`, `TryFailed` (its `retry_in`: a retry
+        follows; its `cooldown`: the provider is now skipped), `ProviderFallback`,
+        `FirstToken`, then `CallFinished` (usage, finish reason, `duration`,
+        `time_to_first_token`, the core's own `overhead`, in seconds), `CallFailed` (the
+        typed error) or `CallCancelled`; all exported from `jackfield`. Each has `call`
+        (`CallInfo`: an id unique in the process, the operation, the model asked for,
+        stream, the candidate providers) and `at` (time.time()). No event holds a prompt,
+        a reply or a credential; error texts are masked.
+    :return: nothing (the return value is ignored).
+    """

@@ -13,6 +13,7 @@ import pluggy
 
 from jackfield._engine.completion import CallNote
 from jackfield._engine.health import HealthBook
+from jackfield._engine.observers import CallWatch, Observers
 from jackfield._engine.tries import Deadline, retry_delay
 from jackfield._errors import (
     AllProvidersFailedError,
@@ -91,6 +92,7 @@ class Caller:
         self._policy = policy
         self._health = health
         self._callers: dict[tuple[str, str], Any] = {}
+        self.observers = Observers(manager)
 
     def _hook(self, name: str, provider: str) -> Any:
         """Return a hook caller that reaches only this provider's plugin (and wrappers)."""
@@ -236,15 +238,28 @@ class Caller:
                 await events.aclose()
             response.release()
 
-    async def run(self, name: str, calls: Sequence[PreparedCall], *, stream: bool,
-                  timeouts: Timeouts | None, proxy: str | None) -> AsyncIterator[Emitted]:
-        """Yield (provider, model, event); stream=False buffers so a failed try can be redone."""
+    def run(self, name: str, calls: Sequence[PreparedCall], *, stream: bool,
+            timeouts: Timeouts | None, proxy: str | None,
+            began: float | None = None) -> AsyncIterator[Emitted]:
+        """Yield (provider, model, event); stream=False buffers so a failed try can be redone.
+
+        began: time.perf_counter() when the call was made, for its observers' clock.
+        """
+        watch = self.observers.watch(name, calls, stream, began)
+        tries = self._tries(name, calls, stream, timeouts, proxy, watch)
+        return tries if watch is None else watch.follow(tries)
+
+    async def _tries(self, name: str, calls: Sequence[PreparedCall], stream: bool,
+                     timeouts: Timeouts | None, proxy: str | None,
+                     watch: CallWatch | None) -> AsyncIterator[Emitted]:
         errors: list[JackfieldError] = []
         deadline = Deadline(timeouts or self._transport.timeouts)
         # Providers cooling down go last: skipped while another one works, tried if none does.
         ordered = sorted(calls, key=lambda c: self._health.is_cooling(c.request.provider))
         for call in ordered:
             provider, model = call.request.provider, call.request.model.id
+            if watch is not None and errors:
+                watch.fell_back(provider, errors[-1])
             retry_number = 0
             while True:
                 chars = images = 0
@@ -252,13 +267,19 @@ class Caller:
                 buffered: list[Emitted] = []
                 http_request: HttpRequest | None = None
                 try:
+                    if watch is not None:
+                        watch.try_started(call, retry_number + 1)
                     try_timeouts = deadline.for_next_try(provider)
                     # Built anew for every try, so per-request ids (AmigoChat's device uuid)
                     # are fresh; a missing credential fails here, before any I/O.
                     http_request = self.build(call)
                     sent = True
+                    if watch is not None:
+                        watch.sending()
                     note = call.note(http_request)
                     async for event in self._events(call, http_request, try_timeouts, proxy):
+                        if watch is not None:
+                            watch.saw(event)
                         if not stream:
                             buffered.append((provider, model, event))
                             continue
@@ -291,6 +312,8 @@ class Caller:
                                       proxy or self._transport.proxy)
                     log.info("%s refused the call: %s", provider, error)
                     errors.append(error)
+                    if watch is not None:
+                        watch.try_failed(error)
                     break
                 except (ProviderError, PluginError) as error:
                     # An error page may quote our request: mask its secrets before anyone
@@ -298,13 +321,15 @@ class Caller:
                     redact_call_error(error, call.config, http_request,
                                       proxy or self._transport.proxy)
                     if chars or images:
-                        self._health.record_failure(provider, error)
+                        self._failed(provider, error, watch)
                         cause = error if isinstance(error, ProviderError) else ProviderError(
                             provider, str(error))
                         raise PartialResponseError(cause, delivered_chars=chars,
                                                    delivered_images=images) from error
                     if deadline.expired():
                         errors.append(error)
+                        if watch is not None:
+                            watch.try_failed(error)
                         break
                     retry_number += 1
                     delay = retry_delay(self._policy, error, retry_number)
@@ -313,17 +338,28 @@ class Caller:
                     if delay is None:
                         log.info("%s failed: %s", provider, error)
                         if sent:  # a missing credential must not put the provider on cooldown
-                            self._health.record_failure(provider, error)
+                            self._failed(provider, error, watch)
+                        elif watch is not None:
+                            watch.try_failed(error)
                         errors.append(error)
                         break
                     log.info("%s failed (%s); retry %d in %.2f s", provider, error,
                              retry_number, delay)
+                    if watch is not None:
+                        watch.try_failed(error, retry_in=delay)
                     await asyncio.sleep(delay)
             if deadline.expired():
                 break  # the total timeout covers every provider: do not start another
         if len(errors) == 1:
             raise errors[0]
         raise AllProvidersFailedError(name, errors)
+
+    def _failed(self, provider: str, error: JackfieldError, watch: CallWatch | None) -> None:
+        """Record a failed try in the provider's health; tell the observers of its cooldown."""
+        self._health.record_failure(provider, error)
+        if watch is not None:
+            watch.try_failed(error, cooldown=self._health.policy.seconds
+                             if self._health.is_cooling(provider) else None)
 
 
 def _not_an_event(provider: str, event: object) -> PluginError:

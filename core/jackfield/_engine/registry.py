@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -268,6 +269,7 @@ class Registry:
                        timeout: float | Timeouts | None = None, proxy: str | None = None,
                        **options: Any) -> Completion | CompletionStream:
         """Run one chat or image call; stream=True returns chunks as they arrive."""
+        began = time.perf_counter()  # the observers' clock of the core's own work
         if not isinstance(stream, bool):
             raise InvalidRequestError(f"stream must be True or False, got {stream!r}.")
         if proxy is not None:
@@ -280,14 +282,15 @@ class Registry:
         caller = self._get_caller()
         if stream:
             return CompletionStream(caller.run(model, prepared.calls, stream=True,
-                                               timeouts=timeouts, proxy=proxy))
+                                               timeouts=timeouts, proxy=proxy, began=began))
         if prepared.n == 1:
             completion: Completion = await collect(caller.run(
-                model, prepared.calls, stream=False, timeouts=timeouts, proxy=proxy))
+                model, prepared.calls, stream=False, timeouts=timeouts, proxy=proxy,
+                began=began))
             return completion
         # n replies are n calls, run side by side; each routes and falls back on its own.
         return await collect_many([caller.run(model, prepared.calls, stream=False,
-                                              timeouts=timeouts, proxy=proxy)
+                                              timeouts=timeouts, proxy=proxy, began=began)
                                    for _ in range(prepared.n)])
 
     async def embed(self, model: str, inputs: str | Sequence[str], *,
@@ -296,6 +299,7 @@ class Registry:
         """Embed one text or a list of texts; return one vector per input, in order."""
         from jackfield._engine import embedding
 
+        began = time.perf_counter()
         if proxy is not None:
             check_proxy(proxy, "proxy=")
         # Checked before any I/O, the discovery a call may need included.
@@ -307,7 +311,7 @@ class Registry:
                                             options, configs=self._configs,
                                             models=self.models(kind="embedding"))
         events = self._get_caller().run(model, calls, stream=False, timeouts=timeouts,
-                                        proxy=proxy)
+                                        proxy=proxy, began=began)
         return await embedding.collect_embeddings(events, len(texts), size)
 
     def complete_sync(self, model: str, messages: Iterable[MessageInput] | str,
@@ -337,6 +341,8 @@ class Registry:
 
     async def aclose(self) -> None:
         """Close the HTTP session; the registry opens a new one if used again."""
+        if self._caller is not None:
+            await self._caller.observers.aclose()  # they see every call made so far
         if self._transport is not None:
             await self._transport.aclose()
         self._transport = None
