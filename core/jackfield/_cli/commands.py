@@ -312,7 +312,7 @@ async def serve(args: argparse.Namespace) -> int:
                      allowed_hosts=[args.host, *allowed_hosts], cors_origins=cors_origins,
                      body_timeout=args.body_timeout, write_timeout=args.write_timeout,
                      grace=args.grace, strict=args.strict, prompted=prompted,
-                     call_timeout=args.timeout)
+                     call_timeout=args.timeout, metrics=args.metrics)
     if args.access_log:
         _print_access_log()
     if args.probe_every is not None:

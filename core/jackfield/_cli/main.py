@@ -254,6 +254,9 @@ def build_parser() -> Parser:
     serve.add_argument("--timeout", type=positive, metavar="SECONDS",
                        help="give up on a chat call after this many seconds, retries and "
                             "fallbacks included (default: the [timeouts] of the config file)")
+    serve.add_argument("--metrics", action="store_true",
+                       help="serve Prometheus metrics at /metrics (behind the API key like "
+                            "the API; needs pip install 'jackfield[metrics]')")
     serve.add_argument("--no-access-log", dest="access_log", action="store_false",
                        help="do not print a line per request on stderr (method, route, model, "
                             "provider, status, latency, tokens; never keys or prompts)")

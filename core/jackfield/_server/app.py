@@ -155,7 +155,7 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
                body_timeout: float = DEFAULT_BODY_TIMEOUT,
                grace: float = DEFAULT_GRACE, strict: bool = False,
                prompted: bool | Iterable[str] | Mapping[str, Any] = False,
-               call_timeout: float | None = None) -> web.Application:
+               call_timeout: float | None = None, metrics: bool = False) -> web.Application:
     """Return the server app over registry (None: discover plugins and close it at cleanup).
 
     strict and prompted are the settings of the registry discovered here (see Registry);
@@ -168,6 +168,8 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
     ends with a 503 or, for a stream under way, a final error event. call_timeout: seconds
     a whole chat call may take (None: the registry's timeouts), as `timeout=` of complete().
     Each request is logged on the `jackfield.access` logger (INFO), without keys or prompts.
+    metrics=True serves Prometheus metrics at GET /metrics (behind the API key like the API;
+    it needs the `jackfield[metrics]` extra: ConfigurationError without it).
     """
     if max_body_bytes < 1:
         raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes}")
@@ -180,11 +182,18 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
         raise ValueError(f"call_timeout must be a positive number of seconds, got "
                          f"{call_timeout}")
     guard, drain = Guard(allowed_hosts, cors_origins), Drain(grace)
+    counted = None
+    if metrics:
+        from jackfield._server.metrics import Metrics
+
+        counted = Metrics()
     # error_middleware outside the guard and auth: their own refusals pass through as they
     # are; the access log outside it, to see the status sent; the drain outermost, as it
     # answers for the requests it interrupts.
     middlewares: list[Middleware] = [drain.track, access_log_middleware(), error_middleware,
                                      guard.middleware()]
+    if counted is not None:  # inside the access log, outside the error replies: the status
+        middlewares.insert(2, counted.middleware())
     if api_key:
         middlewares.append(auth_middleware(api_key))
     app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
@@ -217,4 +226,12 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
             app.router.add_get(route.path, route.handler)  # HEAD too, as HTTP asks
         else:
             app.router.add_route(route.method, route.path, route.handler)
+    if counted is not None:
+        counted.attach(registry)
+        app.router.add_get("/metrics", counted.handler)
+
+        async def stop_counting(_app: web.Application) -> None:
+            counted.detach()
+
+        app.on_cleanup.append(stop_counting)
     return app
