@@ -19,17 +19,6 @@ if TYPE_CHECKING:
     from jackfield._engine.embedding import Embeddings
     from jackfield._engine.health import CooldownPolicy, ProviderHealth
     from jackfield._engine.model_book import DiscoveryPolicy
-    from jackfield._engine.observers import (
-        CallCancelled,
-        CallFailed,
-        CallFinished,
-        CallInfo,
-        CallStarted,
-        FirstToken,
-        ProviderFallback,
-        TryFailed,
-        TryStarted,
-    )
     from jackfield._engine.probe_book import ProbePolicy, ProbeReport, ProbeResult
     from jackfield._engine.registry import Registry
     from jackfield._engine.routing import Candidate
@@ -68,6 +57,17 @@ if TYPE_CHECKING:
     )
     from jackfield._types.messages import Message
     from jackfield._types.notices import CallWarning
+    from jackfield._types.observations import (
+        CallCancelled,
+        CallFailed,
+        CallFinished,
+        CallInfo,
+        CallStarted,
+        FirstToken,
+        ProviderFallback,
+        TryFailed,
+        TryStarted,
+    )
     from jackfield._types.params import ResponseFormat, Tool, ToolChoice
     from jackfield._types.specs import ModelInfo
 
@@ -87,7 +87,7 @@ _LAZY = {
     "DiscoveryPolicy": "_engine.model_book",
     **dict.fromkeys(("ProbePolicy", "ProbeReport", "ProbeResult"), "_engine.probe_book"),
     # What jackfield_observe(event) is told (observer plugins, /metrics, tracing).
-    **dict.fromkeys(_OBSERVED, "_engine.observers"),
+    **dict.fromkeys(_OBSERVED, "_types.observations"),
     **dict.fromkeys(("CooldownPolicy", "ProviderHealth"), "_engine.health"),
     "Registry": "_engine.registry",
     "Candidate": "_engine.routing",

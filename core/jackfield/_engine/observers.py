@@ -1,6 +1,6 @@
-"""What a call tells its observers (`jackfield_observe(event)`), and how they are told.
+"""Telling observers (`jackfield_observe(event)`) what each call does, and how they are told.
 
-The events are small frozen attrs objects: names, counts, durations and the (masked) typed
+The events (`_types/observations.py`) hold names, counts, durations and the masked typed
 error, never a prompt, a reply or a credential, because observers ship them to backends
 the caller does not control. An observer that wants the text of a call wraps the hooks
 instead, knowingly.
@@ -25,21 +25,30 @@ import asyncio
 import itertools
 import logging
 import queue
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-import attrs
 import pluggy
 
 from jackfield._errors import JackfieldError
 from jackfield._types.events import Finish, Image, ReasoningDelta, TextDelta, ToolCallDelta, Usage
+from jackfield._types.observations import (
+    CallCancelled,
+    CallFailed,
+    CallFinished,
+    CallInfo,
+    CallStarted,
+    FirstToken,
+    ProviderFallback,
+    TryFailed,
+    TryStarted,
+)
 
-__all__ = ["INLINE", "QUEUE_SIZE", "CallCancelled", "CallFailed", "CallFinished", "CallInfo",
-           "CallStarted", "CallWatch", "FirstToken", "Observers", "ProviderFallback",
-           "TryFailed", "TryStarted"]
+__all__ = ["INLINE", "QUEUE_SIZE", "CallWatch", "Observers"]
 
 log = logging.getLogger("jackfield")
 QUEUE_SIZE = 10_000
@@ -51,125 +60,14 @@ _OPERATIONS = {"chat": "chat", "image": "image", "embedding": "embeddings"}
 _ids = itertools.count(1)
 
 
-@attrs.frozen
-class CallInfo:
-    """One call as its observers know it, shared by all of its events."""
-
-    id: int  # unique in this process: tells concurrent calls' events apart
-    operation: str  # "chat", "image" or "embeddings"
-    model: str  # the name the caller asked for (a model, provider/model, alias or route)
-    stream: bool
-    candidates: tuple[str, ...]  # the providers it may try, in order
-    max_tokens: int | None = None  # as the first candidate is sent them
-    temperature: float | None = None
-    started_at: float = 0.0  # time.time() when the call began
-
-
-@attrs.frozen
-class CallStarted:
-    """A call began (its input checked, its providers chosen)."""
-
-    call: CallInfo
-    at: float
-
-
-@attrs.frozen
-class TryStarted:
-    """One try of one provider began; attempt counts from 1 for each provider."""
-
-    call: CallInfo
-    at: float
-    provider: str
-    model_id: str  # the id this provider is sent
-    attempt: int
-    server_address: str | None = None  # host and port of the provider's base URL
-    server_port: int | None = None
-
-
-@attrs.frozen
-class TryFailed:
-    """A try failed: retry_in seconds until the same provider is tried again, or None when
-    the call moves on (to the next provider, or fails); cooldown: seconds the provider is
-    now skipped for, when this failure put it on cooldown."""
-
-    call: CallInfo
-    at: float
-    provider: str
-    model_id: str
-    attempt: int
-    error: JackfieldError
-    duration: float
-    retry_in: float | None = None
-    cooldown: float | None = None
-
-
-@attrs.frozen
-class ProviderFallback:
-    """The call moved on from one provider to the next, after error."""
-
-    call: CallInfo
-    at: float
-    from_provider: str
-    to_provider: str
-    error: JackfieldError
-
-
-@attrs.frozen
-class FirstToken:
-    """The first piece of content (text, reasoning, tool call or image) arrived."""
-
-    call: CallInfo
-    at: float
-    provider: str
-    model_id: str
-    time_to_first_token: float  # seconds since the call began
-
-
-@attrs.frozen
-class CallFinished:
-    """The call delivered its whole reply. overhead: seconds the core spent on the call
-    before each try's request went out (checks, routing, building requests), retry waits
-    and the provider's time excluded; None where it was not measured."""
-
-    call: CallInfo
-    at: float
-    provider: str
-    model_id: str
-    duration: float
-    tries: int
-    usage: Usage | None = None
-    finish_reason: str | None = None
-    time_to_first_token: float | None = None
-    overhead: float | None = None
-
-
-@attrs.frozen
-class CallFailed:
-    """The call failed with error (the one it raises: typed, its secrets masked)."""
-
-    call: CallInfo
-    at: float
-    error: Exception
-    duration: float
-    tries: int
-    provider: str | None = None  # the provider that was answering, if content had come
-
-
-@attrs.frozen
-class CallCancelled:
-    """The caller stopped reading (or was cancelled) before the reply ended."""
-
-    call: CallInfo
-    at: float
-    duration: float
-    tries: int
-    provider: str | None = None
-
-
 class Observers:
     """One registry's observers: the inline ones called at once, the others on a thread."""
 
     def __init__(self, manager: pluggy.PluginManager) -> None:
+        if "opentelemetry.trace" in sys.modules:  # the application may trace: spans too
+            from jackfield._engine.tracing import register_if_traced
+
+            register_if_traced(manager)
         self._hook = manager.hook.jackfield_observe
         self._split: tuple[tuple[Any, ...], list[Any], list[Any]] = ((), [], [])
         self._queue: queue.Queue[Any] = queue.Queue(QUEUE_SIZE)

@@ -32,7 +32,10 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from jackfield._engine.observers import (
+from jackfield._engine.registry import Registry
+from jackfield._errors import ConfigurationError
+from jackfield._server.errors import Handler
+from jackfield._types.observations import (
     CallCancelled,
     CallFailed,
     CallFinished,
@@ -40,9 +43,6 @@ from jackfield._engine.observers import (
     ProviderFallback,
     TryFailed,
 )
-from jackfield._engine.registry import Registry
-from jackfield._errors import ConfigurationError
-from jackfield._server.errors import Handler
 from jackfield.hookspecs import hookimpl
 
 __all__ = ["MULTIPROC_ENV", "Metrics", "prepare_multiprocess"]
