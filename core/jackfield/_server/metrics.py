@@ -109,6 +109,8 @@ class Metrics:
         self._known: frozenset[str] = frozenset()
         self._known_at = -_KNOWN_TTL
         self._registry: Registry | None = None
+        # Each label set's child, looked up once: labels() costs more than the count itself.
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
         def make(kind: str, name: str, doc: str, labels: tuple[str, ...],
                  **extra: Any) -> Any:
@@ -142,6 +144,13 @@ class Metrics:
                               "provider", ("from_provider", "to_provider"))
         self.cooldowns = make("Counter", "cooldowns", "Failures that put a provider on "
                               "cooldown", ("provider",))
+
+    def _at(self, metric: Any, *labels: str) -> Any:
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:  # bounded: every label's values are (see the module's docstring)
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     # -- the observer ------------------------------------------------------------------------
 
@@ -179,14 +188,14 @@ class Metrics:
     def jackfield_observe(self, event: Any) -> None:
         """Count event (called inline, in the call's own task)."""
         if isinstance(event, TryFailed):
-            self.try_failures.labels(event.provider, type(event.error).__name__).inc()
+            self._at(self.try_failures, event.provider, type(event.error).__name__).inc()
             if event.retry_in is not None:
-                self.retries.labels(event.provider).inc()
+                self._at(self.retries, event.provider).inc()
             if event.cooldown is not None:
-                self.cooldowns.labels(event.provider).inc()
+                self._at(self.cooldowns, event.provider).inc()
             return
         if isinstance(event, ProviderFallback):
-            self.fallbacks.labels(event.from_provider, event.to_provider).inc()
+            self._at(self.fallbacks, event.from_provider, event.to_provider).inc()
             return
         call = event.call
         seen = _REQUEST.get()
@@ -204,23 +213,23 @@ class Metrics:
                        else type(event.error).__name__)
         else:
             return  # TryStarted, FirstToken: counted with the call's end
-        self.calls.labels(call.operation, model, provider, outcome).inc()
+        self._at(self.calls, call.operation, model, provider, outcome).inc()
         if seen is not None and provider:
             seen.provider = provider
 
     def _finished(self, event: CallFinished, model: str) -> None:
         operation, provider = event.call.operation, event.provider
-        self.call_seconds.labels(operation, model, provider).observe(event.duration)
+        self._at(self.call_seconds, operation, model, provider).observe(event.duration)
         if event.time_to_first_token is not None:
-            self.first_token.labels(model, provider).observe(event.time_to_first_token)
+            self._at(self.first_token, model, provider).observe(event.time_to_first_token)
         if event.overhead is not None:
-            self.overhead.labels(operation).observe(event.overhead)
+            self._at(self.overhead, operation).observe(event.overhead)
         usage = event.usage
         if usage is not None:
             if usage.prompt_tokens:
-                self.tokens.labels(model, provider, "prompt").inc(usage.prompt_tokens)
+                self._at(self.tokens, model, provider, "prompt").inc(usage.prompt_tokens)
             if usage.completion_tokens:
-                self.tokens.labels(model, provider, "completion").inc(usage.completion_tokens)
+                self._at(self.tokens, model, provider, "completion").inc(usage.completion_tokens)
 
     # -- the server's side -------------------------------------------------------------------
 
@@ -247,8 +256,8 @@ class Metrics:
                 _REQUEST.reset(token)
                 resource = request.match_info.route.resource
                 route = resource.canonical if resource is not None else "(no route)"
-                self.requests.labels(route, seen.model, seen.provider, str(status)).inc()
-                self.request_seconds.labels(route).observe(time.perf_counter() - began)
+                self._at(self.requests, route, seen.model, seen.provider, str(status)).inc()
+                self._at(self.request_seconds, route).observe(time.perf_counter() - began)
 
         return count
 
