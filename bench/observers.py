@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import subprocess
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+from harness.procs import emulator
 from layers import CALLS, CONCURRENCY, MESSAGES, ROUNDS, cpu_per_call
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -90,17 +87,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=CALLS, help="calls per setting and round")
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args()
-    emulator = Path(__file__).with_name("emulator_server.py")
-    server = subprocess.Popen([sys.executable, str(emulator)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        results = asyncio.run(measure(json.loads(server.stdout.readline())["url"],
-                                      args.calls, args.rounds))
-    finally:
-        assert server.stdin is not None
-        server.stdin.close()
-        server.wait(10)
+    with emulator() as (url, _pid):
+        results = asyncio.run(measure(url, args.calls, args.rounds))
     print(f"client CPU per call, median of {args.rounds} rounds of {args.calls} calls "
           f"at c={CONCURRENCY}")
     base = results["no observer"]
