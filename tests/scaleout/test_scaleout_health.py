@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import RedisServer, chat, health, until
+from scaleout_helpers import RedisServer, chat, health, until
 
 from nativeprovider import NativeServer
 
@@ -137,7 +137,7 @@ async def test_redis_killed_mid_load_fails_no_request_and_sharing_resumes(
 async def test_a_cooldown_begun_during_an_outage_is_shared_once_redis_is_back(
         redis_server: RedisServer, instance: Any, native_server: NativeServer) -> None:
     first, first_registry = await instance(redis_url=redis_server.url)
-    second, second_registry = await instance(redis_url=redis_server.url)
+    _, second_registry = await instance(redis_url=redis_server.url)
     async with aiohttp.ClientSession() as session:
         redis_server.stop()
         native_server.fail = [503, 503]

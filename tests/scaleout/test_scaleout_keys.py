@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import RedisServer, chat, health, until
+from scaleout_helpers import RedisServer, chat, health, until
 
 from jackfield._server.key_limits import REFUSAL_LISTENERS
 from jackfield._server.server_keys import ServerKey, add_key, hash_key, read_keys_file

@@ -166,7 +166,7 @@ async def test_a_stream_past_the_grace_ends_with_an_error_event_and_exit_0(
 
 async def test_a_worker_that_dies_at_once_is_reported_and_the_server_exits_1(
         serve: Any) -> None:
-    process, url = await serve()
+    process, _ = await serve()
     victim, survivor = workers_of(process)
     os.kill(victim, signal.SIGKILL)  # well within RESTART_AFTER of its start
     _, stderr = await asyncio.wait_for(process.communicate(), 60)

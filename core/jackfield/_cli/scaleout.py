@@ -7,12 +7,13 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jackfield._cli.common import EXIT_USAGE, CliError, Parser
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from jackfield._server.server_keys import ServerKey
 
 __all__ = ["ServeShared", "add_parser", "add_serve_flags", "serve_shared"]
@@ -42,7 +43,7 @@ def add_serve_flags(serve: Parser) -> None:
                             "and instance through this Redis, e.g. redis://127.0.0.1:6379/0 "
                             f"(default: ${REDIS_URL_ENV}, else [redis] url in the config file; "
                             "none: each process keeps its own)")
-    serve.add_argument("--keys", metavar="FILE", type=Path,
+    serve.add_argument("--keys", metavar="FILE",
                        help="the named server keys (default: $JACKFIELD_SERVER_KEYS, else "
                             "server_keys.json in the config directory if it exists; "
                             "`jackfield serve-keys add NAME` makes one)")
@@ -64,8 +65,10 @@ def serve_shared(args: argparse.Namespace, environ: Mapping[str, str] = os.envir
     from jackfield._shared.store import DEFAULT_PREFIX
 
     tables = server_tables(environ)
+    from pathlib import Path  # here: main.py builds its parser from this module
+
     explicit = args.keys is not None
-    path = args.keys if explicit else keys_path(environ)
+    path = Path(args.keys) if explicit else keys_path(environ)
     keys = read_keys_file(path, missing_ok=not explicit)
     if "server_keys" in tables:
         keys += parse_keys(tables["server_keys"], tables["file"])
@@ -87,7 +90,7 @@ def add_parser(command: Command) -> None:
                    "jackfield serve-keys add alice --rpm 60 --tpm 100000 --concurrent 4",
                    "jackfield serve-keys add ci --model 'aichats/*'",
                    "jackfield serve-keys list", "jackfield serve-keys remove alice")
-    keys.add_argument("--file", type=Path, metavar="FILE",
+    keys.add_argument("--file", metavar="FILE",
                       help="the keys file (default: $JACKFIELD_SERVER_KEYS, else "
                            "server_keys.json in the config directory)")
     actions = keys.add_subparsers(title="actions", metavar="ACTION", parser_class=Parser)
@@ -115,9 +118,11 @@ def _usage(_args: argparse.Namespace) -> int:
 
 
 def _path(args: argparse.Namespace) -> Path:
+    from pathlib import Path
+
     from jackfield._server.server_keys import keys_path
 
-    return args.file if args.file is not None else keys_path()
+    return Path(args.file) if args.file is not None else keys_path()
 
 
 def _add(args: argparse.Namespace) -> int:
