@@ -91,7 +91,7 @@ async def test_without_redis_each_instance_keeps_its_own_health(
 async def test_redis_killed_mid_load_fails_no_request_and_sharing_resumes(
         redis_server: RedisServer, instance: Any, native_server: NativeServer,
         caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, "jackfield._shared")
+    caplog.set_level(logging.WARNING, "jackfield._server")
     first, _ = await instance(redis_url=redis_server.url)
     second, second_registry = await instance(redis_url=redis_server.url)
     statuses: list[int] = []

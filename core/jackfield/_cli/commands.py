@@ -356,6 +356,9 @@ async def _supervise(args: argparse.Namespace, guard: str) -> int:
     """Run --workers processes on one socket (jackfield._server.workers) until stopped."""
     from jackfield._server.workers import bind, supervise
 
+    if os.name == "nt":  # inherited sockets and process groups: POSIX only
+        raise CliError("--workers needs Linux, macOS or another POSIX system; run one "
+                       "`jackfield serve` per port behind a load balancer instead", EXIT_USAGE)
     try:
         sock = bind(args.host, args.port)
     except OSError as error:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_POLL_INTERVAL", "FAILURE_MEMORY", "HealthSync"]
 
-log = logging.getLogger("jackfield._shared")
 DEFAULT_POLL_INTERVAL = 0.5
 FAILURE_MEMORY = 600  # seconds a shared failure count lasts without another failure
 _QUEUE_LIMIT = 10_000  # events waiting to be written: past it the oldest go (Redis is slow)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_PREFIX", "DEFAULT_TIMEOUT", "REDIS_URL_ENV", "SharedStore"]
 
-log = logging.getLogger("jackfield._shared")
+log = logging.getLogger("jackfield._server")  # the server's, masked as it is
 REDIS_URL_ENV = "JACKFIELD_REDIS_URL"
 DEFAULT_PREFIX = "jackfield"
 DEFAULT_TIMEOUT = 0.25  # seconds one Redis call may take before the request goes on without it
