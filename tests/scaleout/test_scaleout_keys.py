@@ -163,3 +163,19 @@ def test_add_key_stores_only_its_hash(tmp_path: Path) -> None:
     (stored,) = read_keys_file(path)
     assert stored == ServerKey("carol", hash_key(key), rpm=5, models=("aichats/*",))
     assert key not in repr(stored)
+
+
+async def test_a_429_on_the_messages_api_is_in_anthropics_shape(instance: Any) -> None:
+    url, _ = await instance(server_keys=keys(rpm=1))
+    body = {"model": "native/omni", "max_tokens": 50,
+            "messages": [{"role": "user", "content": "hi"}]}
+    headers = {"x-api-key": ALICE, "anthropic-version": "2023-06-01"}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{url}/v1/messages", json=body, headers=headers) as first:
+            assert first.status == 200
+        async with session.post(f"{url}/v1/messages", json=body, headers=headers) as second:
+            status, reply = second.status, await second.json()
+            retry = second.headers["Retry-After"]
+    assert status == 429 and 1 <= int(retry) <= 60
+    assert reply["type"] == "error" and reply["error"]["type"] == "rate_limit_error"
+    assert "1 requests per minute" in reply["error"]["message"]
