@@ -11,10 +11,12 @@ contenders ran seconds apart).
 Measured: 1. per-request overhead against a hand-written aiohttp client (the limit) at
 concurrency 1 and 64; 2. streaming pieces per second; 3. `jackfield serve` against calling
 the emulator directly; 4. start-up wall time; 5. resident memory with 1,000 open streams;
-6. the peers (g4f 6.5.0's AmigoChat provider and LiteLLM, each in bench/.venvs/) against the
-same emulator. Targets are recorded, never asserted; a missed target gets a pyinstrument
-profile (pyinstrument is installed into the project venv for the run, not as a dependency).
+3b. `serve --workers 2` against one worker, Redis on and off; 6. the peers
+(g4f 6.5.0's AmigoChat provider and LiteLLM, each in bench/.venvs/) against the same emulator.
+Targets are recorded, never asserted; a missed target gets a pyinstrument profile
+(pyinstrument is installed into the project venv for the run, not as a dependency).
 
+--scaleout runs measure 3b alone and prints it (BENCHMARKS.md is left alone).
 --smoke checks the harness in seconds: measures 1 and 2 for jackfield and raw aiohttp only,
 one round, the summary printed; BENCHMARKS.md is left alone. The code is in bench/harness/.
 """
@@ -38,6 +40,7 @@ from harness.memory import memory
 from harness.procs import Proc, emulator, start_worker
 from harness.profiles import profiles
 from harness.report import markdown_table, write_report
+from harness.scaleout import scaleout
 from harness.server import server
 from harness.short_calls import per_request
 from harness.startup import startup
@@ -96,6 +99,19 @@ def smoke(seconds: float) -> None:
         "one round, so the ratios are rough)")
 
 
+def scaleout_only(rounds: int, seconds: float) -> None:
+    """Measure 3b alone; print its table (BENCHMARKS.md is left alone)."""
+    from harness.scaleout import lines
+
+    results: dict[str, Any] = {}
+    load_before = load_average()
+    with emulator() as (url, _):
+        scaleout(url, rounds, seconds, results)
+    (OUT / "scaleout.json").write_text(json.dumps(results, indent=1))
+    print("\n".join(lines(results["scaleout"])))
+    say(f"load average before {load_before}, after {load_average()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -107,6 +123,9 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true",
                         help="a seconds-long check of the harness: jackfield and raw aiohttp, "
                         "measures 1 and 2, one round; BENCHMARKS.md is left alone")
+    parser.add_argument("--scaleout", action="store_true",
+                        help="measure 3b alone (serve --workers 1/2, Redis off/on) and print "
+                        "it; BENCHMARKS.md is left alone")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     if args.report:
@@ -115,6 +134,9 @@ def main() -> None:
         return
     if args.smoke:
         smoke(args.seconds)
+        return
+    if args.scaleout:
+        scaleout_only(args.rounds, args.seconds)
         return
     argv = sys.argv[1:]
     load_before = load_average()
@@ -130,6 +152,8 @@ def main() -> None:
         versions = calls_and_streams(url, peers, args.rounds, args.seconds, results)
         say("3: server ...")
         server(url, emulator_pid, args.rounds, args.seconds, results)
+        say("3b: server workers and Redis ...")
+        scaleout(url, args.rounds, args.seconds, results)
         say("4: start-up ...")
         startup(peers, max(5, 2 * args.rounds), results)
         say("5: memory ...")

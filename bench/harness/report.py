@@ -18,6 +18,7 @@ from harness.common import (
     say,
 )
 from harness.evaluate import Misses, Rows, evaluate
+from harness.scaleout import lines as scaleout_lines
 
 Lines = list[str]
 
@@ -47,6 +48,7 @@ def write_report(results: dict[str, Any], argv: list[str]) -> None:
         *short_calls(results.get("per_request", {})),
         *streaming(results.get("streaming", {}), results.get("streaming_cpu", {})),
         *server(results.get("server", {}), results.get("loadgen", "")),
+        *scaleout_lines(results.get("scaleout", {})),
         *startup(results.get("startup", {})),
         *memory(results.get("memory", {})),
         *profiles(results.get("profiles", {}), misses),

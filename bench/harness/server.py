@@ -52,6 +52,7 @@ def wrk_load(wrk: str, url: str, body: dict[str, Any], headers: dict[str, str],
     elapsed = data["duration_us"] / 1e6
     return {"count": data["requests"], "elapsed": elapsed, "rps": data["requests"] / elapsed,
             "p50": data["p50_us"] / 1e6, "p90": data["p90_us"] / 1e6,
+            "p99": data.get("p99_us", 0) / 1e6,
             "errors": data["errors"], "wrong": data["wrong"]}
 
 

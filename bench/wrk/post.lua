@@ -29,7 +29,7 @@ function done(summary, latency, requests)
   end
   local e = summary.errors
   io.write(string.format(
-    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p90_us": %d, "errors": %d, "wrong": %d}\n',
+    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, "errors": %d, "wrong": %d}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
-    e.connect + e.read + e.write + e.status + e.timeout, bad))
+    latency:percentile(99), e.connect + e.read + e.write + e.status + e.timeout, bad))
 end

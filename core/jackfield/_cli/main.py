@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from jackfield import __version__
-from jackfield._cli import check, completion, install
+from jackfield._cli import check, completion, install, scaleout
 from jackfield._cli import config as cli_config
 from jackfield._cli import defaults as cli_defaults
 from jackfield._cli import embed as cli_embed
@@ -261,6 +261,8 @@ def build_parser() -> Parser:
                        help="do not print a line per request on stderr (method, route, model, "
                             "provider, status, latency, tokens; never keys or prompts)")
     cli_probe.add_serve_flags(serve)
+    scaleout.add_serve_flags(serve)
+    scaleout.add_parser(command)
     install.add_parsers(command)
     check.add_parser(command)
     completion.add_parser(command)
@@ -284,6 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
         args = build_parser().parse_args(install.shield(argv))
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # serve --workers re-runs it
     except SystemExit:  # --help or --version has printed: a closed pipe is no failure either
         _flush_stdout()
         raise

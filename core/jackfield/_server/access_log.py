@@ -4,7 +4,9 @@ Never a key or a prompt: the line is built from the route's pattern (not the pat
 can carry a model id, and not the query), the model id the client named, the provider that
 answered, the status and the token counts. The handlers fill in what they learn through
 `note_call()`; a stream's provider and usage are known once it has ended, which is before
-the middleware writes the line.
+the middleware writes the line. The server key's name (`key=`), never the key, is logged
+when a request came with one. A model named through note_call() first passes the request's
+model gate (MODEL_GATE_KEY, set by the named key's allow-list), which may refuse it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from aiohttp.typedefs import Middleware
 from jackfield._secrets import mask_known
 from jackfield._types.events import Usage
 
-__all__ = ["ACCESS_LOGGER", "CallRecord", "access_log_middleware", "note_call"]
+__all__ = ["ACCESS_LOGGER", "MODEL_GATE_KEY", "CallRecord", "access_log_middleware",
+           "call_record", "note_call"]
 
 ACCESS_LOGGER = "jackfield.access"
 log = logging.getLogger(ACCESS_LOGGER)
@@ -38,22 +41,37 @@ class CallRecord:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     status: int | None = None  # a stream's own outcome, when it failed after its 200
+    key: str = ""  # the server key's name (never the key)
 
     def fields(self) -> dict[str, Any]:
         return attrs.asdict(self)
 
 
 _RECORD_KEY = web.RequestKey("jackfield_call_record", CallRecord)
+# Called with the model a request names, before its call starts; raises to refuse it.
+ModelGate = Callable[[str], None]
+MODEL_GATE_KEY: web.RequestKey[ModelGate] = web.RequestKey("jackfield_model_gate")
+
+
+def call_record(request: web.Request) -> CallRecord:
+    """Return what the request's handler noted so far (an empty record if nothing)."""
+    return request.get(_RECORD_KEY) or CallRecord()
 
 
 def note_call(request: web.Request, *, model: str | None = None, provider: str | None = None,
-              usage: Usage | None = None, status: int | None = None) -> None:
+              usage: Usage | None = None, status: int | None = None,
+              key: str | None = None) -> None:
     """Record what a handler learned about its call (any of them, as it learns them)."""
     record = request.get(_RECORD_KEY)
     if record is None:
         record = request[_RECORD_KEY] = CallRecord()
+    if key is not None:
+        record.key = key
     if model is not None:
         record.model = model
+        gate = request.get(MODEL_GATE_KEY)
+        if gate is not None:
+            gate(model)
     if provider is not None:
         record.provider = provider
     if usage is not None:
@@ -79,7 +97,8 @@ def _line(request: web.Request, status: int, started: float) -> str:
     model = mask_known(record.model)[:200] or "-"
     return (f"{request.method} {_route(request)} model={model} "
             f"provider={record.provider or '-'} status={shown} "
-            f"latency_ms={(time.perf_counter() - started) * 1000:.1f} tokens={tokens}")
+            f"latency_ms={(time.perf_counter() - started) * 1000:.1f} tokens={tokens} "
+            f"key={record.key or '-'}")
 
 
 def access_log_middleware() -> Middleware:

@@ -12,10 +12,10 @@ from aiohttp.typedefs import Middleware
 
 from jackfield._engine.registry import Registry
 from jackfield._errors import ResponseFormatError
-from jackfield._server.access_log import access_log_middleware
+from jackfield._server.access_log import access_log_middleware, note_call
 from jackfield._server.anthropic_api import ROUTES as ANTHROPIC_ROUTES
 from jackfield._server.anthropic_models import anthropic_models, wants_anthropic
-from jackfield._server.auth import API_KEY_KEY, auth_middleware, has_api_key
+from jackfield._server.auth import API_KEY_KEY, KEYRING_KEY, auth_middleware, has_api_key
 from jackfield._server.body import BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT, read_json
 from jackfield._server.call import (
     CALL_TIMEOUT_KEY,
@@ -37,6 +37,7 @@ from jackfield._server.errors import (
 )
 from jackfield._server.guard import Guard
 from jackfield._server.health import health_report, remember_secrets
+from jackfield._server.key_limits import key_limits_middleware
 from jackfield._server.model_list import model_listing, model_lookup
 from jackfield._server.openai_shapes import (
     completion_id,
@@ -47,8 +48,11 @@ from jackfield._server.openai_shapes import (
 )
 from jackfield._server.responses_api import ROUTES as RESPONSES_ROUTES
 from jackfield._server.routes import Route
+from jackfield._server.server_keys import KeyRing, ServerKey
 from jackfield._server.shutdown import DEFAULT_GRACE, Drain
 from jackfield._server.sse import WRITE_TIMEOUT_KEY
+from jackfield._shared.store import DEFAULT_PREFIX
+from jackfield._shared.wiring import attach, shared_status
 from jackfield._types.notices import CallWarning
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_WRITE_TIMEOUT", "REGISTRY_KEY", "ROUTES",
@@ -81,6 +85,7 @@ async def embeddings(request: web.Request) -> web.Response:
     """POST /v1/embeddings: one vector per input, as floats or base64 (float32s)."""
     registry = request.app[REGISTRY_KEY]
     call = parse_embedding_call(await read_json(request))
+    note_call(request, model=call.model)
     await check_kind(registry, call.model, "embedding")
     if registry.strict and call.warnings:
         raise strict_error(call.warnings[0])
@@ -105,6 +110,7 @@ async def generate_images(request: web.Request) -> web.Response:
     """POST /v1/images/generations: n images as URLs or base64 (one provider call per image)."""
     registry = request.app[REGISTRY_KEY]
     call = parse_image_call(await read_json(request))
+    note_call(request, model=call.model)
     await check_kind(registry, call.model, "image")
     data: list[dict[str, str]] = []
     warnings: dict[CallWarning, None] = {}  # each call reports the same: listed once
@@ -132,8 +138,10 @@ async def health(request: web.Request) -> web.Response:
 
     It is open to probes; with an API key set, only a caller with the key sees error text.
     """
-    withhold = bool(request.app.get(API_KEY_KEY, "")) and not has_api_key(request)
-    return web.json_response(health_report(request.app[REGISTRY_KEY], withhold=withhold))
+    keyed = bool(request.app.get(API_KEY_KEY, "")) or bool(request.app[KEYRING_KEY])
+    withhold = keyed and not has_api_key(request)
+    return web.json_response(health_report(request.app[REGISTRY_KEY], withhold=withhold,
+                                           shared=shared_status(request.app)))
 
 
 # OpenAI's API; each other wire format's module lists its own (the order is the 404's list).
@@ -155,7 +163,9 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
                body_timeout: float = DEFAULT_BODY_TIMEOUT,
                grace: float = DEFAULT_GRACE, strict: bool = False,
                prompted: bool | Iterable[str] | Mapping[str, Any] = False,
-               call_timeout: float | None = None, metrics: bool = False) -> web.Application:
+               call_timeout: float | None = None, metrics: bool = False,
+               server_keys: Iterable[ServerKey] = (), redis_url: str | None = None,
+               redis_prefix: str = DEFAULT_PREFIX) -> web.Application:
     """Return the server app over registry (None: discover plugins and close it at cleanup).
 
     strict and prompted are the settings of the registry discovered here (see Registry);
@@ -170,6 +180,9 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
     Each request is logged on the `jackfield.access` logger (INFO), without keys or prompts.
     metrics=True serves Prometheus metrics at GET /metrics (behind the API key like the API;
     it needs the `jackfield[metrics]` extra: ConfigurationError without it).
+    server_keys: named keys (jackfield._server.server_keys), accepted beside api_key, each
+    held to its limits. redis_url: share cooldowns and the keys' counts with every other
+    server on that Redis (keys under redis_prefix); None keeps them in this process.
     """
     if max_body_bytes < 1:
         raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes}")
@@ -194,8 +207,9 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
                                      guard.middleware()]
     if counted is not None:  # inside the access log, outside the error replies: the status
         middlewares.insert(2, counted.middleware())
-    if api_key:
-        middlewares.append(auth_middleware(api_key))
+    keyring = KeyRing(server_keys)
+    if api_key or keyring:
+        middlewares.append(auth_middleware(api_key, keyring))
     app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
     app.on_response_prepare.append(remember_response)
     app.on_response_prepare.append(guard.add_cors_headers)
@@ -218,6 +232,10 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
         registry = owned
     app[REGISTRY_KEY] = registry
     app[API_KEY_KEY] = api_key or ""
+    app[KEYRING_KEY] = keyring
+    shared = attach(app, registry, redis_url, prefix=redis_prefix)
+    if any(key.limited for key in keyring.keys):
+        app.middlewares.append(key_limits_middleware(shared.counters))
     remember_secrets(registry, api_key)
     app[ERROR_SHAPES_KEY] = {route.path: route.errors for route in ROUTES
                              if route.errors is not OPENAI_ERRORS}

@@ -20,11 +20,14 @@ def _error_text(text: str | None, withhold: bool) -> str | None:
     return WITHHELD if withhold else mask_known(text)
 
 
-def health_report(registry: Registry, *, withhold: bool) -> dict[str, Any]:
+def health_report(registry: Registry, *, withhold: bool,
+                  shared: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return plugins, their load errors and each provider's counts, last error and cooldown.
 
     withhold: replace every error text (an error may quote what a provider said) by WITHHELD,
-    for a caller without the API key; the counts and cooldowns stay.
+    for a caller without the API key; the counts and cooldowns stay. shared: the Redis
+    entry (jackfield._shared.wiring.shared_status), shown as "redis" when the server has
+    one; Redis unavailable makes the status "degraded" (calls go on, unshared).
     """
     plugins = [record.to_dict() for record in registry.plugins()]
     for plugin in plugins:
@@ -33,9 +36,12 @@ def health_report(registry: Registry, *, withhold: bool) -> dict[str, Any]:
                                           "last_error": _error_text(entry.last_error, withhold)}
                  for name, entry in registry.health().items()}
     troubled = (any(p["error"] for p in plugins)
-                or any(p["cooling_down"] for p in providers.values()))
+                or any(p["cooling_down"] for p in providers.values())
+                or (shared is not None and shared["status"] != "ok"))
     report = {"status": "degraded" if troubled else "ok", "plugins": plugins,
               "providers": providers}
+    if shared is not None:
+        report["redis"] = shared
     from jackfield._engine.probe_book import kept
 
     # Only once something was probed. A failing probe leaves "status" alone: a load balancer

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -184,8 +185,10 @@ def _fit_to_file_limit(cap: int) -> int:
 @contextlib.asynccontextmanager
 async def serving(app: web.Application, host: str = "127.0.0.1", port: int = 0, *,
                   header_timeout: float = DEFAULT_HEADER_TIMEOUT,
-                  max_connections: int = DEFAULT_MAX_CONNECTIONS) -> AsyncIterator[str]:
-    """Serve app on host:port until the block ends; yield its base URL."""
+                  max_connections: int = DEFAULT_MAX_CONNECTIONS,
+                  sock: socket.socket | None = None) -> AsyncIterator[str]:
+    """Serve app on host:port (or on sock, a listening socket: a worker's inherited one)
+    until the block ends; yield its base URL."""
     if not header_timeout > 0 or max_connections < 1:
         raise ValueError("header_timeout and max_connections must be positive")
     connections = _Connections(_fit_to_file_limit(max_connections))
@@ -211,7 +214,8 @@ async def serving(app: web.Application, host: str = "127.0.0.1", port: int = 0, 
     restore = _rate_limited_accept_errors(loop)
     listener: asyncio.Server | None = None
     try:
-        listener = await loop.create_server(accept, host, port)
+        listener = await (loop.create_server(accept, sock=sock) if sock is not None
+                          else loop.create_server(accept, host, port))
         bound_port = listener.sockets[0].getsockname()[1]
         shown = f"[{host}]" if ":" in host else host  # an IPv6 literal needs brackets in a URL
         yield f"http://{shown}:{bound_port}"

@@ -23,14 +23,16 @@ from jackfield._settings.limits import Limits, RetryPolicy, Timeouts
 from jackfield._types.requests import redact_url
 
 __all__ = ["CONFIG_ENV", "ROUTES_ENV", "RegistrySettings", "check_proxy", "gather",
-           "load_config_file", "parse_routes"]
+           "load_config_file", "parse_routes", "server_tables"]
 
 CONFIG_ENV = "JACKFIELD_CONFIG"
 ROUTES_ENV = "JACKFIELD_ROUTES"
 _POLICIES: dict[str, type[Any]] = {"timeouts": Timeouts, "limits": Limits, "retry": RetryPolicy,
                                    "cooldown": CooldownPolicy, "discovery": DiscoveryPolicy,
                                    "probes": ProbePolicy}
-_SECTIONS = ("providers", "routes", "provider_order", "proxy", *_POLICIES)
+# `jackfield serve`'s own: read by server_tables(), not by the registry.
+_SERVER_SECTIONS = {"redis": ("url", "prefix"), "server_keys": None}
+_SECTIONS = ("providers", "routes", "provider_order", "proxy", *_POLICIES, *_SERVER_SECTIONS)
 _Policy = TypeVar("_Policy", bound=attrs.AttrsInstance)
 
 
@@ -119,6 +121,31 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         if section in data:
             kwargs[section] = _policy(cls, data[section], f"{path} [{section}]")
     return kwargs
+
+
+def server_tables(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Return the config file's ($JACKFIELD_CONFIG) [redis] table, its keys checked, and its
+    [server_keys] tables as they are (jackfield._server.server_keys checks them); {} for
+    no file."""
+    import tomllib
+
+    path = environ.get(CONFIG_ENV)
+    if not path:
+        return {}
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigurationError(f"cannot read the config file {path}: {error}") from error
+    redis = data.get("redis", {})
+    accepted = _SERVER_SECTIONS["redis"] or ()
+    if not isinstance(redis, Mapping) or set(redis) - set(accepted) or not all(
+            isinstance(value, str) and value for value in redis.values()):
+        raise ConfigurationError(f"{path} [redis] takes {', '.join(accepted)} as text, e.g. "
+                                 'url = "redis://127.0.0.1:6379/0".')
+    tables: dict[str, Any] = {"redis": dict(redis), "file": str(path)}
+    if "server_keys" in data:
+        tables["server_keys"] = data["server_keys"]
+    return tables
 
 
 def _env_routes(environ: Mapping[str, str]) -> dict[str, list[str]]:
