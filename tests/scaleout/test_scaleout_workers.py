@@ -175,3 +175,42 @@ async def test_a_worker_that_dies_at_once_is_reported_and_the_server_exits_1(
     assert f"(pid {victim}) died with status -9" in text and "stopping the server" in text
     assert not Path(f"/proc/{survivor}").exists() or b"zombie" in Path(
         f"/proc/{survivor}/status").read_bytes().lower()
+
+
+async def test_metrics_of_every_worker_add_up_on_any_worker_s_scrape(
+        serve: Any, upstream: tuple[SlowUpstream, str]) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    service, _ = upstream
+    service.gate.set()  # the streams run to their end at once
+    process, url = await serve("--metrics")
+    first, second = workers_of(process)
+
+    async def calls(count: int) -> None:
+        for _ in range(count):  # a connection each, accepted by whichever worker runs
+            async with aiohttp.ClientSession() as session:
+                response, events = await first_chunk(session, url)
+                assert (await rest_of(response, events))[-1] == "[DONE]"
+
+    # Each worker in turn is stopped, so that the other takes every call meanwhile: 2 calls
+    # go to the second, then 3 to the first, which answers the scrape for both.
+    os.kill(first, signal.SIGSTOP)
+    try:
+        await calls(2)
+    finally:
+        os.kill(first, signal.SIGCONT)
+    os.kill(second, signal.SIGSTOP)
+    try:
+        await calls(3)
+        async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as reply:
+            assert reply.status == 200
+            text = await reply.text()
+    finally:
+        os.kill(second, signal.SIGCONT)
+    counted = sum(sample.value for family in text_string_to_metric_families(text)
+                  for sample in family.samples
+                  if sample.name == "jackfield_requests_total"
+                  and sample.labels.get("route") == "/v1/chat/completions")
+    assert counted == 5
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), 60) == 0

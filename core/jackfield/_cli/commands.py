@@ -13,7 +13,7 @@ import shlex
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from jackfield._cli.common import EXIT_INTERRUPTED, EXIT_USAGE, PROG, CliError, check_model, warn
@@ -353,6 +353,30 @@ async def serve(args: argparse.Namespace) -> int:
     return 0 if worker is not None else _stopped(interrupted)
 
 
+@contextlib.contextmanager
+def _shared_metrics(wanted: bool) -> Iterator[None]:
+    """With --metrics, give the workers one metrics directory (prometheus-client's
+    multiprocess mode: any worker's /metrics answers for all), made before they start."""
+    if not wanted:
+        yield
+        return
+    import importlib.util
+    import shutil
+    import tempfile
+
+    from jackfield._server.metrics import prepare_multiprocess
+
+    if importlib.util.find_spec("prometheus_client") is None:  # found, not imported: see below
+        raise CliError("--metrics needs the prometheus-client library: pip install "
+                       "'jackfield[metrics]'", EXIT_USAGE)
+
+    directory = prepare_multiprocess(tempfile.mkdtemp(prefix="jackfield-metrics-"))
+    try:
+        yield
+    finally:
+        shutil.rmtree(directory)
+
+
 async def _supervise(args: argparse.Namespace, guard: str) -> int:
     """Run --workers processes on one socket (jackfield._server.workers) until stopped."""
     from jackfield._server.workers import bind, supervise
@@ -367,9 +391,10 @@ async def _supervise(args: argparse.Namespace, guard: str) -> int:
                        f"{error.strerror or error}") from error
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    interrupted, clean = await supervise(
-        sock, args.argv, args.workers, args.grace,
-        f"{PROG}: serving the OpenAI API at http://{shown}:{port}/v1 ({guard}; "
-        f"{args.workers} workers); stop with Ctrl-C")
+    with _shared_metrics(args.metrics):
+        interrupted, clean = await supervise(
+            sock, args.argv, args.workers, args.grace,
+            f"{PROG}: serving the OpenAI API at http://{shown}:{port}/v1 ({guard}; "
+            f"{args.workers} workers); stop with Ctrl-C")
     code = _stopped(interrupted)
     return code if clean else 1
