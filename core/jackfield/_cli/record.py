@@ -14,12 +14,13 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jackfield._cli.common import EXIT_USAGE, PROG, CliError, Parser, parse_option, positive
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from jackfield._engine.registry import Registry
     from jackfield._errors import JackfieldError
 
@@ -141,6 +142,8 @@ def _plugin_info(registry: Registry, provider: str) -> dict[str, str | None]:
 
 def _target(output: str | None, model: str) -> Path | None:
     """Return the file to write (None: standard output)."""
+    from pathlib import Path  # here: every `jackfield` start would pay pathlib's import
+
     if output == "-":
         return None
     if output:
@@ -150,6 +153,8 @@ def _target(output: str | None, model: str) -> Path | None:
 
 def _check_writable(path: Path, force: bool) -> None:
     """Refuse, before the call is made, a file that could not be written or would be lost."""
+    from pathlib import Path
+
     if path.is_dir():
         raise CliError(f"--output {path} is a directory: name a file in it", EXIT_USAGE)
     if path.exists() and not force:
