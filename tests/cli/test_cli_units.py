@@ -94,7 +94,7 @@ class _Stop(Exception):
 async def test_serve_hands_every_server_bound_to_create_app(
         monkeypatch: pytest.MonkeyPatch) -> None:
     import jackfield._server
-    from jackfield._cli import commands
+    from jackfield._cli import serve as cli_serve
     from jackfield._cli.main import build_parser
 
     seen: dict[str, object] = {}
@@ -107,7 +107,7 @@ async def test_serve_hands_every_server_bound_to_create_app(
     args = build_parser().parse_args(["serve", "--write-timeout", "7", "--body-timeout", "8",
                                       "--grace", "2"])
     with pytest.raises(_Stop):
-        await commands.serve(args)
+        await cli_serve.serve(args)
     assert (seen["write_timeout"], seen["body_timeout"], seen["grace"]) == (7.0, 8.0, 2.0)
 
 

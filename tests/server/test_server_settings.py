@@ -17,7 +17,7 @@ import pytest
 import jackfield._server
 import jackfield_aichats.emulator
 from jackfield import Registry
-from jackfield._cli import commands
+from jackfield._cli import serve as cli_serve
 from jackfield._cli.main import build_parser
 from jackfield._server import DEFAULT_MAX_BODY_BYTES, REGISTRY_KEY, create_app
 from jackfield._server.serve_flags import prompted_flags
@@ -68,7 +68,7 @@ async def test_serve_hands_strict_and_prompted_to_create_app(
     args = build_parser().parse_args(["serve", "--strict", "--prompted", "tools",
                                       "--prompted", "thinker=json"])
     with pytest.raises(_Stop):
-        await commands.serve(args)
+        await cli_serve.serve(args)
     assert seen["strict"] is True
     assert seen["prompted"] == {"thinker": frozenset({"json"}), "*": frozenset({"tools"})}
 

@@ -208,7 +208,8 @@ def build_parser() -> Parser:
                               "see docs/faults.md")
 
     serve = command("serve", "Serve an OpenAI-compatible API over every installed provider.",
-                    _run_async("serve", runs_until_stopped=True), "jackfield serve --port 8080",
+                    _run_async("serve", runs_until_stopped=True, module="serve"),
+                    "jackfield serve --port 8080",
                     "JACKFIELD_API_KEY=$(openssl rand -hex 32) jackfield serve --host 0.0.0.0")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (other than loopback needs an API key)")
