@@ -95,3 +95,11 @@ async def test_bad_arguments_are_refused_before_anything_is_sent(services: Servi
         assert "Traceback" not in result.stderr
     assert protocol_requests(services.openai) == 0
     assert services.amigochat[STATS_KEY].requests == services.aichats[STATS_KEY].requests == 0
+
+
+def test_the_listing_finds_the_probe_file_under_the_store_s_own_name() -> None:
+    # `jackfield models` looks for the file without importing the store (start-up time).
+    from jackfield._cli import probe
+    from jackfield._settings import probe_store
+
+    assert probe.PROBES_FILE == probe_store.PROBES_FILE

@@ -90,13 +90,22 @@ def _latency(value: Any) -> str:
     return f"{value:.2f}s" if isinstance(value, int | float) else "-"
 
 
+PROBES_FILE = "probes.json"  # jackfield._settings.probe_store.PROBES_FILE, held equal by a test
+
+
 def probe_entries() -> tuple[dict[str, dict[str, Any]], str | None]:
     """Return the kept probe outcomes (key -> entry) and a warning if the file was bad,
     found next to the models cache without importing the engine."""
     from jackfield._cli.listing_cache import cache_path
-    from jackfield._settings.probe_store import PROBES_FILE, load
 
-    return load(os.path.join(os.path.dirname(cache_path()), PROBES_FILE))
+    path = os.path.join(os.path.dirname(cache_path()), PROBES_FILE)
+    if not os.path.exists(path):
+        # The usual case, answered without the store's imports (logging, pathlib: a fifth
+        # of a cached `jackfield models`).
+        return {}, None
+    from jackfield._settings.probe_store import load
+
+    return load(path)
 
 
 def probe_cells(models: Sequence[Mapping[str, Any]]) -> list[str] | None:
