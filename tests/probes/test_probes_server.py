@@ -117,3 +117,30 @@ async def test_a_round_cut_short_at_shutdown_closes_its_request(probed: MakeProb
             break
         await asyncio.sleep(0.02)
     assert services.amigochat[STATS_KEY].in_flight == 0
+
+
+async def test_with_metrics_each_round_s_outcomes_are_counted_in_metrics(
+        probed: MakeProbed, services: Services) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    services.amigochat[FAULTS_KEY].set("unavailable")
+    app = create_app(probed(), metrics=True)
+    schedule = add_probing(app, 0.05, budget=2, rate=100)
+    async with serve_app(app) as url:
+        for _ in range(200):
+            if schedule.rounds >= 1:
+                break
+            await asyncio.sleep(0.02)
+        last = schedule.last  # before the scrape: a round ending after it only adds counts
+        assert last is not None
+        async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as reply:
+            assert reply.status == 200
+            text = await reply.text()
+    counted = {(s.labels["provider"], s.labels["model"], s.labels["status"]): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples
+               if s.name == "jackfield_probes_total"}
+    assert counted, "no probe was counted"
+    for result in last.results:
+        assert counted.get((result.provider, result.model or "-", result.status), 0) >= 1
+    assert any(status == "failing" and provider == "amigochat"
+               for provider, _, status in counted)

@@ -245,6 +245,9 @@ def create_app(registry: Registry | None = None, *, api_key: str | None = None,
         else:
             app.router.add_route(route.method, route.path, route.handler)
     if counted is not None:
+        from jackfield._server.metrics import METRICS_KEY
+
+        app[METRICS_KEY] = counted
         counted.attach(registry)
         app.router.add_get("/metrics", counted.handler)
 

@@ -45,7 +45,7 @@ from jackfield._types.observations import (
 )
 from jackfield.hookspecs import hookimpl
 
-__all__ = ["MULTIPROC_ENV", "Metrics", "prepare_multiprocess"]
+__all__ = ["METRICS_KEY", "MULTIPROC_ENV", "Metrics", "prepare_multiprocess"]
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 EXTRA_ADVICE = "pip install 'jackfield[metrics]' (it adds prometheus-client)"
@@ -144,6 +144,8 @@ class Metrics:
                               "provider", ("from_provider", "to_provider"))
         self.cooldowns = make("Counter", "cooldowns", "Failures that put a provider on "
                               "cooldown", ("provider",))
+        self.probes = make("Counter", "probes", "Probes of `serve --probe-every` by provider, "
+                           "model and outcome", ("provider", "model", "status"))
 
     def _at(self, metric: Any, *labels: str) -> Any:
         key = (id(metric), labels)
@@ -151,6 +153,12 @@ class Metrics:
         if child is None:  # bounded: every label's values are (see the module's docstring)
             child = self._children[key] = metric.labels(*labels)
         return child
+
+    def count_probes(self, report: Any) -> None:
+        """A ProbeSchedule observer: count each result of a round (a ProbeReport) by its
+        provider, model and status (works, failing, needs_credentials, ...)."""
+        for result in report.results:
+            self._at(self.probes, result.provider, result.model or "-", result.status).inc()
 
     # -- the observer ------------------------------------------------------------------------
 
@@ -278,4 +286,9 @@ class Metrics:
         response = web.Response(body=self.exposition())
         response.headers["Content-Type"] = self._prom.CONTENT_TYPE_LATEST
         return response
+
+
+# The server app's Metrics, when it has them (probe rounds are counted there too).
+METRICS_KEY = web.AppKey("jackfield_metrics", Metrics)
+
 

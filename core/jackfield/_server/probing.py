@@ -1,4 +1,5 @@
-"""`jackfield serve --probe-every SECONDS`: probe rounds in the background, shown in /health.
+"""`jackfield serve --probe-every SECONDS`: probe rounds in the background, shown in /health
+and, with --metrics, in /metrics.
 
 One task per app, started when the app starts and cancelled (and awaited) when it shuts
 down, before the registry closes: a round cut short closes its connections and leaves no
@@ -6,9 +7,9 @@ task behind. Each round is registry.probe() with the same budget and rate rules 
 `jackfield probe`; the next round starts `every` seconds after one ends, so rounds never
 overlap, however slow a service is.
 
-Metrics: `ProbeSchedule.observers` are called with each round's ProbeReport. Nothing
-subscribes yet; a Prometheus exporter (a later issue) registers there, so that probes are
-counted in one place and never twice.
+Metrics: `ProbeSchedule.observers` are called with each round's ProbeReport; with
+`serve --metrics` the app's Metrics count each result there (`jackfield_probes_total` by
+provider, model and status), in one place and never twice.
 """
 
 from __future__ import annotations
@@ -98,6 +99,11 @@ def add_probing(app: web.Application, every: float, *, budget: int, rate: float,
     schedule = ProbeSchedule(app[REGISTRY_KEY], every, budget=budget, rate=rate,
                              timeout=timeout, images=images)
     app[PROBING_KEY] = schedule
+    from jackfield._server.metrics import METRICS_KEY  # cheap: prometheus-client comes later
+
+    metrics = app.get(METRICS_KEY)
+    if metrics is not None:  # serve --metrics: each round's outcomes are counted there
+        schedule.observers.append(metrics.count_probes)
     app.on_startup.append(schedule.start)
     # on_shutdown runs before on_cleanup closes the registry: no round outlives it.
     app.on_shutdown.insert(0, schedule.stop)
