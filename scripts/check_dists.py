@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE_BOUND = "jackfield<0.4,>=0.3"
+CORE_BOUND = "jackfield<0.5,>=0.4"
 Toml = dict[str, Any]
 
 

@@ -69,7 +69,7 @@ def test_every_distribution_has_index_metadata(project: Path) -> None:
 
 @pytest.mark.parametrize("project", PLUGINS, ids=ids(PLUGINS))
 def test_plugins_require_one_minor_series_of_the_core(project: Path) -> None:
-    assert pyproject(project)["dependencies"] == ["jackfield>=0.3,<0.4"]
+    assert pyproject(project)["dependencies"] == ["jackfield>=0.4,<0.5"]
 
 
 def test_the_testing_extra_holds_only_what_the_test_kit_needs() -> None:

@@ -71,7 +71,7 @@ if TYPE_CHECKING:
     from jackfield._types.params import ResponseFormat, Tool, ToolChoice
     from jackfield._types.specs import ModelInfo
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 _ERRORS = ("AllProvidersFailedError", "AuthenticationError", "CapabilityError",
            "ConfigurationError", "InvalidRequestError", "UnparsableReplyError",

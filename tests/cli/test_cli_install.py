@@ -29,13 +29,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_bare_names_get_the_prefix_and_the_rest_passes_through() -> None:
     tokens = ["aichats", "jackfield-amigochat", "Jackfield_Echoapi", "aichats[x]>=0.2",
-              "./dist/jackfield_echoapi-0.3.0-py3-none-any.whl", "https://u:p@host/x.whl",
+              "./dist/jackfield_echoapi-0.4.0-py3-none-any.whl", "https://u:p@host/x.whl",
               "foo @ https://host/foo.whl", "--no-index", "-f", "wheels", "-e", "src",
               "--", "plain"]
     assert pip_arguments(tokens) == [
         ("jackfield-aichats", True), ("jackfield-amigochat", True),
         ("Jackfield_Echoapi", True), ("jackfield-aichats[x]>=0.2", True),
-        ("./dist/jackfield_echoapi-0.3.0-py3-none-any.whl", True),
+        ("./dist/jackfield_echoapi-0.4.0-py3-none-any.whl", True),
         ("https://u:p@host/x.whl", True), ("foo @ https://host/foo.whl", True),
         ("--no-index", False), ("-f", False), ("wheels", False), ("-e", False),
         ("src", True), ("jackfield-plain", True)]
@@ -53,8 +53,8 @@ def test_pip_options_reach_pip_wherever_they_are() -> None:
 
 def test_spec_names() -> None:
     assert spec_name("jackfield-aichats==0.2") == "jackfield-aichats"
-    assert spec_name("/x/jackfield_echoapi-0.3.0-py3-none-any.whl") == "jackfield-echoapi"
-    assert spec_name("https://h/jackfield_echoapi-0.3.0.tar.gz") == "jackfield-echoapi"
+    assert spec_name("/x/jackfield_echoapi-0.4.0-py3-none-any.whl") == "jackfield-echoapi"
+    assert spec_name("https://h/jackfield_echoapi-0.4.0.tar.gz") == "jackfield-echoapi"
     assert spec_name("Foo.Bar @ https://h/x") == "foo-bar"
     assert spec_name("git+https://h/r.git#egg=jackfield_x") == "jackfield-x"
     assert spec_name(str(ROOT / "examples" / "echoapi")) == "jackfield-echoapi"
@@ -167,7 +167,7 @@ def test_install_uninstall_restore_the_example_plugin(tmp_path: Path,
     result = run(jackfield, "install", relative, "--no-deps")
     assert result.returncode == 0, result.stderr
     assert "Successfully installed jackfield-echoapi" in result.stdout  # pip's own output
-    assert "remembered jackfield-echoapi 0.3.0" in result.stderr
+    assert "remembered jackfield-echoapi 0.4.0" in result.stderr
     assert plugin_names() == {"echoapi"}
     records = json.loads((tmp_path / "config" / "plugins.json").read_text(encoding="utf-8"))
     assert records["plugins"] == [{"name": "jackfield-echoapi", "args": [str(echoapi)]}]

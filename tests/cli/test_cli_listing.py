@@ -60,7 +60,7 @@ def test_plugins_table_and_json() -> None:
     assert header.split() == ["PLUGIN", "VERSION", "PROVIDER", "INSTANCES", "MODELS", "HOOKS",
                               "STATE"]
     cells = {row.split()[0]: row.split() for row in rows}
-    assert cells["aichats"][1:5] == ["0.3.0", "aichats", "-", "2"]
+    assert cells["aichats"][1:5] == ["0.4.0", "aichats", "-", "2"]
     assert "emulator" in cells["amigochat"][5] and cells["amigochat"][6] == "ok"
     records = json.loads(run("plugins", "--json").stdout)
     amigochat = next(r for r in records if r["name"] == "amigochat")

@@ -285,7 +285,7 @@ def add_parsers(command: Callable[..., Parser]) -> None:
         "them (in plugins.json under $JACKFIELD_CONFIG_DIR, else the user config directory) "
         "for --restore.", cmd_install,
         "jackfield install aichats amigochat    # jackfield-aichats, jackfield-amigochat",
-        "jackfield install ./jackfield_echoapi-0.3.0-py3-none-any.whl --no-deps",
+        "jackfield install ./jackfield_echoapi-0.4.0-py3-none-any.whl --no-deps",
         "jackfield install -e ./examples/echoapi --no-deps   # pip's options pass through",
         "jackfield install --restore           # after an upgrade: the remembered plugins")
     install.add_argument("--restore", action="store_true",

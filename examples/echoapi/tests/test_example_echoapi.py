@@ -321,7 +321,7 @@ async def test_discovered_through_its_entry_point(make_registry: RegistryFactory
     registry = make_registry(plugins=None)
     record = echo_record(registry)
     assert record.distribution == "jackfield-echoapi"
-    assert record.version == "0.3.0"
+    assert record.version == "0.4.0"
     assert record.provider == "echoapi"
     assert record.model_count == 2
     assert record.error is None

@@ -30,7 +30,7 @@ __all__ = [
     "jackfield_parse_response",
     "jackfield_provider",
 ]
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 
 @hookimpl
