@@ -14,7 +14,15 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from jackfield._cli.common import EXIT_FAILURE, EXIT_USAGE, CliError, Parser, positive, warn
+from jackfield._cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    CliError,
+    Parser,
+    positive,
+    warn,
+    whole,
+)
 
 __all__ = ["add_parser", "add_serve_flags", "probe", "probe_cells", "probe_entries",
            "provider_summary"]
@@ -24,15 +32,8 @@ DEFAULT_RATE = 2.0
 DEFAULT_TIMEOUT = 15.0
 _SHORT = {"needs credentials": "needs key"}  # a table cell, not a sentence
 
+_COUNT = whole(0)  # a budget of 0 probes nothing, and says so
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
-    return value
 
 
 def add_parser(command: Callable[..., Parser], run: Callable[[argparse.Namespace], int],
@@ -54,7 +55,7 @@ def add_parser(command: Callable[..., Parser], run: Callable[[argparse.Namespace
         "true` in the config file makes calls skip what failed its last probe.")
     sub.add_argument("names", nargs="*", metavar="PROVIDER|MODEL",
                      help="what to probe (default: every model of every provider)")
-    sub.add_argument("--budget", type=_count, default=DEFAULT_BUDGET, metavar="N",
+    sub.add_argument("--budget", type=_COUNT, default=DEFAULT_BUDGET, metavar="N",
                      help="send at most N requests; the models probed longest ago go first")
     sub.add_argument("--rate", type=positive, default=DEFAULT_RATE, metavar="R",
                      help="start at most R requests a second")
@@ -70,7 +71,7 @@ def add_serve_flags(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--probe-every", type=positive, metavar="SECONDS",
                        help="probe every model this often in the background and show the "
                             "outcomes in GET /health (default: never)")
-    serve.add_argument("--probe-budget", type=_count, default=DEFAULT_BUDGET, metavar="N",
+    serve.add_argument("--probe-budget", type=_COUNT, default=DEFAULT_BUDGET, metavar="N",
                        help="requests per probe round at most")
     serve.add_argument("--probe-rate", type=positive, default=DEFAULT_RATE, metavar="R",
                        help="probe requests started per second at most")

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from jackfield._cli.common import EXIT_USAGE, CliError, Parser
+from jackfield._cli.common import EXIT_USAGE, CliError, Parser, whole
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -20,20 +20,13 @@ __all__ = ["ServeShared", "add_parser", "add_serve_flags", "serve_shared"]
 
 REDIS_URL_ENV = "JACKFIELD_REDIS_URL"  # the same as jackfield._shared.store's
 
+_COUNT = whole(1)  # at least one
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text!r}")
-    return value
 
 
 def add_serve_flags(serve: Parser) -> None:
     """Add serve's --workers, --redis and --keys."""
-    serve.add_argument("--workers", type=_count, default=1, metavar="N",
+    serve.add_argument("--workers", type=_COUNT, default=1, metavar="N",
                        help="serve from N processes sharing the port (default: 1: one process "
                             "already fills a core with calls that mostly wait on providers; "
                             "more pay off for many streams at once, on a machine with cores "
@@ -100,7 +93,7 @@ def add_parser(command: Command) -> None:
     add.add_argument("name", metavar="NAME", help="the key's name, as logs show it")
     for limit, what in (("rpm", "requests per minute"), ("tpm", "tokens per minute "
                         "(prompt and completion)"), ("concurrent", "calls in flight at once")):
-        add.add_argument(f"--{limit}", type=_count, metavar="N", help=f"at most N {what}")
+        add.add_argument(f"--{limit}", type=_COUNT, metavar="N", help=f"at most N {what}")
     add.add_argument("--model", dest="models", action="append", metavar="MODEL",
                      help="a model name or pattern (aichats/*) the key may use (repeatable; "
                           "default: every model)")
