@@ -192,25 +192,36 @@ async def test_metrics_of_every_worker_add_up_on_any_worker_s_scrape(
                 response, events = await first_chunk(session, url)
                 assert (await rest_of(response, events))[-1] == "[DONE]"
 
+    async def counted(expected: float) -> float:
+        """Scrape until the count is expected (a call is counted just after its reply)."""
+        found = -1.0
+        for _ in range(100):  # 10 s at most
+            async with aiohttp.ClientSession() as session, \
+                    session.get(f"{url}/metrics") as reply:
+                assert reply.status == 200
+                text = await reply.text()
+            found = sum(sample.value for family in text_string_to_metric_families(text)
+                        for sample in family.samples
+                        if sample.name == "jackfield_requests_total"
+                        and sample.labels.get("route") == "/v1/chat/completions")
+            if found == expected:
+                break
+            await asyncio.sleep(0.1)
+        return found
+
     # Each worker in turn is stopped, so that the other takes every call meanwhile: 2 calls
-    # go to the second, then 3 to the first, which answers the scrape for both.
+    # go to the second, then 3 to the first, which answers the last scrape for both.
     os.kill(first, signal.SIGSTOP)
     try:
         await calls(2)
+        assert await counted(2) == 2
     finally:
         os.kill(first, signal.SIGCONT)
     os.kill(second, signal.SIGSTOP)
     try:
         await calls(3)
-        async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as reply:
-            assert reply.status == 200
-            text = await reply.text()
+        assert await counted(5) == 5
     finally:
         os.kill(second, signal.SIGCONT)
-    counted = sum(sample.value for family in text_string_to_metric_families(text)
-                  for sample in family.samples
-                  if sample.name == "jackfield_requests_total"
-                  and sample.labels.get("route") == "/v1/chat/completions")
-    assert counted == 5
     process.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(process.wait(), 60) == 0
