@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
+from jackfield._json import dumps
 from jackfield._types.requests import HttpRequest
 
 __all__ = ["LARGE_BODY", "payload"]
@@ -24,5 +24,5 @@ def payload(request: HttpRequest) -> dict[str, Any]:
         return {"headers": headers}
     if not any(name.lower() == "content-type" for name in headers):
         headers["Content-Type"] = "application/json"
-    body = json.dumps(request.json).encode()
+    body = dumps(request.json)
     return {"headers": headers, "data": io.BytesIO(body) if len(body) > LARGE_BODY else body}

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from jackfield._errors import ProviderUnavailableError, ResponseFormatError, StalledResponseError
 from jackfield._http.lines import LineSplitter, LineTooLongError
 from jackfield._http.statuses import describe_body
+from jackfield._json import loads
 from jackfield._settings.limits import Limits
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class HttpResponse:
         """Return the body parsed as JSON; a body that is not JSON is a ResponseFormatError."""
         body = await self.read()
         try:
-            return json.loads(body)
+            return loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ResponseFormatError(
                 self.provider, "expected a JSON reply but got something else", body=body

@@ -1,0 +1,43 @@
+"""JSON for the hot path: orjson when `jackfield[speedups]` installed it, else the stdlib.
+
+Both give the same documents for what jackfield sends and reads (orjson's bytes are compact
+UTF-8, the stdlib's are as `json.dumps` writes them, unchanged from before the extra existed).
+Where orjson refuses what the stdlib takes (an integer past 64 bits, a key that is not a
+string), the stdlib answers, so the extra changes speed, never behaviour: a document the stdlib
+cannot read either raises the stdlib's own json.JSONDecodeError, with its message.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["FAST", "dumps", "loads"]
+
+try:
+    import orjson  # type: ignore[import-not-found, unused-ignore]
+except ImportError:  # the default install: pure Python
+    orjson = None
+
+FAST = orjson is not None  # for the benchmark's report and `jackfield plugins`
+
+
+def dumps(document: Any) -> bytes:
+    """Return document as JSON bytes."""
+    if orjson is not None:
+        try:
+            encoded: bytes = orjson.dumps(document)
+            return encoded
+        except TypeError:  # orjson.JSONEncodeError: big ints, non-str keys, unknown types
+            pass  # the stdlib's verdict below is the one that counts
+    return json.dumps(document).encode()
+
+
+def loads(data: bytes | str) -> Any:
+    """Return the document data holds; raise json.JSONDecodeError if it is none."""
+    if orjson is not None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # big ints are valid JSON orjson refuses; the stdlib decides, with its text
+    return json.loads(data)
