@@ -271,3 +271,28 @@ async def test_serve_app_cleans_up_when_the_port_is_taken() -> None:
             async with serve_app(app, port=port):
                 pass
     assert cleaned == [True]
+
+
+async def test_a_wrapper_registered_after_calls_applies_to_the_next_call(
+        mock_server: MockServer, serve_app: Any, make_registry: Any) -> None:
+    # The provider's hooks are resolved once and called directly while the plugin is alone
+    # (issue 16); a plugin registered later must still be seen.
+    from jackfield._engine.hook_calls import _Direct
+
+    class AddHeader:
+        @hookimpl(wrapper=True)
+        def jackfield_build_request(self, request: Any, config: Any) -> Any:
+            built = yield
+            return type(built)(built.method, built.url,
+                               headers={**built.headers, "x-trace": "late"},
+                               json=built.json, stream=built.stream)
+
+    url = await serve_app(mock_server.app)
+    registry = make_registry([MockProvider()], base_urls={"mock": url})
+    await registry.complete("mock/echo", "hi")
+    caller = registry._get_caller()
+    assert isinstance(caller._hook("jackfield_build_request", "mock"), _Direct)
+    caller._hooks._manager.register(AddHeader())
+    await registry.complete("mock/echo", "hi")
+    assert not isinstance(caller._hook("jackfield_build_request", "mock"), _Direct)
+    assert [h.get("x-trace") for h in mock_server.headers] == [None, "late"]

@@ -13,6 +13,7 @@ import pluggy
 
 from jackfield._engine.completion import CallNote
 from jackfield._engine.health import HealthBook
+from jackfield._engine.hook_calls import ProviderHooks
 from jackfield._engine.observers import CallWatch, Observers
 from jackfield._engine.tries import Deadline, retry_delay
 from jackfield._errors import (
@@ -91,18 +92,12 @@ class Caller:
         self._transport = transport
         self._policy = policy
         self._health = health
-        self._callers: dict[tuple[str, str], Any] = {}
+        self._hooks = ProviderHooks(manager, owners)
         self.observers = Observers(manager)
 
     def _hook(self, name: str, provider: str) -> Any:
         """Return a hook caller that reaches only this provider's plugin (and wrappers)."""
-        key = (name, provider)
-        if key not in self._callers:
-            # By identity: the instances of one plugin (local-vllm, openai) share its object.
-            own = self._owners[provider]
-            others = list({id(p): p for p in self._owners.values() if p is not own}.values())
-            self._callers[key] = self._manager.subset_hook_caller(name, remove_plugins=others)
-        return self._callers[key]
+        return self._hooks.get(name, provider)
 
     def error_hook(self, provider: str, request: ProviderRequest | None) -> ErrorHook:
         """Return the function that asks the provider's plugin what an error reply means."""
