@@ -34,7 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.common import BENCH, OUT, PEERS, PYTHON, WORKERS, say
-from harness.environment import cpu_model, ensure_peer, package_version, peer_python
+from harness.environment import (
+    cpu_model,
+    ensure_peer,
+    ensure_speedups,
+    package_version,
+    peer_python,
+)
 from harness.evaluate import evaluate
 from harness.memory import memory
 from harness.procs import Proc, emulator, start_worker
@@ -54,6 +60,10 @@ def start_contenders(url: str, peers: Sequence[str]) -> dict[str, Proc]:
         workers["raw"] = start_worker("raw", PYTHON, WORKERS / "raw_worker.py", url)
         workers["jackfield"] = start_worker("jackfield", PYTHON, WORKERS / "jackfield_worker.py",
                                             url)
+        fast = ensure_speedups()
+        if fast is not None:  # the optional extra, measured beside the default install
+            workers["speedups"] = start_worker("speedups", fast, WORKERS / "jackfield_worker.py",
+                                               url, env={"BENCH_LOOP": "uvloop"})
         for peer in peers:
             workers[peer] = start_worker(peer, peer_python(peer),
                                          BENCH / "peers" / f"{peer}_worker.py", url)

@@ -42,6 +42,27 @@ def ensure_peer(peer: str) -> bool:
     return True
 
 
+def ensure_speedups() -> Path | None:
+    """Return the python of bench/.venvs/speedups (jackfield[speedups] and the AmigoChat
+    plugin, editable from this checkout), creating it if needed; None if it cannot be."""
+    venv = VENVS / "speedups"
+    python = venv / "bin" / "python"
+    probe = [str(python), "-c", "import jackfield, jackfield_amigochat, orjson, uvloop"]
+    if python.exists() and subprocess.run(probe, capture_output=True, check=False).returncode == 0:
+        return python
+    say(f"installing jackfield[speedups] into {venv.relative_to(ROOT)} ...")
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", str(venv)], check=True)
+    with (OUT / "pip-speedups.log").open("w") as log:
+        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e",
+                               f"{ROOT}[speedups]", "-e", str(ROOT / "plugins" / "amigochat")],
+                              stdout=log, stderr=subprocess.STDOUT, check=False)
+    if done.returncode:
+        say(f"could not install jackfield[speedups] (see {log.name}): it is left out")
+        return None
+    return python
+
+
 def ensure_pyinstrument() -> bool:
     """Install pyinstrument into the project venv for this run (never a dependency)."""
     # Looked up, not imported: the driver only needs to know the workers can import it.

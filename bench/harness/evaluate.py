@@ -70,6 +70,12 @@ def short_calls(summary: Summary, table: dict[str, list[dict[str, Any]]]) -> Non
                 f"raw aiohttp {median(raw):,.0f} req/s", r,
                 f"≥ {TARGETS['throughput']:.2f}{TIMES}",
                 judge(r, TARGETS["throughput"], False), "throughput")
+    fast = runs("speedups/json/64", "rps")
+    if fast:
+        r = ratio_of(fast, runs("raw/json/64", "rps"))
+        summary.add("1. throughput, c=64 (non-streamed), jackfield[speedups] on uvloop",
+                    f"{median(fast):,.0f} req/s", f"raw aiohttp {median(raw):,.0f} req/s "
+                    "(asyncio)", r, DASH, DASH)
     ours, raw = runs("jackfield/sse/64", "rps"), runs("raw/sse/64", "rps")
     if ours and raw:
         r = ratio_of(ours, raw)
@@ -101,12 +107,32 @@ def server(summary: Summary, serve: dict[str, Any]) -> None:
         summary.add("3. server throughput, c=64", f"{median(ours):,.0f} req/s via serve",
                     f"emulator direct {median(direct):,.0f} req/s", ratio_of(ours, direct),
                     DASH, DASH)
+        cpu = median([x["serve_cpu_per_req"] for x in serve["serve/64"]]) * 1e6
+        summary.add("3. server CPU per proxied call, c=64", f"{cpu:.0f} µs", DASH, None,
+                    f"≤ {TARGETS['serve_cpu_us']:.0f} µs",
+                    judge(cpu, TARGETS["serve_cpu_us"], True), "serve_cpu")
         ours = [x["p50"] for x in serve["serve/1"]]
         direct = [x["p50"] for x in serve["direct/1"]]
         added = median([a - b for a, b in zip(ours, direct, strict=True)]) * 1e3
         summary.add("3. server latency, c=1, p50", f"{median(ours) * 1e3:.3f} ms via serve "
                     f"(+{added:.3f} ms)", f"emulator direct {median(direct) * 1e3:.3f} ms",
-                    ratio_of(ours, direct), DASH, DASH)
+                    ratio_of(ours, direct), f"≤ +{TARGETS['serve_added_ms']:.2f} ms",
+                    judge(added, TARGETS["serve_added_ms"], True), "serve_cpu")
+    if "serve/ttft" in serve:
+        ours = [x["p50"] for x in serve["serve/ttft"]]
+        direct = [x["p50"] for x in serve["direct/ttft"]]
+        added = median([a - b for a, b in zip(ours, direct, strict=True)]) * 1e3
+        summary.add("3. time to first token, c=1, p50", f"{median(ours) * 1e3:.3f} ms via "
+                    f"serve (+{added:.3f} ms)", f"emulator direct {median(direct) * 1e3:.3f} ms",
+                    ratio_of(ours, direct), f"≤ +{TARGETS['serve_ttft_ms']:.2f} ms",
+                    judge(added, TARGETS["serve_ttft_ms"], True), "serve_cpu")
+    if "speedups/64" in serve:
+        ours = [x["serve_cpu_per_req"] for x in serve["speedups/64"]]
+        plain = [x["serve_cpu_per_req"] for x in serve["serve/64"]]
+        summary.add("3. server CPU per call, c=64, with jackfield[speedups]",
+                    f"{median(ours) * 1e6:.0f} µs", f"without {median(plain) * 1e6:.0f} µs",
+                    ratio_of(ours, plain), f"≤ {TARGETS['serve_cpu_us']:.0f} µs",
+                    judge(median(ours) * 1e6, TARGETS["serve_cpu_us"], True), DASH)
     elif serve.get("skipped"):
         summary.add("3. server", serve["skipped"], DASH, None, DASH, "not run")
 
@@ -128,12 +154,14 @@ def memory(summary: Summary, mem: dict[str, dict[str, Any]]) -> None:
     if "jackfield" not in mem:
         return
     ours, raw = mem["jackfield"], mem["raw"]
-    grown = (ours["open_kib"] - ours["base_kib"]) / 1024
-    raw_grown = (raw["open_kib"] - raw["base_kib"]) / 1024
-    summary.add(f"5. memory, {MEMORY_STREAMS:,} open streams (RSS growth)",
-                f"{grown:.1f} MiB ({ours['open_kib'] / 1024:.0f} MiB total)",
-                f"raw aiohttp {raw_grown:.1f} MiB ({raw['open_kib'] / 1024:.0f} MiB total)",
-                grown / raw_grown if raw_grown > 0 else None, DASH, DASH)
+    grown = (ours["open_kib"] - ours["base_kib"]) / ours["streams"]
+    raw_grown = (raw["open_kib"] - raw["base_kib"]) / raw["streams"]
+    r = grown / raw_grown if raw_grown > 0 else float("nan")
+    summary.add(f"5. memory per open stream ({MEMORY_STREAMS:,} open, RSS growth)",
+                f"{grown:.1f} KiB ({ours['open_kib'] / 1024:.0f} MiB total)",
+                f"raw aiohttp {raw_grown:.1f} KiB ({raw['open_kib'] / 1024:.0f} MiB total)",
+                None if r != r else r, f"≤ {TARGETS['memory']:.2f}{TIMES}",
+                judge(r, TARGETS["memory"], True), "memory")
 
 
 def peers(summary: Summary, table: dict[str, list[dict[str, Any]]]) -> None:

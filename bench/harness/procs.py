@@ -94,8 +94,9 @@ def worker_env() -> dict[str, str]:
     return env
 
 
-def start_worker(label: str, python: Path, script: Path, url: str, *args: str) -> Proc:
-    proc = Proc(label, [str(python), str(script), url, *args], worker_env())
+def start_worker(label: str, python: Path, script: Path, url: str, *args: str,
+                 env: dict[str, str] | None = None) -> Proc:
+    proc = Proc(label, [str(python), str(script), url, *args], worker_env() | (env or {}))
     ready = proc.read(120)
     assert ready.get("ready"), ready
     proc.versions = ready["versions"]

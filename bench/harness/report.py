@@ -86,6 +86,7 @@ def short_calls(table: dict[str, list[dict[str, Any]]]) -> Lines:
     if not table:
         return []
     names = {"raw": "raw aiohttp (the limit)", "jackfield": "jackfield Registry.complete()",
+             "speedups": "jackfield[speedups] (uvloop, orjson)",
              "g4f": "g4f 6.5.0 AmigoChat", "litellm": "LiteLLM acompletion"}
 
     def col(runs: list[dict[str, Any]], field: str, scale: float, unit: str,
@@ -122,6 +123,7 @@ def streaming(stream: dict[str, list[float]], cpu: dict[str, list[float]]) -> Li
     if not stream:
         return []
     names = {"raw": "raw aiohttp line reading", "jackfield": "jackfield stream=True",
+             "speedups": "jackfield[speedups] stream=True (uvloop, orjson)",
              "g4f": "g4f 6.5.0 AmigoChat", "litellm": "LiteLLM acompletion(stream=True)"}
     return [
         f"## 2. Streaming ({SHORT_PIECES:,} pieces, one SSE event each)", "",
@@ -136,25 +138,41 @@ def streaming(stream: dict[str, list[float]], cpu: dict[str, list[float]]) -> Li
     ]
 
 
+SERVE_LABELS = {"direct": "emulator directly", "serve": "jackfield serve",
+                "speedups": "jackfield serve, jackfield[speedups] (uvloop, orjson)"}
+
+
 def server(serve: dict[str, Any], loadgen: str) -> Lines:
     if "serve/1" not in serve:
         return []
-    rows = []
+    rows, first = [], []
     for key, runs in serve.items():
         target, concurrency = key.split("/")
-        via = target == "serve"
+        if concurrency == "ttft":
+            first.append([SERVE_LABELS.get(target, target),
+                          spread([r["p50"] * 1e3 for r in runs], lambda x: f"{x:.3f} ms"),
+                          spread([r["p90"] * 1e3 for r in runs], lambda x: f"{x:.3f} ms")])
+            continue
+        via = target != "direct"
         rows.append([
-            "jackfield serve" if via else "emulator directly", concurrency,
+            SERVE_LABELS.get(target, target), concurrency,
             spread([r["rps"] for r in runs], lambda x: f"{x:,.0f}"),
             spread([r["p50"] * 1e3 for r in runs], lambda x: f"{x:.3f} ms"),
+            spread([r["p99"] * 1e3 for r in runs], lambda x: f"{x:.3f} ms"),
             spread([r["serve_cpu_per_req"] * 1e6 for r in runs], lambda x: f"{x:.0f} µs")
             if via else DASH,
             spread([r["emulator_cpu_per_req"] * 1e6 for r in runs], lambda x: f"{x:.0f} µs")])
-    return ["## 3. Server", "",
-            f"Load generator: {loadgen}. CPU per request is read from "
-            "/proc/PID/stat of the server processes (10 ms ticks).", "",
-            *markdown_table(["through", "concurrency", "req/s", "p50",
-                             "jackfield serve CPU/req", "emulator CPU/req"], rows), ""]
+    out = ["## 3. Server", "",
+           f"Load generator: {loadgen}. CPU per request is read from "
+           "/proc/PID/stat of the server processes (10 ms ticks).", "",
+           *markdown_table(["through", "concurrency", "req/s", "p50", "p99",
+                            "jackfield serve CPU/req", "emulator CPU/req"], rows), ""]
+    if first:
+        out += ["Time to first token: sequential streamed calls (c=1) from the Python load "
+                "generator, from sending to the first SSE line with text "
+                "(bench/workers/loadgen_worker.py).", "",
+                *markdown_table(["through", "p50", "p90"], first), ""]
+    return out
 
 
 def startup(start: dict[str, Any]) -> Lines:

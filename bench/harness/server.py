@@ -13,8 +13,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 from harness.common import (
@@ -29,9 +30,10 @@ from harness.common import (
     rotated,
     say,
 )
-from harness.environment import ensure_wrk, have_serve
+from harness.environment import ensure_speedups, ensure_wrk, have_serve
 from harness.procs import cpu_seconds, free_port, start_worker
 
+TTFT_CALLS = 200  # sequential streamed calls per round and target for the time to first token
 Load = Callable[[str, int, float], dict[str, Any]]  # (target, concurrency, seconds) -> result
 
 
@@ -57,15 +59,15 @@ def wrk_load(wrk: str, url: str, body: dict[str, Any], headers: dict[str, str],
 
 
 @contextmanager
-def serving(url: str) -> Iterator[tuple[str, int]]:
+def serving(url: str, binary: Path = BIN / "jackfield", args: Sequence[str] = (),
+            log_name: str = "serve.log") -> Iterator[tuple[str, int]]:
     """Run `jackfield serve` on loopback, its AmigoChat pointed at the emulator."""
     port = free_port()
     env = os.environ.copy() | {"JACKFIELD_AMIGOCHAT_BASE_URL": url,
                                "JACKFIELD_API_KEY": SERVE_KEY}
-    log = (OUT / "serve.log").open("w")
-    serve = subprocess.Popen([str(BIN / "jackfield"), "serve", "--host", "127.0.0.1",
-                              "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
-                             env=env, cwd=ROOT)
+    log = (OUT / log_name).open("w")
+    serve = subprocess.Popen([str(binary), "serve", "--host", "127.0.0.1", "--port", str(port),
+                              *args], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     serve_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -76,7 +78,7 @@ def serving(url: str) -> Iterator[tuple[str, int]]:
             except OSError:
                 if serve.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(
-                        "jackfield serve did not start: see bench/out/serve.log") from None
+                        f"jackfield serve did not start: see bench/out/{log_name}") from None
                 time.sleep(0.2)
         yield serve_url, serve.pid
     finally:
@@ -89,7 +91,7 @@ def serving(url: str) -> Iterator[tuple[str, int]]:
         log.close()
 
 
-def wrk_loader(wrk: str, url: str, serve_url: str) -> Load:
+def wrk_loader(wrk: str, url: str, serve_url: str, fast_url: str | None = None) -> Load:
     """Return a load function driving wrk with a fixed body, direct or through the server."""
     # The workers' own prompt and headers, so that wrk sends what the Python clients send.
     sys.path.insert(0, str(WORKERS))
@@ -111,11 +113,21 @@ def wrk_loader(wrk: str, url: str, serve_url: str) -> Load:
                    "authorization": f"Bearer {SERVE_KEY}"}),
     }
 
+    if fast_url is not None:  # the same call to the jackfield[speedups] server
+        calls["speedups"] = (fast_url + "/v1/chat/completions", *calls["serve"][1:])
+
     def load(target: str, concurrency: int, seconds: float) -> dict[str, Any]:
         endpoint, body, headers = calls[target]
         return wrk_load(wrk, endpoint, body, headers, concurrency, seconds)
 
     return load
+
+
+def serve_loop_args(binary: Path) -> list[str]:
+    """Return `--loop uvloop` if this serve has the flag (the speedups venv's does)."""
+    done = subprocess.run([str(binary), "serve", "--help"], capture_output=True, text=True,
+                          check=False, timeout=60)
+    return ["--loop", "uvloop"] if "--loop" in done.stdout else []
 
 
 def server(url: str, emulator_pid: int, rounds: int, seconds: float,
@@ -127,18 +139,26 @@ def server(url: str, emulator_pid: int, rounds: int, seconds: float,
         return
     wrk = ensure_wrk()
     with serving(url) as (serve_url, serve_pid), ExitStack() as stack:
+        # Always started: the time to first token is measured by it, wrk cannot tell.
+        gen = start_worker("loadgen", PYTHON, WORKERS / "loadgen_worker.py", url,
+                           serve_url, SERVE_KEY)
+        stack.callback(gen.stop)
         load: Load
+        targets = ["direct", "serve"]
+        pids = {"direct": serve_pid, "serve": serve_pid}
         if wrk:
             results["loadgen"] = ("wrk (Debian's package, one thread; bench/wrk/post.lua), "
                                   "a fixed request body")
-            load = wrk_loader(wrk, url, serve_url)
+            fast, fast_url = ensure_speedups(), None
+            if fast is not None:  # the optional extra, on the same load (uvloop, orjson)
+                fast_url, pids["speedups"] = stack.enter_context(serving(
+                    url, fast.parent / "jackfield", serve_loop_args(fast.parent / "jackfield"),
+                    "serve-speedups.log"))
+                targets.append("speedups")
+            load = wrk_loader(wrk, url, serve_url, fast_url)
         else:
             results["loadgen"] = ("the Python aiohttp load generator "
                                   "(bench/workers/loadgen_worker.py; wrk could not be installed)")
-            gen = start_worker("loadgen", PYTHON, WORKERS / "loadgen_worker.py", url,
-                               serve_url, SERVE_KEY)
-            stack.callback(gen.stop)
-
             def ask_loadgen(target: str, concurrency: int, seconds: float) -> dict[str, Any]:
                 return gen.ask({"op": "rate", "mode": target, "concurrency": concurrency,
                                 "seconds": seconds})
@@ -146,7 +166,6 @@ def server(url: str, emulator_pid: int, rounds: int, seconds: float,
             load = ask_loadgen
 
         table: dict[str, list[dict[str, Any]]] = {}
-        targets = ["direct", "serve"]
         for target in targets:  # warm-up, and proof that both paths answer correctly
             warm = load(target, 64, 1)
             if warm["errors"] or warm["wrong"] or not warm["count"]:
@@ -154,13 +173,17 @@ def server(url: str, emulator_pid: int, rounds: int, seconds: float,
         for round_number in range(rounds):
             for concurrency in (1, 64):
                 for target in rotated(targets, round_number):
-                    before = cpu_seconds(serve_pid), cpu_seconds(emulator_pid)
+                    pid = pids[target]
+                    before = cpu_seconds(pid), cpu_seconds(emulator_pid)
                     result = load(target, concurrency, seconds)
                     count = max(result["count"], 1)
-                    result["serve_cpu_per_req"] = (cpu_seconds(serve_pid) - before[0]) / count
+                    result["serve_cpu_per_req"] = (cpu_seconds(pid) - before[0]) / count
                     result["emulator_cpu_per_req"] = (
                         cpu_seconds(emulator_pid) - before[1]) / count
                     table.setdefault(f"{target}/{concurrency}", []).append(result)
+            for target in rotated(["direct", "serve"], round_number):  # sequential, streamed
+                table.setdefault(f"{target}/ttft", []).append(
+                    gen.ask({"op": "ttft", "mode": target, "count": TTFT_CALLS}))
         results["server"] = table
         say("  server: " + ", ".join(f"{k} {median([r['rps'] for r in v]):.0f}/s"
-                                     for k, v in table.items()))
+                                     for k, v in table.items() if not k.endswith("/ttft")))

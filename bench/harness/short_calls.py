@@ -11,8 +11,8 @@ from typing import Any
 from harness.common import rotated, say
 from harness.procs import Proc, emulator_statuses
 
-CONTENDERS = [("raw", "json"), ("jackfield", "json"), ("raw", "sse"), ("jackfield", "sse"),
-              ("g4f", "sse"), ("litellm", "json")]
+CONTENDERS = [("raw", "json"), ("jackfield", "json"), ("speedups", "json"), ("raw", "sse"),
+              ("jackfield", "sse"), ("g4f", "sse"), ("litellm", "json")]
 
 
 def per_request(workers: dict[str, Proc], url: str, rounds: int, seconds: float,
@@ -25,7 +25,7 @@ def per_request(workers: dict[str, Proc], url: str, rounds: int, seconds: float,
             warm = workers[worker].ask({"op": "rate", "mode": mode, "concurrency": concurrency,
                                         "seconds": 0.3})
             if warm["errors"] or warm["wrong"] or not warm["count"]:
-                if worker in ("raw", "jackfield"):
+                if worker in ("raw", "jackfield", "speedups"):
                     raise SystemExit(f"{worker} ({mode}) fails against the emulator: {warm}")
                 say(f"  {worker} fails against the emulator and is left out: {warm}")
                 results.setdefault("left_out", []).append(

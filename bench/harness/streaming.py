@@ -8,7 +8,7 @@ from harness.common import SHORT_PIECES, median, rotated, say
 from harness.procs import Proc
 
 # The limit and jackfield run 3 times a round (their ratio is the target); the peers once.
-REPEATS = {"raw": 3, "jackfield": 3, "g4f": 1, "litellm": 1}
+REPEATS = {"raw": 3, "jackfield": 3, "speedups": 1, "g4f": 1, "litellm": 1}
 
 
 def streaming(workers: dict[str, Proc], rounds: int, results: dict[str, Any]) -> None:

@@ -9,7 +9,9 @@ ours. Library chatter on stdout is sent to stderr so it cannot corrupt the answe
 Commands: {"op": "rate", "mode": "json"|"sse", "concurrency": C, "seconds": S},
 {"op": "stream", "pieces": N, "repeat": K}, {"op": "memory", "streams": N, "pieces": P},
 {"op": "profile", "command": {...}, "out": PATH} (pyinstrument, project venv only),
-{"op": "quit"}.
+{"op": "ttft", "mode": "direct"|"serve", "count": N} (the load generator only: the median
+time to the first token of N sequential streamed calls), {"op": "quit"}.
+BENCH_LOOP=uvloop runs the worker on uvloop (the jackfield[speedups] contender).
 """
 
 from __future__ import annotations
@@ -235,6 +237,11 @@ async def dispatch(client: Client, command: dict[str, Any]) -> dict[str, Any]:
         return await memory(client, command["streams"], command["pieces"])
     if op == "profile":
         return await profile(client, command["command"], command["out"])
+    if op == "ttft":  # only the load generator has first_token()
+        times = [await client.first_token(command["mode"])  # type: ignore[attr-defined]
+                 for _ in range(command["count"])]
+        return {"p50": statistics.median(times), "count": len(times),
+                "p90": sorted(times)[int(len(times) * 0.9)]}
     raise ValueError(f"unknown op {op!r}")
 
 
@@ -271,4 +278,9 @@ def run(client: Client) -> None:
         answers.write(json.dumps(data) + "\n")
         answers.flush()
 
-    asyncio.run(_serve(client, sys.argv[1], answer))
+    if os.environ.get("BENCH_LOOP") == "uvloop":  # the jackfield[speedups] contender
+        import uvloop  # type: ignore[import-not-found, unused-ignore]
+
+        uvloop.run(_serve(client, sys.argv[1], answer))
+    else:
+        asyncio.run(_serve(client, sys.argv[1], answer))

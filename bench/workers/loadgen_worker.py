@@ -1,4 +1,6 @@
-"""The Python load generator of the server benchmark, used only when wrk is not available.
+"""The Python load generator of the server benchmark: the load when wrk is not available, and
+always the time to first token (op "ttft": sequential streamed calls, wrk cannot tell when the
+first token came).
 
 Mode "direct" is the raw aiohttp client's call to the emulator; mode "serve" posts the same
 question, OpenAI-shaped, to `jackfield serve`. Usage: loadgen_worker.py EMULATOR_URL SERVE_URL KEY
@@ -8,6 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from typing import Any
 
 import benchloop
 from raw_worker import RawClient
@@ -33,6 +37,27 @@ class LoadClient(RawClient):
             data = json.loads(await response.read())
         text: str = data["choices"][0]["message"]["content"]
         return text
+
+    async def first_token(self, mode: str) -> float:
+        """Return the seconds from sending a streamed call to its first line with text."""
+        assert self.session is not None
+        body = {"model": benchloop.MODEL, "stream": True,
+                "messages": [{"role": "user", "content": benchloop.SHORT_PROMPT}]}
+        started = time.perf_counter()
+        request: Any = (self._post(benchloop.SHORT_PROMPT, True) if mode == "direct" else
+                        self.session.post(self.serve_endpoint, json=body,
+                                          headers={"authorization": f"Bearer {self.key}"}))
+        took = None
+        async with request as response:
+            response.raise_for_status()
+            async for line in response.content:  # read to the end: the connection is reused
+                if took is None and line.startswith(b"data: {"):
+                    choices = json.loads(line[6:])["choices"]
+                    if choices and choices[0]["delta"].get("content"):
+                        took = time.perf_counter() - started
+        if took is None:
+            raise RuntimeError(f"no text in the streamed reply ({mode})")
+        return took
 
 
 if __name__ == "__main__":
