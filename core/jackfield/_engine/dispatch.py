@@ -259,6 +259,7 @@ class Caller:
             while True:
                 chars = images = 0
                 sent = False  # a failure before sending is our setup's, not the provider's
+                buffered: list[Emitted] = []
                 http_request: HttpRequest | None = None
                 try:
                     if watch is not None:
@@ -271,18 +272,12 @@ class Caller:
                     if watch is not None:
                         watch.sending()
                     note = call.note(http_request)
-                    if not stream:  # read whole, so that a failed try can be redone
-                        whole = await self._whole(call, http_request, try_timeouts, proxy,
-                                                  deadline, watch)
-                        self._health.record_success(provider)
-                        if note is not None:
-                            yield provider, model, note
-                        for event in whole:
-                            yield provider, model, event
-                        return
                     async for event in self._events(call, http_request, try_timeouts, proxy):
                         if watch is not None:
                             watch.saw(event)
+                        if not stream:
+                            buffered.append((provider, model, event))
+                            continue
                         if note is not None:  # this try delivers: its warnings are the call's
                             yield provider, model, note
                             note = None
@@ -294,6 +289,8 @@ class Caller:
                     self._health.record_success(provider)
                     if note is not None:
                         yield provider, model, note
+                    for item in buffered:
+                        yield item
                     return
                 except (UnknownModelError, InvalidRequestError) as error:
                     if not sent:
@@ -351,35 +348,6 @@ class Caller:
         if len(errors) == 1:
             raise errors[0]
         raise AllProvidersFailedError(name, errors)
-
-    async def _whole(self, call: PreparedCall, http_request: HttpRequest, timeouts: Timeouts,
-                     proxy: str | None, deadline: Deadline, watch: CallWatch | None) -> list[Any]:
-        """Return a non-streamed try's events, read to the end.
-
-        The call's total timeout bounds the try with one asyncio timer instead of aiohttp's
-        per-request one (its timer context cost ~25 µs a call: bench/CHANGES.md, issue 16).
-        A stream keeps aiohttp's: its events are read in the caller's task, between yields.
-        """
-        events: list[Any] = []
-        if timeouts.total is None:
-            async for event in self._events(call, http_request, timeouts, proxy):
-                if watch is not None:
-                    watch.saw(event)
-                events.append(event)
-            return events
-        untimed = Timeouts(timeouts.connect, timeouts.read_idle, None)
-        bound = asyncio.timeout(timeouts.total)
-        try:
-            async with bound:
-                async for event in self._events(call, http_request, untimed, proxy):
-                    if watch is not None:
-                        watch.saw(event)
-                    events.append(event)
-        except TimeoutError as error:
-            if not bound.expired():
-                raise
-            raise deadline.ran_out(call.request.provider) from error
-        return events
 
     def _failed(self, provider: str, error: JackfieldError, watch: CallWatch | None) -> None:
         """Record a failed try in the provider's health; tell the observers of its cooldown."""

@@ -46,14 +46,10 @@ class Deadline:
         if remaining is None:
             return self._timeouts
         if remaining <= 0:
-            raise self.ran_out(provider)
+            raise ProviderTimeoutError(provider, f"the call's total timeout of "
+                                          f"{self._timeouts.total:g} s ran out")
         # Built directly: attrs.evolve costs several microseconds on every call.
         return Timeouts(self._timeouts.connect, self._timeouts.read_idle, remaining)
-
-    def ran_out(self, provider: str) -> ProviderTimeoutError:
-        """Return the error of a call whose total timeout ran out."""
-        return ProviderTimeoutError(provider, f"the call's total timeout of "
-                                              f"{self._timeouts.total:g} s ran out")
 
     def allows(self, delay: float) -> bool:
         """Return True if waiting delay seconds still leaves time for another try."""
