@@ -273,26 +273,26 @@ async def test_serve_app_cleans_up_when_the_port_is_taken() -> None:
     assert cleaned == [True]
 
 
-async def test_a_wrapper_registered_after_calls_applies_to_the_next_call(
+async def test_hooks_are_called_directly_only_while_the_plugin_is_alone(
         mock_server: MockServer, serve_app: Any, make_registry: Any) -> None:
-    # The provider's hooks are resolved once and called directly while the plugin is alone
-    # (issue 16); a plugin registered later must still be seen.
+    # The provider's hooks are resolved once and called without pluggy's loop while no
+    # wrapper is registered (issue 16); with one, pluggy's caller runs it.
     from jackfield._engine.hook_calls import _Direct
 
-    class AddHeader:
+    class Wrap:
         @hookimpl(wrapper=True)
         def jackfield_build_request(self, request: Any, config: Any) -> Any:
             built = yield
             return type(built)(built.method, built.url,
-                               headers={**built.headers, "x-trace": "late"},
+                               headers={**built.headers, "x-wrapped": "1"},
                                json=built.json, stream=built.stream)
 
     url = await serve_app(mock_server.app)
-    registry = make_registry([MockProvider()], base_urls={"mock": url})
-    await registry.complete("mock/echo", "hi")
-    caller = registry._get_caller()
-    assert isinstance(caller._hook("jackfield_build_request", "mock"), _Direct)
-    caller._hooks._manager.register(AddHeader())
-    await registry.complete("mock/echo", "hi")
-    assert not isinstance(caller._hook("jackfield_build_request", "mock"), _Direct)
-    assert [h.get("x-trace") for h in mock_server.headers] == [None, "late"]
+    alone = make_registry([MockProvider()], base_urls={"mock": url})
+    wrapped = make_registry([MockProvider(), Wrap()], base_urls={"mock": url})
+    assert (await alone.complete("mock/echo", "hi")).text == "You said: hi"
+    assert (await wrapped.complete("mock/echo", "hi")).text == "You said: hi"
+    assert isinstance(alone._get_caller()._hook("jackfield_build_request", "mock"), _Direct)
+    assert not isinstance(wrapped._get_caller()._hook("jackfield_build_request", "mock"),
+                          _Direct)
+    assert [h.get("x-wrapped") for h in mock_server.headers] == [None, "1"]

@@ -92,12 +92,10 @@ class Caller:
         self._transport = transport
         self._policy = policy
         self._health = health
-        self._hooks = ProviderHooks(manager, owners)
+        # A hook caller that reaches only a provider's plugin (and wrappers).
+        self._hook = ProviderHooks(manager, owners).get
         self.observers = Observers(manager)
 
-    def _hook(self, name: str, provider: str) -> Any:
-        """Return a hook caller that reaches only this provider's plugin (and wrappers)."""
-        return self._hooks.get(name, provider)
 
     def error_hook(self, provider: str, request: ProviderRequest | None) -> ErrorHook:
         """Return the function that asks the provider's plugin what an error reply means."""

@@ -10,6 +10,7 @@ function's result as it is.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -21,15 +22,17 @@ __all__ = ["ProviderHooks"]
 class _Direct:
     """A firstresult hook with one implementation: called with the arguments it names."""
 
-    __slots__ = ("_caller", "_function", "_names")
+    __slots__ = ("_arguments", "_caller", "_function")
 
     def __init__(self, caller: Any, function: Callable[..., Any], names: tuple[str, ...]) -> None:
         self._caller = caller
         self._function = function
-        self._names = names
+        # itemgetter picks the named arguments in C; with one name it returns it bare.
+        pick = operator.itemgetter(*names) if names else (lambda kwargs: ())
+        self._arguments = pick if len(names) != 1 else (lambda kwargs: (kwargs[names[0]],))
 
     def __call__(self, **kwargs: Any) -> Any:
-        return self._function(*[kwargs[name] for name in self._names])
+        return self._function(*self._arguments(kwargs))
 
     def get_hookimpls(self) -> list[Any]:
         return list(self._caller.get_hookimpls())
@@ -52,16 +55,11 @@ class ProviderHooks:
         self._manager = manager
         self._owners = owners
         self._callers: dict[tuple[str, str], Any] = {}
-        self._plugins = 0  # how many plugins were registered when the callers were resolved
 
     def get(self, name: str, provider: str) -> Any:
         """Return the caller of hook name for provider's plugin alone."""
-        # A plugin registered since (a wrapper, an observer) may change the answer: resolve
-        # again. Counting the plugins is a fraction of a microsecond.
-        registered = len(self._manager.get_plugins())
-        if registered != self._plugins:
-            self._callers.clear()
-            self._plugins = registered
+        # Resolved once: a registry's plugins are all registered before its first call (the
+        # observers metrics and tracing add later implement jackfield_observe alone).
         found = self._callers.get((name, provider))
         if found is None:
             # By identity: the instances of one plugin (local-vllm, openai) share its object.
