@@ -1,0 +1,103 @@
+"""Instructions per short call, counted by valgrind (callgrind): raw aiohttp and jackfield.
+
+Wall and CPU times on a shared 2-core machine move by ±15% between runs; instruction counts
+do not (the same binary, input and environment give the same count whatever else runs). Each
+contender runs twice under callgrind, once with N calls at concurrency 64 and once with none,
+so that start-up and imports cancel out; the AmigoChat emulator runs natively in its own
+process. --also PYTHON counts the jackfield of another checkout's venv beside this one, for a
+before/after of a change on the hot path. Needs valgrind (Debian's package).
+Usage: python bench/instructions.py [--calls 1000] [--also /path/to/other/venv/bin/python]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+CLIENT = '''
+import asyncio, sys
+MESSAGES = [{"role": "user", "content": "hello there how are you"}]
+async def main(kind, url, n):
+    gate = asyncio.Semaphore(64)
+    if kind == "raw":
+        import aiohttp
+        from jackfield import Registry
+        registry = Registry.discover(config={"amigochat": {"base_url": url}}, environ={})
+        caller = registry._get_caller()
+        built = caller.build(registry._prepare("gpt-4o-mini", MESSAGES, False, {}).calls[0])
+        session = aiohttp.ClientSession()
+        async def call():
+            async with session.post(built.url, headers=dict(built.headers),
+                                    json=built.json) as response:
+                await response.json()
+    else:
+        from jackfield import Registry
+        registry = Registry.discover(config={"amigochat": {"base_url": url}}, environ={})
+        async def call():
+            await registry.complete("gpt-4o-mini", MESSAGES)
+    async def one():
+        async with gate:
+            await call()
+    await asyncio.gather(*(one() for _ in range(100)))  # warm: the pool, every code path
+    await asyncio.gather(*(one() for _ in range(n)))
+    if kind == "raw":
+        await session.close()
+    await registry.aclose()
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+'''
+
+
+def count(python: str, kind: str, url: str, calls: int, workdir: str) -> int:
+    """Return the instructions callgrind collected for one client run."""
+    script = Path(workdir) / "client.py"
+    out = Path(workdir) / f"callgrind.{abs(hash((python, kind, calls)))}.out"
+    done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                           python, str(script), kind, url, str(calls)],
+                          capture_output=True, text=True, check=False,
+                          env=os.environ | {"PYTHONHASHSEED": "0"})
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode or not found:
+        raise SystemExit(f"callgrind run failed ({python} {kind}): {done.stderr[-800:]}")
+    return int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--also", help="another venv's python whose jackfield is counted too")
+    args = parser.parse_args()
+    emulator = subprocess.Popen([sys.executable, str(BENCH / "emulator_server.py")],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    contenders = [("raw aiohttp", sys.executable, "raw"), ("jackfield", sys.executable, "jf")]
+    if args.also:
+        contenders.append((f"jackfield of {args.also}", args.also, "jf"))
+    try:
+        assert emulator.stdout is not None
+        url = json.loads(emulator.stdout.readline())["url"]
+        with tempfile.TemporaryDirectory() as workdir, ThreadPoolExecutor(2) as pool:
+            (Path(workdir) / "client.py").write_text(CLIENT)
+            jobs = {(label, n): pool.submit(count, python, kind, url, n, workdir)
+                    for label, python, kind in contenders for n in (0, args.calls)}
+            totals = {key: job.result() for key, job in jobs.items()}
+    finally:
+        assert emulator.stdin is not None
+        emulator.stdin.close()
+        emulator.wait(10)
+    per_call = {label: (totals[(label, args.calls)] - totals[(label, 0)]) / args.calls
+                for label, _, _ in contenders}
+    raw = per_call["raw aiohttp"]
+    print(f"instructions per short call ({args.calls} calls at c=64, callgrind)")
+    for label, value in per_call.items():
+        print(f"  {label:40} {value / 1e6:7.3f} M  ({value / raw:.2f}x raw)")
+
+
+if __name__ == "__main__":
+    main()
