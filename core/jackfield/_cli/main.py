@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from jackfield import __version__
 from jackfield._cli import check, completion, install, scaleout
@@ -51,8 +52,13 @@ def _run_async(name: str, *, runs_until_stopped: bool = False, module: str = "co
         import importlib
 
         cli_commands = importlib.import_module(f"jackfield._cli.{module}")
+        run_loop: Callable[[Any], int] = asyncio.run
+        if getattr(args, "loop", None) is not None:  # serve's --loop (uvloop with speedups)
+            from jackfield._cli.loops import runner
+
+            _, run_loop = runner(args.loop)
         try:
-            result: int = asyncio.run(getattr(cli_commands, name)(args))
+            result: int = run_loop(getattr(cli_commands, name)(args))
         except KeyboardInterrupt:
             if not runs_until_stopped:
                 raise
@@ -258,6 +264,9 @@ def build_parser() -> Parser:
     serve.add_argument("--metrics", action="store_true",
                        help="serve Prometheus metrics at /metrics (behind the API key like "
                             "the API; needs pip install 'jackfield[metrics]')")
+    serve.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
+                       help="the event loop: uvloop is faster and comes with pip install "
+                            "'jackfield[speedups]'; auto (the default) uses it when installed")
     serve.add_argument("--no-access-log", dest="access_log", action="store_false",
                        help="do not print a line per request on stderr (method, route, model, "
                             "provider, status, latency, tokens; never keys or prompts)")

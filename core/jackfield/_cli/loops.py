@@ -1,0 +1,33 @@
+"""The event loop a long-running command runs on: `jackfield serve --loop {auto,asyncio,uvloop}`.
+
+uvloop comes with `jackfield[speedups]`; `auto` takes it when it is installed, so an install
+with the extra serves faster without a flag, and one without it behaves as before. The
+library itself never changes an application's loop: this is for the CLI's own server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from jackfield._cli.common import EXIT_USAGE, CliError
+
+__all__ = ["LOOPS", "runner"]
+
+LOOPS = ("auto", "asyncio", "uvloop")
+Runner = Callable[[Coroutine[Any, Any, int]], int]
+
+
+def runner(choice: str) -> tuple[str, Runner]:
+    """Return the name of the loop chosen and the function that runs a coroutine on it."""
+    if choice == "asyncio" or (choice == "auto" and importlib.util.find_spec("uvloop") is None):
+        return "asyncio", asyncio.run
+    try:
+        import uvloop  # type: ignore[import-not-found, unused-ignore]
+    except ImportError as error:
+        raise CliError("--loop uvloop needs uvloop: pip install 'jackfield[speedups]' (or use "
+                       "--loop asyncio)", EXIT_USAGE) from error
+    run: Runner = uvloop.run
+    return "uvloop", run
