@@ -48,6 +48,7 @@ def write_report(results: dict[str, Any], argv: list[str]) -> None:
         *short_calls(results.get("per_request", {})),
         *streaming(results.get("streaming", {}), results.get("streaming_cpu", {})),
         *server(results.get("server", {}), results.get("loadgen", "")),
+        *server_split(results.get("server", {}), results.get("per_request", {})),
         *scaleout_lines(results.get("scaleout", {})),
         *startup(results.get("startup", {})),
         *memory(results.get("memory", {})),
@@ -173,6 +174,22 @@ def server(serve: dict[str, Any], loadgen: str) -> Lines:
                 "(bench/workers/loadgen_worker.py).", "",
                 *markdown_table(["through", "p50", "p90"], first), ""]
     return out
+
+
+def server_split(serve: dict[str, Any], calls: dict[str, list[dict[str, Any]]]) -> Lines:
+    """Serve's CPU per call against the library's own call (measure 1), the rest the server's."""
+    ours, library = serve.get("serve/64", []), calls.get("jackfield/json/64", [])
+    if not ours or not library:
+        return []
+    total = median([r["serve_cpu_per_req"] for r in ours]) * 1e6
+    call = median([r["cpu_per_req"] for r in library if r["cpu_per_req"] is not None]) * 1e6
+    return [f"Where serve's CPU goes at c=64: {total:.0f} µs per proxied call, of which the "
+            f"library's own call to the provider (`Registry.complete()`, measure 1's client "
+            f"CPU per call) is {call:.0f} µs and the server's side (aiohttp's HTTP server, the "
+            f"request's checks, the reply's encoding, the access log) the other "
+            f"{total - call:.0f} µs. A proxy's floor is one server-side and one client-side "
+            "request: the emulator's own CPU per request plus raw aiohttp's client CPU per "
+            "call.", ""]
 
 
 def startup(start: dict[str, Any]) -> Lines:
