@@ -10,6 +10,7 @@ cannot read either raises the stdlib's own json.JSONDecodeError, with its messag
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["FAST", "dumps", "loads"]
@@ -33,11 +34,15 @@ def dumps(document: Any) -> bytes:
     return json.dumps(document).encode()
 
 
-def loads(data: bytes | str) -> Any:
-    """Return the document data holds; raise json.JSONDecodeError if it is none."""
+def loads(data: bytes | str, *, parse_constant: Callable[[str], Any] | None = None) -> Any:
+    """Return the document data holds; raise json.JSONDecodeError if it is none.
+
+    parse_constant is the stdlib's hook for NaN and Infinity, which orjson refuses: a
+    document holding them is read by the stdlib, with the hook.
+    """
     if orjson is not None:
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
             pass  # big ints are valid JSON orjson refuses; the stdlib decides, with its text
-    return json.loads(data)
+    return json.loads(data, parse_constant=parse_constant)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from jackfield._errors import InvalidRequestError
+from jackfield._json import loads
 from jackfield._server.errors import ApiError, Refusal
 
 __all__ = ["BODY_TIMEOUT_KEY", "DEFAULT_BODY_TIMEOUT", "MAX_DEPTH", "read_json"]
@@ -70,7 +70,7 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     except RequestPayloadError as error:  # a corrupt gzip, a body cut short
         raise InvalidRequestError(f"The body could not be read: {error}.") from error
     try:
-        body = json.loads(raw, parse_constant=_refuse_constant)
+        body = loads(raw, parse_constant=_refuse_constant)
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
         raise InvalidRequestError(f"The body is not valid JSON: {error}.") from error
     except RecursionError as error:

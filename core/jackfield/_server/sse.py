@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -22,6 +21,7 @@ from aiohttp import web
 
 from jackfield._engine.completion import Completion, CompletionStream
 from jackfield._errors import JackfieldError
+from jackfield._json import dumps
 from jackfield._server.access_log import note_call
 from jackfield._server.chat_shapes import notice_headers
 from jackfield._server.errors import ApiError, classify
@@ -74,7 +74,7 @@ class EventWriter:
         """Write one event: `data: <json>`, after `event: <name>` when the format names them
         (Anthropic's and the Responses API's do; OpenAI's chat chunks do not)."""
         head = b"" if event is None else b"event: " + event.encode() + b"\n"
-        await self.write(head + b"data: " + json.dumps(payload).encode() + b"\n\n")
+        await self.write(head + b"data: " + dumps(payload) + b"\n\n")
 
 
 class StreamEncoder(Protocol):
