@@ -111,21 +111,9 @@ def server(summary: Summary, serve: dict[str, Any]) -> None:
         summary.add("3. server CPU per proxied call, c=64", f"{cpu:.0f} µs", DASH, None,
                     f"≤ {TARGETS['serve_cpu_us']:.0f} µs",
                     judge(cpu, TARGETS["serve_cpu_us"], True), "serve_cpu")
-        ours = [x["p50"] for x in serve["serve/1"]]
-        direct = [x["p50"] for x in serve["direct/1"]]
-        added = median([a - b for a, b in zip(ours, direct, strict=True)]) * 1e3
-        summary.add("3. server latency, c=1, p50", f"{median(ours) * 1e3:.3f} ms via serve "
-                    f"(+{added:.3f} ms)", f"emulator direct {median(direct) * 1e3:.3f} ms",
-                    ratio_of(ours, direct), f"≤ +{TARGETS['serve_added_ms']:.2f} ms",
-                    judge(added, TARGETS["serve_added_ms"], True), "serve_cpu")
+        added_p50(summary, "3. server latency, c=1, p50", serve, "1", "serve_added_ms")
     if "serve/ttft" in serve:
-        ours = [x["p50"] for x in serve["serve/ttft"]]
-        direct = [x["p50"] for x in serve["direct/ttft"]]
-        added = median([a - b for a, b in zip(ours, direct, strict=True)]) * 1e3
-        summary.add("3. time to first token, c=1, p50", f"{median(ours) * 1e3:.3f} ms via "
-                    f"serve (+{added:.3f} ms)", f"emulator direct {median(direct) * 1e3:.3f} ms",
-                    ratio_of(ours, direct), f"≤ +{TARGETS['serve_ttft_ms']:.2f} ms",
-                    judge(added, TARGETS["serve_ttft_ms"], True), "serve_cpu")
+        added_p50(summary, "3. time to first token, c=1, p50", serve, "ttft", "serve_ttft_ms")
     if "speedups/64" in serve:
         ours = [x["serve_cpu_per_req"] for x in serve["speedups/64"]]
         plain = [x["serve_cpu_per_req"] for x in serve["serve/64"]]
@@ -135,6 +123,18 @@ def server(summary: Summary, serve: dict[str, Any]) -> None:
                     judge(median(ours) * 1e6, TARGETS["serve_cpu_us"], True), "")
     elif serve.get("skipped"):
         summary.add("3. server", serve["skipped"], DASH, None, DASH, "not run")
+
+
+def added_p50(summary: Summary, measure: str, serve: dict[str, Any], runs: str,
+              target: str) -> None:
+    """Judge the p50 that serve adds to the emulator's own (runs: "1" or "ttft")."""
+    ours = [x["p50"] for x in serve[f"serve/{runs}"]]
+    direct = [x["p50"] for x in serve[f"direct/{runs}"]]
+    added = median([a - b for a, b in zip(ours, direct, strict=True)]) * 1e3
+    summary.add(measure, f"{median(ours) * 1e3:.3f} ms via serve (+{added:.3f} ms)",
+                f"emulator direct {median(direct) * 1e3:.3f} ms", ratio_of(ours, direct),
+                f"≤ +{TARGETS[target]:.2f} ms", judge(added, TARGETS[target], True),
+                "serve_cpu")
 
 
 def startup(summary: Summary, start: dict[str, list[float]]) -> None:
