@@ -13,15 +13,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["FAST", "dumps", "loads"]
+__all__ = ["dumps", "loads"]
 
 try:
     import orjson  # type: ignore[import-not-found, unused-ignore]
 except ImportError:  # the default install: pure Python
     orjson = None
-
-FAST = orjson is not None  # for the benchmark's report and `jackfield plugins`
-
 
 def dumps(document: Any) -> bytes:
     """Return document as JSON bytes."""

@@ -14,20 +14,19 @@ from typing import Any
 
 from jackfield._cli.common import EXIT_USAGE, CliError
 
-__all__ = ["LOOPS", "runner"]
+__all__ = ["runner"]
 
-LOOPS = ("auto", "asyncio", "uvloop")
 Runner = Callable[[Coroutine[Any, Any, int]], int]
 
 
-def runner(choice: str) -> tuple[str, Runner]:
-    """Return the name of the loop chosen and the function that runs a coroutine on it."""
+def runner(choice: str) -> Runner:
+    """Return the function that runs a coroutine on the loop chosen (auto, asyncio, uvloop)."""
     if choice == "asyncio" or (choice == "auto" and importlib.util.find_spec("uvloop") is None):
-        return "asyncio", asyncio.run
+        return asyncio.run
     try:
         import uvloop  # type: ignore[import-not-found, unused-ignore]
     except ImportError as error:
         raise CliError("--loop uvloop needs uvloop: pip install 'jackfield[speedups]' (or use "
                        "--loop asyncio)", EXIT_USAGE) from error
     run: Runner = uvloop.run
-    return "uvloop", run
+    return run

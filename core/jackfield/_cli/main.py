@@ -56,7 +56,7 @@ def _run_async(name: str, *, runs_until_stopped: bool = False, module: str = "co
         if getattr(args, "loop", None) is not None:  # serve's --loop (uvloop with speedups)
             from jackfield._cli.loops import runner
 
-            _, run_loop = runner(args.loop)
+            run_loop = runner(args.loop)
         try:
             result: int = run_loop(getattr(cli_commands, name)(args))
         except KeyboardInterrupt:

@@ -87,15 +87,12 @@ class Caller:
                  transport: Transport, policy: RetryPolicy, health: HealthBook,
                  unknown: Callable[[str, str], object] | None = None) -> None:
         self._unknown = unknown  # told (provider, model id) when a service has no such model
-        self._manager = manager
-        self._owners = owners
         self._transport = transport
         self._policy = policy
         self._health = health
         # A hook caller that reaches only a provider's plugin (and wrappers).
         self._hook = ProviderHooks(manager, owners).get
         self.observers = Observers(manager)
-
 
     def error_hook(self, provider: str, request: ProviderRequest | None) -> ErrorHook:
         """Return the function that asks the provider's plugin what an error reply means."""
