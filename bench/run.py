@@ -16,7 +16,11 @@ the emulator directly; 4. start-up wall time; 5. resident memory with 1,000 open
 Targets are recorded, never asserted; a missed target gets a pyinstrument profile
 (pyinstrument is installed into the project venv for the run, not as a dependency).
 
---scaleout runs measure 3b alone and prints it (BENCHMARKS.md is left alone).
+7. `jackfield serve` against the peers' servers (the LiteLLM proxy and g4f's API server, each
+in its own venv in bench/.venvs/), side by side on the same emulator.
+
+--scaleout runs measure 3b alone and prints it (BENCHMARKS.md is left alone); --servers does
+the same for measure 7.
 --smoke checks the harness in seconds: measures 1 and 2 for jackfield and raw aiohttp only,
 one round, the summary printed; BENCHMARKS.md is left alone. The code is in bench/harness/.
 """
@@ -43,6 +47,7 @@ from harness.environment import (
 )
 from harness.evaluate import evaluate
 from harness.memory import memory
+from harness.peer_servers import peer_servers
 from harness.procs import Proc, emulator, start_worker
 from harness.profiles import profiles
 from harness.report import markdown_table, write_report
@@ -122,6 +127,19 @@ def scaleout_only(rounds: int, seconds: float) -> None:
     say(f"load average before {load_before}, after {load_average()}")
 
 
+def servers_only(rounds: int, seconds: float) -> None:
+    """Measure 7 alone; print its section (BENCHMARKS.md is left alone)."""
+    from harness.peer_servers import lines
+
+    results: dict[str, Any] = {}
+    load_before = load_average()
+    with emulator() as (url, emulator_pid):
+        peer_servers(url, emulator_pid, rounds, seconds, results)
+    (OUT / "servers.json").write_text(json.dumps(results, indent=1))
+    print("\n".join(lines(results["peer_servers"])))
+    say(f"load average before {load_before}, after {load_average()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -136,6 +154,9 @@ def main() -> None:
     parser.add_argument("--scaleout", action="store_true",
                         help="measure 3b alone (serve --workers 1/2, Redis off/on) and print "
                         "it; BENCHMARKS.md is left alone")
+    parser.add_argument("--servers", action="store_true",
+                        help="measure 7 alone (serve against the LiteLLM proxy and g4f api) and "
+                        "print it; BENCHMARKS.md is left alone")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     if args.report:
@@ -147,6 +168,9 @@ def main() -> None:
         return
     if args.scaleout:
         scaleout_only(args.rounds, args.seconds)
+        return
+    if args.servers:
+        servers_only(args.rounds, args.seconds)
         return
     argv = sys.argv[1:]
     load_before = load_average()
@@ -164,6 +188,9 @@ def main() -> None:
         server(url, emulator_pid, args.rounds, args.seconds, results)
         say("3b: server workers and Redis ...")
         scaleout(url, args.rounds, args.seconds, results)
+        if not args.no_peers:
+            say("7: the peers' servers ...")
+            peer_servers(url, emulator_pid, args.rounds, args.seconds, results)
         say("4: start-up ...")
         startup(peers, max(5, 2 * args.rounds), results)
         say("5: memory ...")

@@ -21,9 +21,15 @@ def peer_python(peer: str) -> Path:
 
 def ensure_peer(peer: str) -> bool:
     """Create bench/.venvs/<peer> with the pinned package unless it is there; False if we cannot."""
-    requirement = PEERS[peer]
+    return ensure_venv(peer, PEERS[peer])
+
+
+def ensure_venv(venv: str, requirement: str) -> bool:
+    """Create bench/.venvs/<venv> with requirement ("name[extras]==version") unless it is
+    there; False if we cannot."""
     name, _, wanted = requirement.partition("==")
-    python = peer_python(peer)
+    name = name.split("[")[0]
+    python = peer_python(venv)
     if python.exists():
         probe = subprocess.run(
             [str(python), "-c", f"import importlib.metadata as m; print(m.version({name!r}))"],
@@ -32,12 +38,12 @@ def ensure_peer(peer: str) -> bool:
             return True
     say(f"installing {requirement} into {python.parent.parent.relative_to(ROOT)} ...")
     base = getattr(sys, "_base_executable", sys.executable)
-    subprocess.run([base, "-m", "venv", str(VENVS / peer)], check=True)
-    with (OUT / f"pip-{peer}.log").open("w") as log:
+    subprocess.run([base, "-m", "venv", str(VENVS / venv)], check=True)
+    with (OUT / f"pip-{venv}.log").open("w") as log:
         done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", requirement],
                               stdout=log, stderr=subprocess.STDOUT, check=False)
     if done.returncode:
-        say(f"could not install {requirement} (see {log.name}): {peer} is left out")
+        say(f"could not install {requirement} (see {log.name}): {venv} is left out")
         return False
     return True
 

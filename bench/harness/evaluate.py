@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.common import DASH, MEMORY_STREAMS, SHORT_PIECES, TARGETS, TIMES, median
+from harness.peer_servers import LABELS, added
 
 Rows = list[list[str]]
 Misses = dict[str, list[str]]  # the profile wanted -> the measures it explains
@@ -49,6 +50,7 @@ def evaluate(results: dict[str, Any]) -> tuple[Rows, Misses]:
     startup(summary, results.get("startup", {}).get("ms", {}))
     memory(summary, results.get("memory", {}))
     peers(summary, results.get("per_request", {}))
+    peer_servers(summary, results.get("peer_servers", {}))
     return summary.rows, summary.misses
 
 
@@ -181,3 +183,31 @@ def peers(summary: Summary, table: dict[str, list[dict[str, Any]]]) -> None:
             summary.add(f"6. vs {label}, c=64", f"{median(ours):,.0f} req/s",
                         f"{median(theirs):,.0f} req/s", r, f"≥ {TARGETS['peers']:.0f}{TIMES}",
                         judge(r, TARGETS["peers"], False), profile)
+
+
+def peer_servers(summary: Summary, data: dict[str, Any]) -> None:
+    """Serve against each peer's server in the mode both answer in: ahead on every figure."""
+    table, memory = data.get("table", {}), data.get("memory", {})
+    for peer, mode in (("litellm-proxy", "json"), ("g4f-api", "sse")):
+        if f"{peer}/{mode}/64" not in table or f"serve/{mode}/64" not in table:
+            continue
+        label = f"7. vs {LABELS[peer]} ({'streamed' if mode == 'sse' else 'non-streamed'})"
+        for concurrency in ("64", "256"):
+            ours = [r["rps"] for r in table[f"serve/{mode}/{concurrency}"]]
+            theirs = [r["rps"] for r in table[f"{peer}/{mode}/{concurrency}"]]
+            r = ratio_of(ours, theirs) if any(theirs) else float("inf")
+            summary.add(f"{label}, throughput c={concurrency}", f"{median(ours):,.0f} req/s",
+                        f"{median(theirs):,.0f} req/s", r, f"> 1{TIMES}",
+                        judge(r, 1.0, False), "peer_servers")
+        ours_ms, theirs_ms = (added(table, t, mode, "p50") * 1e3 for t in ("serve", peer))
+        summary.add(f"{label}, added p50 c=1", f"{ours_ms:+.2f} ms", f"{theirs_ms:+.2f} ms",
+                    None, "lower", judge(ours_ms, theirs_ms, True), "peer_servers")
+        ours_us, theirs_us = (median([r["cpu_per_req"] for r in table[f"{t}/{mode}/64"]]) * 1e6
+                              for t in ("serve", peer))
+        summary.add(f"{label}, CPU/req c=64", f"{ours_us:,.0f} µs", f"{theirs_us:,.0f} µs",
+                    ours_us / theirs_us, f"< 1{TIMES}", judge(ours_us, theirs_us, True),
+                    "peer_servers")
+        ours_mib, theirs_mib = (memory[t]["peak_kib"] / 1024 for t in ("serve", peer))
+        summary.add(f"{label}, peak RSS", f"{ours_mib:.0f} MiB", f"{theirs_mib:.0f} MiB",
+                    ours_mib / theirs_mib, f"< 1{TIMES}", judge(ours_mib, theirs_mib, True),
+                    "peer_servers")

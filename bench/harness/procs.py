@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import socket
 import subprocess
+import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -114,3 +116,67 @@ def cpu_seconds(pid: int) -> float:
     """Return the CPU time (user + system) process pid has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def listening(argv: Sequence[str | Path], health: str, log_name: str, env: dict[str, str],
+              stop: signal.Signals = signal.SIGINT, wait: float = 60) -> Iterator[int]:
+    """Run a server process until it answers GET health; yield its process id; stop it."""
+    log = (OUT / log_name).open("w")
+    proc = subprocess.Popen([str(arg) for arg in argv], stdout=log, stderr=subprocess.STDOUT,
+                            env=env, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                urllib.request.urlopen(health, timeout=2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"{Path(argv[0]).name} did not start: "
+                                     f"see bench/out/{log_name}") from None
+                time.sleep(0.2)
+        yield proc.pid
+    finally:
+        proc.send_signal(stop)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def tree(pid: int) -> list[int]:
+    """Return pid and every live process descended from it (a server's workers)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError, IndexError, ValueError):
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    found, todo = [pid], [pid]
+    while todo:
+        parent = todo.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        found += children
+        todo += children
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """Return the CPU time pid and its live descendants have used so far."""
+    total = 0.0
+    for member in tree(pid):
+        with suppress(OSError):
+            total += cpu_seconds(member)
+    return total
+
+
+def tree_memory_kib(pid: int, field: str = "VmRSS") -> int:
+    """Return the sum of a /proc/PID/status field (VmRSS now, VmHWM the peak) over the tree."""
+    total = 0
+    for member in tree(pid):
+        with suppress(OSError):
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    total += int(line.split()[1])
+    return total

@@ -18,6 +18,7 @@ from harness.common import (
     say,
 )
 from harness.evaluate import Misses, Rows, evaluate
+from harness.peer_servers import lines as peer_server_lines
 from harness.scaleout import lines as scaleout_lines
 
 Lines = list[str]
@@ -52,6 +53,7 @@ def write_report(results: dict[str, Any], argv: list[str]) -> None:
         *scaleout_lines(results.get("scaleout", {})),
         *startup(results.get("startup", {})),
         *memory(results.get("memory", {})),
+        *peer_server_lines(results.get("peer_servers", {})),
         *profiles(results.get("profiles", {}), misses),
         "## How it is measured", "", *NOTES,
     ]

@@ -20,15 +20,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from harness.common import BIN, OUT, ROOT, WORKERS, median, rotated, say
+from harness.common import BIN, WORKERS, median, rotated, say
 from harness.environment import ensure_wrk
-from harness.procs import free_port
+from harness.procs import free_port, listening
 from harness.server import wrk_load
 
 CONCURRENCIES = (64, 256)
@@ -61,29 +60,10 @@ def serve(url: str, workers: int, redis: str | None, keys: Path) -> Iterator[str
     env = os.environ.copy() | {"JACKFIELD_AMIGOCHAT_BASE_URL": url}
     argv = [str(BIN / "jackfield"), "serve", "--port", str(port), "--workers", str(workers),
             "--keys", str(keys), "--no-access-log"] + (["--redis", redis] if redis else [])
-    log = (OUT / f"serve-scaleout-{workers}.log").open("w")
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     serve_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(serve_url + "/health", timeout=2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("jackfield serve --workers did not start: see "
-                                     "bench/out/serve-scaleout-*.log") from None
-                time.sleep(0.2)
+    with listening(argv, serve_url + "/health", f"serve-scaleout-{workers}.log", env,
+                   stop=signal.SIGTERM):
         yield serve_url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def new_key(folder: Path) -> tuple[Path, str]:

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -21,9 +18,7 @@ from typing import Any
 from harness.common import (
     BENCH,
     BIN,
-    OUT,
     PYTHON,
-    ROOT,
     SERVE_KEY,
     WORKERS,
     median,
@@ -31,19 +26,22 @@ from harness.common import (
     say,
 )
 from harness.environment import ensure_speedups, ensure_wrk, have_serve
-from harness.procs import cpu_seconds, free_port, start_worker
+from harness.procs import cpu_seconds, free_port, listening, start_worker
 
 TTFT_CALLS = 200  # sequential streamed calls per round and target for the time to first token
 Load = Callable[[str, int, float], dict[str, Any]]  # (target, concurrency, seconds) -> result
 
 
 def wrk_load(wrk: str, url: str, body: dict[str, Any], headers: dict[str, str],
-             concurrency: int, seconds: float) -> dict[str, Any]:
-    """Run wrk (one thread) against url; return what the Python workers return."""
+             concurrency: int, seconds: float, expect: Sequence[str] = ()) -> dict[str, Any]:
+    """Run wrk (one thread) against url; return what the Python workers return. A reply is
+    wrong unless it is a 200 holding every text in expect (default: the emulator's reply)."""
     env = os.environ.copy() | {
         "BENCH_BODY": json.dumps(body),
         "BENCH_HEADERS": "\n".join(f"{name}: {value}" for name, value in headers.items()),
     }
+    if expect:
+        env["BENCH_EXPECT"] = "\n".join(expect)
     done = subprocess.run([wrk, "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s",
                            "--timeout", "10s", "-s", str(BENCH / "wrk" / "post.lua"), url],
                           capture_output=True, text=True, env=env, timeout=120, check=False)
@@ -65,52 +63,46 @@ def serving(url: str, binary: Path = BIN / "jackfield", args: Sequence[str] = ()
     port = free_port()
     env = os.environ.copy() | {"JACKFIELD_AMIGOCHAT_BASE_URL": url,
                                "JACKFIELD_API_KEY": SERVE_KEY}
-    log = (OUT / log_name).open("w")
-    serve = subprocess.Popen([str(binary), "serve", "--host", "127.0.0.1", "--port", str(port),
-                              *args], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     serve_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(serve_url + "/health", timeout=2).close()
-                break
-            except OSError:
-                if serve.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(
-                        f"jackfield serve did not start: see bench/out/{log_name}") from None
-                time.sleep(0.2)
-        yield serve_url, serve.pid
-    finally:
-        serve.send_signal(signal.SIGINT)
-        try:
-            serve.wait(10)
-        except subprocess.TimeoutExpired:
-            serve.kill()
-            serve.wait()
-        log.close()
+    with listening([binary, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+                   serve_url + "/health", log_name, env, wait=30) as pid:
+        yield serve_url, pid
 
 
-def wrk_loader(wrk: str, url: str, serve_url: str, fast_url: str | None = None) -> Load:
-    """Return a load function driving wrk with a fixed body, direct or through the server."""
+def direct_call(stream: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return the body and headers of the raw worker's call to the emulator, for wrk."""
     # The workers' own prompt and headers, so that wrk sends what the Python clients send.
     sys.path.insert(0, str(WORKERS))
     from benchloop import SHORT_PROMPT
     from raw_worker import HEADERS as RAW_HEADERS
 
-    direct_headers = RAW_HEADERS | {"x-device-uuid": "6f9619ff-8b86-4d11-b42d-00c04fc964ff"}
-    direct_body = {
+    headers = RAW_HEADERS | {"x-device-uuid": "6f9619ff-8b86-4d11-b42d-00c04fc964ff"}
+    body = {
         "chatId": "0b5b2d5e-4c1f-4f44-9d0e-6a4c7f1c2b3a", "frequency_penalty": 0,
         "max_tokens": 4000, "messages": [{"role": "user", "content": SHORT_PROMPT}],
         "model": "gpt-4o-mini", "personaId": "amigo", "presence_penalty": 0,
-        "stream": False, "temperature": 0.5, "top_p": 0.95}
+        "stream": stream, "temperature": 0.5, "top_p": 0.95}
+    return body, headers
+
+
+def openai_call(key: str, stream: bool = False,
+                model: str = "gpt-4o-mini") -> tuple[dict[str, Any], dict[str, str]]:
+    """Return the body and headers of the same question, OpenAI-shaped, to a server."""
+    sys.path.insert(0, str(WORKERS))
+    from benchloop import SHORT_PROMPT
+
+    body: dict[str, Any] = {"model": model,
+                            "messages": [{"role": "user", "content": SHORT_PROMPT}]}
+    if stream:
+        body["stream"] = True
+    return body, {"content-type": "application/json", "authorization": f"Bearer {key}"}
+
+
+def wrk_loader(wrk: str, url: str, serve_url: str, fast_url: str | None = None) -> Load:
+    """Return a load function driving wrk with a fixed body, direct or through the server."""
     calls: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
-        "direct": (url + "/v1/chat/completions", direct_body, direct_headers),
-        "serve": (serve_url + "/v1/chat/completions",
-                  {"model": "gpt-4o-mini",
-                   "messages": [{"role": "user", "content": SHORT_PROMPT}]},
-                  {"content-type": "application/json",
-                   "authorization": f"Bearer {SERVE_KEY}"}),
+        "direct": (url + "/v1/chat/completions", *direct_call()),
+        "serve": (serve_url + "/v1/chat/completions", *openai_call(SERVE_KEY)),
     }
 
     if fast_url is not None:  # the same call to the jackfield[speedups] server

@@ -1,12 +1,19 @@
 -- wrk script of bench/run.py: POST $BENCH_BODY with the headers in $BENCH_HEADERS (one
--- "name: value" per line), count replies that are not a 200 carrying the emulator's reply
--- text, and print one JSON line of results at the end.
+-- "name: value" per line), count replies that are not a 200 carrying each line of
+-- $BENCH_EXPECT (by default the emulator's reply text), and print one JSON line of results at
+-- the end.
 
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY")
 for line in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^\n]+") do
   local name, value = string.match(line, "^([^:]+):%s*(.*)$")
   if name then wrk.headers[name] = value end
+end
+
+local expect = {}
+for line in string.gmatch(os.getenv("BENCH_EXPECT") or "Hello from the AmigoChat emulator",
+                          "[^\n]+") do
+  table.insert(expect, line)
 end
 
 local threads = {}
@@ -17,7 +24,11 @@ function setup(thread)
 end
 
 function response(status, headers, body)
-  if status ~= 200 or not string.find(body, "Hello from the AmigoChat emulator", 1, true) then
+  local ok = status == 200
+  for _, text in ipairs(expect) do
+    ok = ok and string.find(body, text, 1, true) ~= nil
+  end
+  if not ok then
     wrong = wrong + 1
   end
 end
