@@ -85,6 +85,9 @@ def _forms(secret: str) -> set[str]:
             quote(secret, safe=""), quote_plus(secret), " ".join(secret.split())}
 
 
+_CLEAN_CHARS, _CLEAN_TEXTS = 200, 1024  # Redactor's memo: the longest text kept, how many
+
+
 class Redactor:
     """Masks known secret strings (and credential-shaped text) in text and in errors."""
 
@@ -99,13 +102,25 @@ class Redactor:
                     else rf"(?<![{_ALNUM}]){re.escape(form)}(?![{_ALNUM}])"
                     for form in self._secrets]
         self._pattern = re.compile("|".join(patterns)) if patterns else None
+        # Short texts that hold nothing to mask (a model id in every access log line), so
+        # that the regexes run once per text, not once per request. Only clean texts are
+        # kept: no secret is held here that the redactor does not hold already.
+        self._clean: dict[str, None] = {}
 
     def mask(self, text: str) -> str:
         """Return text with every known secret and credential-shaped value as ***."""
+        if text in self._clean:
+            return text
+        original = text
         if self._pattern is not None:
             text = self._pattern.sub(MASK, text)
         text = _mask_shapes(text)
-        return self._mask_cuts(text) if CUT in text and self._secrets else text
+        text = self._mask_cuts(text) if CUT in text and self._secrets else text
+        if text == original and len(text) <= _CLEAN_CHARS:
+            if len(self._clean) >= _CLEAN_TEXTS:
+                self._clean.clear()  # a bound, not a cache policy: clients name few models
+            self._clean[text] = None
+        return text
 
     def _mask_cuts(self, text: str) -> str:
         """Mask the start of a secret that a shortened excerpt ends with."""

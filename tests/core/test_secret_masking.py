@@ -80,6 +80,28 @@ def test_masking_twice_changes_nothing_more() -> None:
     assert redactor.mask(once) == once and SECRET not in once and "abcdefgh12" not in once
 
 
+def test_texts_remembered_as_clean_are_only_those_without_a_secret() -> None:
+    # The redactor remembers short texts it found nothing in (a model id on every access
+    # log line); a text that held a secret, or its shape, is masked anew every time.
+    redactor = Redactor([SECRET])
+    for _ in range(3):
+        assert redactor.mask("gpt-4o-mini") == "gpt-4o-mini"
+        assert redactor.mask(f"model {SECRET}") == "model ***"
+        assert redactor.mask("Bearer sk-abcdefghijklmnop") == "Bearer ***"
+    assert SECRET not in "".join(redactor._clean) and "sk-abc" not in "".join(redactor._clean)
+    long_text = "x" * 500
+    assert redactor.mask(long_text) == long_text and long_text not in redactor._clean
+    for number in range(3000):  # bounded, and still right after it was emptied
+        assert redactor.mask(f"model-{number}") == f"model-{number}"
+    assert len(redactor._clean) <= 1024
+    assert redactor.mask(f"{SECRET}") == "***"
+    # A secret remembered later reaches a new redactor, whose memory starts empty.
+    later = "model-remembered-later-0a1b2c"
+    assert mask_known(later) == later  # clean so far, and remembered as clean
+    remember(later)
+    assert mask_known(later) == "***"
+
+
 def test_the_credential_values_of_sent_headers() -> None:
     found = header_secrets({"Authorization": "Bearer tok12345", "cookie": "sid=long-session-1; "
                             "theme=dark", "X-Api-Key": "key-1", "Accept": "text/plain",

@@ -61,8 +61,11 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     """Return the request body as a JSON object: 400, 408, 413 or 415 when it is not one."""
     _check_request(request)
     try:
-        async with asyncio.timeout(request.app.get(BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT)):
+        if request.content.is_eof():  # all of it came with the headers: nothing to wait for
             raw = await request.read()  # aiohttp enforces client_max_size here (413)
+        else:
+            async with asyncio.timeout(request.app.get(BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT)):
+                raw = await request.read()
     except TimeoutError as error:
         raise Refusal(ApiError(
             408, "invalid_request_error", "request_timeout",
