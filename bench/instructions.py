@@ -5,8 +5,11 @@ do not (the same binary, input and environment give the same count whatever else
 contender runs twice under callgrind, once with N calls at concurrency 64 and once with none,
 so that start-up and imports cancel out; the AmigoChat emulator runs natively in its own
 process. --also PYTHON counts the jackfield of another checkout's venv beside this one, for a
-before/after of a change on the hot path. Needs valgrind (Debian's package).
-Usage: python bench/instructions.py [--calls 1000] [--also /path/to/other/venv/bin/python]
+before/after of a change on the hot path. --serve counts `jackfield serve` instead: the server
+runs under callgrind and a native aiohttp client posts N short chat calls to it at c=16 (and,
+for the baseline, none), so the figure is the server's instructions per proxied call, its own
+call to the emulator included. Needs valgrind (Debian's package).
+Usage: python bench/instructions.py [--calls 1000] [--serve] [--also /path/to/venv/bin/python]
 """
 
 from __future__ import annotations
@@ -15,9 +18,13 @@ import argparse
 import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -54,6 +61,59 @@ async def main(kind, url, n):
 asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
 '''
 
+LOADER = '''
+import asyncio, sys, aiohttp
+async def main(base, n):
+    gate = asyncio.Semaphore(16)  # not 64: under callgrind, 64 queued calls would time out
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello there"}]}
+    async with aiohttp.ClientSession(headers={"authorization": "Bearer bench-key"}) as session:
+        async def one():
+            async with gate, session.post(base + "/v1/chat/completions", json=body) as reply:
+                assert reply.status == 200, await reply.text()
+                await reply.read()
+        await asyncio.gather(*(one() for _ in range(100)))  # warm: the pool, every code path
+        await asyncio.gather(*(one() for _ in range(n)))
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+'''
+SERVE = "import sys; from jackfield._cli.main import main; sys.argv[0] = 'jackfield'; main()"
+
+
+def collected(stderr: str, what: str) -> int:
+    found = re.search(r"Collected : (\d+)", stderr)
+    if not found:
+        raise SystemExit(f"callgrind run failed ({what}): {stderr[-800:]}")
+    return int(found.group(1))
+
+
+def count_serve(python: str, url: str, calls: int, workdir: str) -> int:
+    """Return the instructions callgrind collected for `jackfield serve` answering calls."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = Path(workdir) / f"callgrind.serve.{abs(hash((python, calls)))}.out"
+    env = os.environ | {"PYTHONHASHSEED": "0", "JACKFIELD_AMIGOCHAT_BASE_URL": url,
+                        "JACKFIELD_API_KEY": "bench-key"}
+    server = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                               python, "-c", SERVE, "serve", "--host", "127.0.0.1", "--port",
+                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 600  # a server under callgrind starts 50x slower
+        while True:
+            try:
+                urllib.request.urlopen(base + "/health", timeout=30).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("jackfield serve did not start under callgrind") from None
+                time.sleep(1)
+        subprocess.run([sys.executable, "-c", LOADER, base, str(calls)], check=True)
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=600)
+    return collected(stderr, f"{python} serve")
+
 
 def count(python: str, kind: str, url: str, calls: int, workdir: str) -> int:
     """Return the instructions callgrind collected for one client run."""
@@ -63,16 +123,17 @@ def count(python: str, kind: str, url: str, calls: int, workdir: str) -> int:
                            python, str(script), kind, url, str(calls)],
                           capture_output=True, text=True, check=False,
                           env=os.environ | {"PYTHONHASHSEED": "0"})
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if done.returncode or not found:
+    if done.returncode:
         raise SystemExit(f"callgrind run failed ({python} {kind}): {done.stderr[-800:]}")
-    return int(found.group(1))
+    return collected(done.stderr, f"{python} {kind}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--also", help="another venv's python whose jackfield is counted too")
+    parser.add_argument("--serve", action="store_true",
+                        help="count `jackfield serve` per proxied call instead of the library")
     args = parser.parse_args()
     emulator = subprocess.Popen([sys.executable, str(BENCH / "emulator_server.py")],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -84,7 +145,12 @@ def main() -> None:
         url = json.loads(emulator.stdout.readline())["url"]
         with tempfile.TemporaryDirectory() as workdir, ThreadPoolExecutor(2) as pool:
             (Path(workdir) / "client.py").write_text(CLIENT)
-            jobs = {(label, n): pool.submit(count, python, kind, url, n, workdir)
+            if args.serve:
+                contenders = [(label, python, kind) for label, python, kind in contenders
+                              if kind == "jf"]
+            jobs = {(label, n): (pool.submit(count_serve, python, url, n, workdir)
+                                 if args.serve else
+                                 pool.submit(count, python, kind, url, n, workdir))
                     for label, python, kind in contenders for n in (0, args.calls)}
             totals = {key: job.result() for key, job in jobs.items()}
     finally:
@@ -93,6 +159,12 @@ def main() -> None:
         emulator.wait(10)
     per_call = {label: (totals[(label, args.calls)] - totals[(label, 0)]) / args.calls
                 for label, _, _ in contenders}
+    if args.serve:
+        print(f"instructions of `jackfield serve` per proxied call ({args.calls} calls at c=16, "
+              "callgrind)")
+        for label, value in per_call.items():
+            print(f"  {label:40} {value / 1e6:7.3f} M")
+        return
     raw = per_call["raw aiohttp"]
     print(f"instructions per short call ({args.calls} calls at c=64, callgrind)")
     for label, value in per_call.items():
