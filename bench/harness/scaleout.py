@@ -17,7 +17,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -25,10 +24,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from harness.common import BIN, WORKERS, median, rotated, say
+from harness.common import BIN, median, rotated, say
 from harness.environment import ensure_wrk
 from harness.procs import free_port, listening
-from harness.server import wrk_load
+from harness.server import openai_call, wrk_load
 
 CONCURRENCIES = (64, 256)
 SETUPS = ("workers=1 redis=off", "workers=2 redis=off", "workers=1 redis=on",
@@ -80,14 +79,10 @@ def scaleout(url: str, rounds: int, seconds: float, results: dict[str, Any]) -> 
     if wrk is None:
         results["scaleout"] = {"skipped": "wrk could not be installed"}
         return
-    sys.path.insert(0, str(WORKERS))  # the workers' own prompt, as measure 3 sends
-    from benchloop import SHORT_PROMPT
-
     table: dict[str, dict[str, list[dict[str, Any]]]] = {}
     with tempfile.TemporaryDirectory() as folder, redis_server() as redis:
         keys, key = new_key(Path(folder))
-        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": SHORT_PROMPT}]}
-        headers = {"content-type": "application/json", "authorization": f"Bearer {key}"}
+        body, headers = openai_call(key)  # the question measure 3 sends, with this key
         setups = [s for s in SETUPS if redis or s.endswith("off")]
         for setup in setups:
             workers = int(setup.split()[0].split("=")[1])
