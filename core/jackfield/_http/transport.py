@@ -235,11 +235,28 @@ class ProviderTransport:
         self._proxy = proxy
         self._headers = dict(headers or {})  # the provider's configured headers (fetch_json)
         self._error_hook = error_hook
+        self._base_url = base_url
+        self._download_hosts = download_hosts
+        self._check_hosts = check_hosts
+        # Built on first use: a parser that fetches nothing (most calls) pays for neither.
+        self._built_policy: FetchPolicy | None = None
+        self._built_budget: DownloadBudget | None = None
+
+    @property
+    def _policy(self) -> FetchPolicy | None:
         # Without a base URL only the declared hosts are allowed; check_hosts=False is for the
         # test kit's mocked replies (no DNS there), never for a registry.
-        self._policy = FetchPolicy(provider, base_url or "", download_hosts,
-                                   proxied=bool(proxy or transport.proxy)) if check_hosts else None
-        self._budget = DownloadBudget(provider, transport.limits)
+        if self._built_policy is None and self._check_hosts:
+            self._built_policy = FetchPolicy(
+                self._provider, self._base_url or "", self._download_hosts,
+                proxied=bool(self._proxy or self._transport.proxy))
+        return self._built_policy
+
+    @property
+    def _budget(self) -> DownloadBudget:
+        if self._built_budget is None:  # one budget for all of this call's downloads
+            self._built_budget = DownloadBudget(self._provider, self._transport.limits)
+        return self._built_budget
 
     async def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Download:
         """Fetch url with GET through the registry's session and return its bytes.
