@@ -69,6 +69,19 @@ def test_chat_id_and_device_uuid_are_fresh_per_request() -> None:
     assert first.headers["x-device-uuid"] != second.headers["x-device-uuid"]
 
 
+def test_fresh_uuids_are_canonical_random_uuids() -> None:
+    from jackfield_amigochat.wire import fresh_uuid
+
+    made = [fresh_uuid() for _ in range(2000)]
+    parsed = [uuid.UUID(text) for text in made]
+    # Version 4, the RFC 4122 variant, and the text str(uuid.UUID(...)) gives (lower case).
+    assert {(u.version, u.variant) for u in parsed} == {(4, uuid.RFC_4122)}
+    assert made == [str(u) for u in parsed]
+    assert len(set(made)) == len(made)
+    # All four variant digits occur: the variant bits are set, the other two stay random.
+    assert {text[19] for text in made} == set("89ab")
+
+
 def test_token_is_sent_only_when_configured_and_never_shown() -> None:
     assert build(make_request(), make_config()).headers["authorization"] == "Bearer"
     config = make_config(token=TOKEN)
