@@ -67,7 +67,7 @@ class Recorder:
         self.exchanges: list[Exchange] = []
 
     def sent(self, provider: str, request: HttpRequest, raw: aiohttp.ClientResponse) -> Exchange:
-        exchange = Exchange(provider, request.method, request.url, payload(request)["headers"],
+        exchange = Exchange(provider, request.method, request.url, dict(payload(request)[0]),
                             request.json, raw.status, list(raw.headers.items()))
         self.exchanges.append(exchange)
         return exchange

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from collections.abc import Mapping
 
 from jackfield._json import dumps
 from jackfield._types.requests import HttpRequest
@@ -15,14 +15,19 @@ __all__ = ["LARGE_BODY", "payload"]
 LARGE_BODY = 2**20
 
 
-def payload(request: HttpRequest) -> dict[str, Any]:
-    """Return the headers and body arguments for aiohttp: the JSON encoded as its json=
-    encodes it (Content-Type application/json unless the plugin set one), a large body as
-    a stream."""
-    headers = dict(request.headers)
+def payload(request: HttpRequest) -> tuple[Mapping[str, str], bytes | io.BytesIO | None]:
+    """Return the headers and the body for aiohttp: the JSON encoded as its json= encodes it
+    (Content-Type application/json unless the plugin set one), a large body as a stream.
+
+    The plugin's headers are passed on as they are (aiohttp copies them into its own), and
+    copied here only when the content type is added.
+    """
+    headers = request.headers
     if request.json is None:
-        return {"headers": headers}
-    if not any(name.lower() == "content-type" for name in headers):
-        headers["Content-Type"] = "application/json"
+        return headers, None
+    # The two usual spellings first: a dict lookup, where the scan lowers every name.
+    if "content-type" not in headers and "Content-Type" not in headers and not any(
+            name.lower() == "content-type" for name in headers):
+        headers = {**headers, "Content-Type": "application/json"}
     body = dumps(request.json)
-    return {"headers": headers, "data": io.BytesIO(body) if len(body) > LARGE_BODY else body}
+    return headers, io.BytesIO(body) if len(body) > LARGE_BODY else body

@@ -107,10 +107,12 @@ class Transport:
                                                sock_connect=timeouts.connect,
                                                sock_read=timeouts.read_idle)
         session = self._get_session(provider, public_only)
+        headers, data = payload(request)
         try:
             raw = await session.request(
-                request.method, request.url, **payload(request), proxy=proxy or self.proxy,
-                timeout=client_timeout, allow_redirects=allow_redirects,
+                request.method, request.url, headers=headers, data=data,
+                proxy=proxy or self.proxy, timeout=client_timeout,
+                allow_redirects=allow_redirects,
             )
         except aiohttp.ClientConnectorError as error:
             if isinstance(error.os_error, fetch_policy.InternalAddressError):
