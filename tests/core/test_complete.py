@@ -16,7 +16,8 @@ from jackfield import (
     Registry,
     UnknownModelError,
 )
-from jackfield.provider import hookimpl
+from jackfield._engine.completion import CompletionBuilder
+from jackfield.provider import TextDelta, hookimpl
 from jackfield.testing import STATS_KEY
 from mockprovider import MockProvider, MockServer
 
@@ -296,3 +297,28 @@ async def test_hooks_are_called_directly_only_while_the_plugin_is_alone(
     assert not isinstance(wrapped._get_caller()._hook("jackfield_build_request", "mock"),
                           _Direct)
     assert [h.get("x-wrapped") for h in mock_server.headers] == [None, "1"]
+
+
+@pytest.mark.parametrize("pieces", [0, 1, 7, 8, 9, 16, 17, 100])
+def test_builder_text_is_every_piece_in_order(pieces: int) -> None:
+    # The builder joins its pieces into blocks as they come (memory per open stream): the
+    # text must be the same at every block boundary, whether a piece came through add() (a
+    # stream's chunks) or record() (a buffered call).
+    builder = CompletionBuilder()
+    texts = [f"p{number} " for number in range(pieces)]
+    for number, text in enumerate(texts):
+        if number % 3:
+            builder.add(TextDelta(text))
+        else:
+            builder.record(TextDelta(text))
+    assert builder.text() == "".join(texts)
+    assert builder.build().text == "".join(texts).strip()
+
+
+async def test_a_long_stream_keeps_its_whole_text(mock_registry: Registry) -> None:
+    words = " ".join(f"w{number}" for number in range(60))
+    stream = await mock_registry.complete("echo", words, stream=True)
+    async with stream:
+        received = [chunk.text async for chunk in stream]
+    assert len(received) > 60
+    assert stream.completion.text == "".join(received).strip() == f"You said: {words}"

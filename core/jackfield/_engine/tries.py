@@ -32,6 +32,8 @@ def retry_delay(policy: RetryPolicy, error: JackfieldError, retry_number: int) -
 class Deadline:
     """The call's total timeout, shared by every try and every provider of one call."""
 
+    __slots__ = ("_end", "_loop", "_timeouts")
+
     def __init__(self, timeouts: Timeouts) -> None:
         self._timeouts = timeouts
         self._loop = asyncio.get_running_loop()

@@ -14,6 +14,8 @@ class LineTooLongError(ValueError):
 class LineSplitter:
     """Feed bytes in any chunking; get the same complete lines out (\\n, \\r\\n or \\r ends)."""
 
+    __slots__ = ("_buffer", "_max", "_pending_cr")
+
     def __init__(self, max_line_bytes: int) -> None:
         self._buffer = bytearray()
         self._max = max_line_bytes
@@ -79,6 +81,8 @@ def sse_data(lines: AsyncIterable[str]) -> AsyncIterator[str]:
 class _SseData(AsyncIterator[str]):
     """sse_data's iterator: an object, not an async generator, so that a parser leaving it at
     [DONE] does not make asyncio schedule a task to finalize it."""
+
+    __slots__ = ("_done", "_lines")
 
     def __init__(self, lines: AsyncIterable[str]) -> None:
         self._lines = lines.__aiter__()

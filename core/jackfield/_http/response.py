@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +19,22 @@ if TYPE_CHECKING:
 __all__ = ["HttpResponse"]
 
 
+@functools.cache
+def _faults() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """Return the exceptions of a stalled and of a dropped read, built once per process."""
+    import aiohttp  # already loaded: the transport that made a response runs on it
+
+    return ((TimeoutError, aiohttp.ServerTimeoutError),
+            (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError))
+
+
 class HttpResponse:
     """A 2xx response being read: chunks, lines, text or JSON, within the registry's limits."""
+
+    # Slotted, as are the other objects each open stream keeps (its lines, splitter, builder,
+    # deadline): ~50 bytes fewer apiece than an instance dict (bench/CHANGES.md, issue 16).
+    __slots__ = ("_dropped", "_limits", "_raw", "_read_idle", "_received", "_stalled",
+                 "headers", "provider", "status", "url")
 
     def __init__(self, provider: str, raw: aiohttp.ClientResponse, limits: Limits,
                  read_idle: float | None) -> None:
@@ -32,10 +46,7 @@ class HttpResponse:
         self._limits = limits
         self._read_idle = read_idle
         self._received = 0
-        import aiohttp  # already loaded: the transport that made this response runs on it
-
-        self._stalled = (TimeoutError, aiohttp.ServerTimeoutError)
-        self._dropped = (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError)
+        self._stalled, self._dropped = _faults()
 
     @property
     def content_type(self) -> str:
@@ -139,6 +150,8 @@ class HttpResponse:
 class _Chunks(AsyncIterator[bytes]):
     """The body of a response, chunk by chunk (HttpResponse.iter_chunks)."""
 
+    __slots__ = ("_done", "_response")
+
     def __init__(self, response: HttpResponse) -> None:
         self._response = response
         self._done = False
@@ -164,21 +177,28 @@ class _Chunks(AsyncIterator[bytes]):
 class _Lines(AsyncIterator[str]):
     """The body of a response, line by line (HttpResponse.iter_lines)."""
 
+    __slots__ = ("_at", "_done", "_failure", "_ready", "_response", "_splitter")
+
     def __init__(self, response: HttpResponse) -> None:
         self._response = response
         self._splitter = LineSplitter(response._limits.max_event_bytes)
-        self._ready: deque[bytes] = deque()
+        # The lines of the latest chunk and the next one to deliver: a list, not a deque,
+        # since a deque allocates a 64-slot block (~0.7 KiB) for every open stream.
+        self._ready: list[bytes] = []
+        self._at = 0
         self._failure: ResponseFormatError | None = None
         self._done = False
 
     async def __anext__(self) -> str:
-        ready = self._ready
-        while not ready:
+        while self._at == len(self._ready):
             if self._failure is not None:
                 failure, self._failure = self._failure, None
                 raise failure
             if self._done:
                 raise StopAsyncIteration
+            # A fresh list before waiting: the delivered lines are not held while idle.
+            ready: list[bytes] = []
+            self._ready, self._at = ready, 0
             try:
                 chunk = await self._response._next_chunk()
             except BaseException:
@@ -201,15 +221,17 @@ class _Lines(AsyncIterator[str]):
                     advice="Raise Limits(max_event_bytes=...) if such events are expected.",
                 )
                 self._failure.__cause__ = error
+        at = self._at
+        self._at = at + 1
         try:
-            return self._response._decode(ready.popleft())
+            return self._response._decode(self._ready[at])
         except ResponseFormatError:
             self._done = True
-            ready.clear()
+            self._ready, self._at = [], 0
             raise
 
     async def aclose(self) -> None:
         """Stop: iteration ends here (the connection is the response's to release)."""
         self._done = True
-        self._ready.clear()
+        self._ready, self._at = [], 0
         self._failure = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urljoin
 
@@ -218,6 +219,9 @@ def _invalid_url(provider: str, url: str, error: aiohttp.ClientError) -> Jackfie
         f"authors.")
 
 
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+
 class ProviderTransport:
     """The slice of the transport a provider's parser may use for follow-up requests.
 
@@ -225,6 +229,10 @@ class ProviderTransport:
     addresses for a public provider, each redirect hop checked) and one DownloadBudget per
     call (Limits.max_images, Limits.max_call_bytes).
     """
+
+    __slots__ = ("_base_url", "_built_budget", "_built_policy", "_check_hosts",
+                 "_download_hosts", "_error_hook", "_headers", "_provider", "_proxy",
+                 "_timeouts", "_transport")
 
     def __init__(self, transport: Transport, provider: str, timeouts: Timeouts | None,
                  proxy: str | None, *, base_url: str | None = None,
@@ -235,7 +243,8 @@ class ProviderTransport:
         self._provider = provider
         self._timeouts = timeouts
         self._proxy = proxy
-        self._headers = dict(headers or {})  # the provider's configured headers (fetch_json)
+        # The provider's configured headers (fetch_json), copied; no empty dict per call.
+        self._headers: Mapping[str, str] = dict(headers) if headers else _NO_HEADERS
         self._error_hook = error_hook
         self._base_url = base_url
         self._download_hosts = download_hosts
