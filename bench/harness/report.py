@@ -224,8 +224,11 @@ def profiles(found: dict[str, Any], misses: Misses) -> Lines:
         return []
     out = ["## Profiles of the missed targets", "",
            "pyinstrument, sampling jackfield's worker process while it repeats the missed "
-           "measurement (full trees in bench/out/). Self time by area of the code, then the "
-           "functions with the most self time:", ""]
+           "measurement (full trees in bench/out/): self time by area of the code, then the "
+           "functions with the most self time. What each piece of a call is for and what "
+           "removing it bought or would cost (instructions per call by layer and by piece, "
+           "bench/instructions.py; the objects an open stream keeps) is in bench/CHANGES.md, "
+           "under issue 16.", ""]
     for miss, summary in found.items():
         out += [f"### {summary['what']}", "", "For: " + "; ".join(misses.get(miss, [])) + ".", ""]
         if "importtime" in summary:
