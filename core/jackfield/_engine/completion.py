@@ -69,19 +69,29 @@ class Completion:
     logprobs: tuple[Any, ...] = ()
 
 
-class CompletionBuilder:
-    """Accumulates events into a Completion."""
+class _Extras:
+    """What few replies have: images, tool calls, reasoning, logprobs (made on first use,
+    so a text-only stream keeps four empty containers fewer)."""
 
-    __slots__ = ("blocks", "calls", "finish_reason", "images", "logprobs", "model", "note",
-                 "parts", "provider", "reasoning", "usage")
+    __slots__ = ("calls", "images", "logprobs", "reasoning")
 
     def __init__(self) -> None:
-        self.parts: list[str] = []  # the latest text pieces, fewer than _BLOCK
-        self.blocks: list[str] = []  # the text before them, _BLOCK pieces joined per str
         self.images: list[Image] = []
         self.reasoning: list[str] = []
         self.calls: dict[int, list[Any]] = {}  # index -> [id, name, argument fragments]
         self.logprobs: list[Any] = []
+
+
+class CompletionBuilder:
+    """Accumulates events into a Completion."""
+
+    __slots__ = ("blocks", "extras", "finish_reason", "model", "note", "parts", "provider",
+                 "usage")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []  # the latest text pieces, fewer than _BLOCK
+        self.blocks: list[str] = []  # the text before them, _BLOCK pieces joined per str
+        self.extras: _Extras | None = None  # made by the first image, call, reasoning
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
         self.model = ""
@@ -111,7 +121,7 @@ class CompletionBuilder:
                 self._join_block()
             return Chunk(text=event.text)
         if isinstance(event, Image):
-            self.images.append(event)
+            self._extras().images.append(event)
             return Chunk(image=event)
         if isinstance(event, Finish):
             self.finish_reason = event.reason
@@ -121,14 +131,19 @@ class CompletionBuilder:
             self._add_call(event)
             return Chunk(tool_call=event)
         elif isinstance(event, ReasoningDelta):
-            self.reasoning.append(event.text)
+            self._extras().reasoning.append(event.text)
             return Chunk(reasoning=event.text)
         elif isinstance(event, Logprobs):
-            self.logprobs.extend(event.content)
+            self._extras().logprobs.extend(event.content)
             return Chunk(logprobs=event.content)
         elif isinstance(event, CallNote):
             self.note = event
         return None
+
+    def _extras(self) -> _Extras:
+        if self.extras is None:
+            self.extras = _Extras()
+        return self.extras
 
     def _join_block(self) -> None:
         self.blocks.append("".join(self.parts))
@@ -139,7 +154,7 @@ class CompletionBuilder:
         return "".join(self.blocks) + "".join(self.parts)
 
     def _add_call(self, delta: ToolCallDelta) -> None:
-        entry = self.calls.setdefault(delta.index, [None, None, []])
+        entry = self._extras().calls.setdefault(delta.index, [None, None, []])
         if delta.id is not None:
             entry[0] = delta.id
         if delta.name and entry[1] != delta.name:
@@ -150,20 +165,25 @@ class CompletionBuilder:
 
     def tool_calls(self) -> tuple[ToolCall, ...]:
         """Return the tool calls assembled so far, in index order."""
+        calls = self.extras.calls if self.extras is not None else {}
         return tuple(ToolCall(entry[0] or f"call_{index}", entry[1] or "",
                               "".join(entry[2]) or "{}")
-                     for index, entry in sorted(self.calls.items()))
+                     for index, entry in sorted(calls.items()))
 
     def build(self) -> Completion:
         """Return the Completion of everything added so far."""
         finish = self.finish_reason
-        if self.calls and finish in (None, "stop"):
+        extras = self.extras
+        if extras is None:  # text only, as most replies are
+            return Completion(self.text().strip(), (), finish, self.usage, self.model,
+                              self.provider, (), "", self.note.warnings, self.note.emulated)
+        if extras.calls and finish in (None, "stop"):
             finish = "tool_calls"  # some services say "stop" after a tool call
         return Completion(
-            self.text().strip(), tuple(self.images), finish, self.usage, self.model,
-            self.provider, self.tool_calls() if self.calls else (),
-            "".join(self.reasoning).strip() if self.reasoning else "", self.note.warnings,
-            self.note.emulated, logprobs=tuple(self.logprobs),
+            self.text().strip(), tuple(extras.images), finish, self.usage, self.model,
+            self.provider, self.tool_calls() if extras.calls else (),
+            "".join(extras.reasoning).strip(), self.note.warnings,
+            self.note.emulated, logprobs=tuple(extras.logprobs),
         )
 
 
