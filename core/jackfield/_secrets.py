@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from jackfield._types.requests import SENSITIVE_HEADERS, HttpRequest
+from jackfield._types.requests import SENSITIVE_HEADERS
 
 if TYPE_CHECKING:
     from jackfield._settings.config import ProviderConfig
@@ -226,12 +226,12 @@ def config_secrets(config: ProviderConfig) -> list[str]:
 
 
 def redact_call_error(error: BaseException, config: ProviderConfig,
-                      request: HttpRequest | None = None, proxy: str | None = None) -> None:
+                      headers: Mapping[str, str] | None = None, proxy: str | None = None) -> None:
     """Mask one try's error with that try's secrets: the provider's configured secrets, the
-    credential headers of the HttpRequest sent (None if it was not built) and the proxy's."""
+    credential headers of the request sent (None if it was not built) and the proxy's."""
     secrets = config_secrets(config) + url_secrets(proxy)
-    if request is not None:
-        secrets += header_secrets(request.headers)
+    if headers is not None:
+        secrets += header_secrets(headers)
     remember(*secrets)
     Redactor(secrets).mask_error(error)
 

@@ -169,5 +169,5 @@ def test_a_try_is_masked_with_its_config_headers_and_proxy() -> None:
                           headers={"X-Api-Key": "header-key-42", "Accept": "text/plain"})
     error = ProviderError("mock", f"{SECRET} header-key-42 base-pass-123 proxy-pass-99 "
                                   "eu-west-1 text/plain")
-    redact_call_error(error, config, request, "http://u:proxy-pass-99@127.0.0.1:3128")
+    redact_call_error(error, config, request.headers, "http://u:proxy-pass-99@127.0.0.1:3128")
     assert str(error).startswith("mock: *** *** *** *** eu-west-1 text/plain")

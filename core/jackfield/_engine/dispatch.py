@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -180,6 +180,7 @@ class Caller:
             provider, http_request, timeouts=timeouts, proxy=proxy,
             auth_hint=call.config.reply_hint, model=call.request.model.id,
             error_hook=self.error_hook(provider, call.request))
+        del http_request  # its body is not held while the reply is read (memory per stream)
         events: Any = None
         stages: list[Any] = []  # the core's transforms over the parser, outermost last
         try:
@@ -255,7 +256,9 @@ class Caller:
                 chars = images = 0
                 sent = False  # a failure before sending is our setup's, not the provider's
                 buffered: list[Emitted] = []
-                http_request: HttpRequest | None = None
+                # The headers sent: an error page may quote their credentials, so they mask
+                # this try's errors. The rest of the request is let go once it is sent.
+                headers: Mapping[str, str] | None = None
                 try:
                     if watch is not None:
                         watch.try_started(call, retry_number + 1)
@@ -263,11 +266,14 @@ class Caller:
                     # Built anew for every try, so per-request ids (AmigoChat's device uuid)
                     # are fresh; a missing credential fails here, before any I/O.
                     http_request = self.build(call)
+                    headers = http_request.headers
                     sent = True
                     if watch is not None:
                         watch.sending()
                     note = call.note(http_request)
-                    async for event in self._events(call, http_request, try_timeouts, proxy):
+                    events = self._events(call, http_request, try_timeouts, proxy)
+                    del http_request
+                    async for event in events:
                         if watch is not None:
                             watch.saw(event)
                         if not stream:
@@ -298,7 +304,7 @@ class Caller:
                         error = UnknownModelError.from_service(provider, model, error.detail)
                     if isinstance(error, UnknownModelError) and self._unknown is not None:
                         self._unknown(provider, model)  # its listing may be out of date
-                    redact_call_error(error, call.config, http_request,
+                    redact_call_error(error, call.config, headers,
                                       proxy or self._transport.proxy)
                     log.info("%s refused the call: %s", provider, error)
                     errors.append(error)
@@ -308,7 +314,7 @@ class Caller:
                 except (ProviderError, PluginError) as error:
                     # An error page may quote our request: mask its secrets before anyone
                     # (log, health, caller) sees the error.
-                    redact_call_error(error, call.config, http_request,
+                    redact_call_error(error, call.config, headers,
                                       proxy or self._transport.proxy)
                     if chars or images:
                         self._failed(provider, error, watch)
