@@ -82,6 +82,11 @@ class _Extras:
         self.logprobs: list[Any] = []
 
 
+# What a text-only reply's builder reads in their place (never added to: _extras() makes
+# the builder its own).
+_NO_EXTRAS = _Extras()
+
+
 class CompletionBuilder:
     """Accumulates events into a Completion."""
 
@@ -165,7 +170,7 @@ class CompletionBuilder:
 
     def tool_calls(self) -> tuple[ToolCall, ...]:
         """Return the tool calls assembled so far, in index order."""
-        calls = self.extras.calls if self.extras is not None else {}
+        calls = (self.extras or _NO_EXTRAS).calls
         return tuple(ToolCall(entry[0] or f"call_{index}", entry[1] or "",
                               "".join(entry[2]) or "{}")
                      for index, entry in sorted(calls.items()))
@@ -173,10 +178,7 @@ class CompletionBuilder:
     def build(self) -> Completion:
         """Return the Completion of everything added so far."""
         finish = self.finish_reason
-        extras = self.extras
-        if extras is None:  # text only, as most replies are
-            return Completion(self.text().strip(), (), finish, self.usage, self.model,
-                              self.provider, (), "", self.note.warnings, self.note.emulated)
+        extras = self.extras or _NO_EXTRAS
         if extras.calls and finish in (None, "stop"):
             finish = "tool_calls"  # some services say "stop" after a tool call
         return Completion(
