@@ -131,3 +131,24 @@ async def test_a_bug_outside_the_error_middleware_is_a_json_500_and_keeps_its_tr
     assert status == 500 and headers["content-type"].startswith("application/json")
     assert json.loads(body)["error"]["code"] == "internal_error" and b"oops" not in body
     assert [r.exc_info[0] for r in caplog.records if r.exc_info] == [KeyError]
+
+
+def _nested(levels: int) -> bytes:
+    """A chat body nesting `levels` deep in all (the object itself is level 1)."""
+    inner = b"[" * (levels - 1) + b"]" * (levels - 1)
+    return b'{"model": "echo", "messages": [], "metadata": ' + inner + b"}"
+
+
+@pytest.mark.parametrize(("body", "refused"), [
+    (_nested(64), False),
+    (_nested(65), True),
+    # Brackets inside strings are counted by the cheap bound, not by the walk: not refused.
+    (b'{"model": "echo", "messages": [{"role": "user", "content": "' + b"[{" * 200
+     + b'"}]}', False),
+])
+async def test_the_depth_limit_counts_nesting_not_brackets(
+        strict_registry: Registry, start_server: StartServer, body: bytes,
+        refused: bool) -> None:
+    url = await start_server(strict_registry)
+    status, _headers, reply = await exchange(url, post_bytes(body, JSON))
+    assert (b"nests deeper" in reply) is refused, (status, reply[:300])
