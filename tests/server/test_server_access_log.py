@@ -92,3 +92,34 @@ async def test_call_timeout_ends_a_call_that_takes_too_long_with_504(
 def test_call_timeout_must_be_a_positive_finite_number(bad: float) -> None:
     with pytest.raises(ValueError, match="call_timeout"):
         create_app(Registry(plugins=[]), call_timeout=bad)
+
+
+async def test_the_line_passes_the_loggers_filters_and_keeps_a_percent_sign(
+        native_registry: Registry, start_server: StartServer,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The middleware hands its record to the logger directly (no stack walk): the logger's
+    own filters still decide, and the client's text is never a format string."""
+    import aiohttp
+
+    caplog.set_level(logging.INFO, logger="jackfield.access")
+    logger = logging.getLogger("jackfield.access")
+    url = await start_server(native_registry)
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url + "/v1/chat/completions",
+                                json={"model": "100%s-model", "messages": []}) as reply:
+            await reply.read()
+        (line,) = _lines(caplog)
+        assert "model=100%s-model" in line
+        record = next(r for r in caplog.records if r.name == "jackfield.access")
+        assert record.levelno == logging.INFO and record.funcName == "access_log"
+
+        def refuse(record: logging.LogRecord) -> bool:
+            return False
+
+        logger.addFilter(refuse)
+        try:
+            async with session.get(url + "/v1/models") as reply:
+                await reply.read()
+        finally:
+            logger.removeFilter(refuse)
+    assert len(_lines(caplog)) == 1

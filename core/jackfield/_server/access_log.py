@@ -118,6 +118,11 @@ def access_log_middleware() -> Middleware:
             raise
         finally:
             if log.isEnabledFor(logging.INFO):
-                log.info("%s", _line(request, status, started))
+                # The record made directly: log.info() would first walk the stack for the
+                # caller's file and line, always this middleware's (issue 16: ~2 µs a call).
+                # Handlers, filters and formatters see it as before; its lineno is 0.
+                log.handle(log.makeRecord(ACCESS_LOGGER, logging.INFO, __file__, 0,
+                                          _line(request, status, started), (), None,
+                                          "access_log"))
 
     return access_log
