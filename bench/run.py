@@ -20,9 +20,10 @@ Targets are recorded, never asserted; a missed target gets a pyinstrument profil
 in its own venv in bench/.venvs/), side by side on the same emulator.
 
 --scaleout runs measure 3b alone and prints it (BENCHMARKS.md is left alone); --servers does
-the same for measure 7.
+the same for measure 7, and --server for measure 3 (serve, the floor proxy and direct).
 --smoke checks the harness in seconds: measures 1 and 2 for jackfield and raw aiohttp only,
-one round, the summary printed; BENCHMARKS.md is left alone. The code is in bench/harness/.
+and measure 3, one round, the summary printed; BENCHMARKS.md is left alone. The code is in
+bench/harness/.
 """
 
 from __future__ import annotations
@@ -101,17 +102,37 @@ def load_average() -> str:
 
 
 def smoke(seconds: float) -> None:
-    """Measures 1 and 2, jackfield and the limit only, one round; print the summary."""
+    """Measures 1 and 2 (jackfield and the limit only) and 3, one round; print the summary."""
     results: dict[str, Any] = {"rounds": 1, "seconds": seconds}
     began = time.monotonic()
-    with emulator() as (url, _):
+    with emulator() as (url, emulator_pid):
         calls_and_streams(url, [], 1, seconds, results)
+        say("3: server ...")
+        server(url, emulator_pid, 1, seconds, results)
     (OUT / "smoke.json").write_text(json.dumps(results, indent=1))
+    print_summary(results)
+    say(f"smoke run done in {time.monotonic() - began:.0f} s (BENCHMARKS.md left alone; "
+        "one round, so the ratios are rough)")
+
+
+def print_summary(results: dict[str, Any]) -> None:
     rows, _ = evaluate(results)
     print("\n".join(markdown_table(["measure", "jackfield", "limit", "ratio", "target",
                                     "result"], rows)))
-    say(f"smoke run done in {time.monotonic() - began:.0f} s (BENCHMARKS.md left alone; "
-        "one round, so the ratios are rough)")
+
+
+def server_only(rounds: int, seconds: float) -> None:
+    """Measure 3 alone; print its summary rows and table (BENCHMARKS.md is left alone)."""
+    from harness.report import server as server_lines
+
+    results: dict[str, Any] = {"rounds": rounds, "seconds": seconds}
+    load_before = load_average()
+    with emulator() as (url, emulator_pid):
+        server(url, emulator_pid, rounds, seconds, results)
+    (OUT / "server.json").write_text(json.dumps(results, indent=1))
+    print_summary(results)
+    print("\n".join(["", *server_lines(results.get("server", {}), results.get("loadgen", ""))]))
+    say(f"load average before {load_before}, after {load_average()}")
 
 
 def scaleout_only(rounds: int, seconds: float) -> None:
@@ -150,10 +171,13 @@ def main() -> None:
                         help="rewrite BENCHMARKS.md from bench/out/results.json only")
     parser.add_argument("--smoke", action="store_true",
                         help="a seconds-long check of the harness: jackfield and raw aiohttp, "
-                        "measures 1 and 2, one round; BENCHMARKS.md is left alone")
+                        "measures 1, 2 and 3, one round; BENCHMARKS.md is left alone")
     parser.add_argument("--scaleout", action="store_true",
                         help="measure 3b alone (serve --workers 1/2, Redis off/on) and print "
                         "it; BENCHMARKS.md is left alone")
+    parser.add_argument("--server", action="store_true",
+                        help="measure 3 alone (serve, the floor proxy, the emulator direct) "
+                        "and print it; BENCHMARKS.md is left alone")
     parser.add_argument("--servers", action="store_true",
                         help="measure 7 alone (serve against the LiteLLM proxy and g4f api) and "
                         "print it; BENCHMARKS.md is left alone")
@@ -168,6 +192,9 @@ def main() -> None:
         return
     if args.scaleout:
         scaleout_only(args.rounds, args.seconds)
+        return
+    if args.server:
+        server_only(args.rounds, args.seconds)
         return
     if args.servers:
         servers_only(args.rounds, args.seconds)

@@ -142,6 +142,7 @@ def streaming(stream: dict[str, list[float]], cpu: dict[str, list[float]]) -> Li
 
 
 SERVE_LABELS = {"direct": "emulator directly", "serve": "jackfield serve",
+                "floor": "floor proxy (minimal aiohttp, raw client)",
                 "speedups": "jackfield serve, jackfield[speedups] (uvloop, orjson)"}
 
 
@@ -168,8 +169,15 @@ def server(serve: dict[str, Any], loadgen: str) -> Lines:
     out = ["## 3. Server", "",
            f"Load generator: {loadgen}. CPU per request is read from "
            "/proc/PID/stat of the server processes (10 ms ticks).", "",
+           *(["The floor proxy (bench/peers/floor_proxy.py) is the least a correct "
+              "OpenAI-to-AmigoChat proxy on aiohttp must do, in a process of its own: parse "
+              "the OpenAI body, send the raw worker's AmigoChat request through one shared "
+              "aiohttp session, translate the reply (chunk by chunk when streamed); no auth, "
+              "validation, logs or retries, so its figures are what any Python aiohttp "
+              "proxy pays on this machine, and serve's targets are judged against it too.", ""]
+             if "floor/1" in serve else []),
            *markdown_table(["through", "concurrency", "req/s", "p50", "p99",
-                            "jackfield serve CPU/req", "emulator CPU/req"], rows), ""]
+                            "server CPU/req", "emulator CPU/req"], rows), ""]
     if first:
         out += ["Time to first token: sequential streamed calls (c=1) from the Python load "
                 "generator, from sending to the first SSE line with text "
@@ -191,7 +199,16 @@ def server_split(serve: dict[str, Any], calls: dict[str, list[dict[str, Any]]]) 
             f"request's checks, the reply's encoding, the access log) the other "
             f"{total - call:.0f} µs. A proxy's floor is one server-side and one client-side "
             "request: the emulator's own CPU per request plus raw aiohttp's client CPU per "
-            "call.", ""]
+            "call.", *floor_note(serve), ""]
+
+
+def floor_note(serve: dict[str, Any]) -> Lines:
+    floor = serve.get("floor/64", [])
+    if not floor:
+        return []
+    cpu = median([r["serve_cpu_per_req"] for r in floor]) * 1e6
+    return [f"The floor proxy, one aiohttp server side and one raw client side in one process "
+            f"and nothing more, measured {cpu:.0f} µs per call."]
 
 
 def startup(start: dict[str, Any]) -> Lines:
@@ -277,7 +294,15 @@ NOTES = [
     "sampling defaults are passed as ordinary arguments.",
     "- **Server.** `jackfield serve` in its own process, the emulator in another, and the load "
     "generator in a third; direct load goes to the emulator with the AmigoChat body, load "
-    "through the server goes to its OpenAI-shaped `/v1/chat/completions`.",
+    "through the server goes to its OpenAI-shaped `/v1/chat/completions`. The floor proxy "
+    "(bench/peers/floor_proxy.py, its own process, interleaved with the others) gets the very "
+    "request serve gets: an aiohttp web server with that one route (no access log) that parses "
+    "the OpenAI body, builds the raw worker's AmigoChat request from it (its headers and body "
+    "fields, a fresh chatId and device uuid, the body's messages, model and stream), sends it "
+    "through one shared `aiohttp.ClientSession` (`TCPConnector(limit=0)`) and answers a "
+    "minimal `chat.completion`, or re-encodes each upstream `data:` event as a "
+    "`chat.completion.chunk` and ends with `data: [DONE]`; no auth, validation or retries. "
+    "Its CPU per call comes from /proc like serve's, and it is judged by serve's targets.",
     "- **Start-up.** Wall time of fresh processes with PYTHONDONTWRITEBYTECODE unset, after a "
     "warm-up run of each command.",
     f"- **Memory.** A fresh worker process opens {MEMORY_STREAMS:,} streams at once through one "

@@ -1,7 +1,9 @@
 """Measure 3: load through `jackfield serve` against load on the emulator directly.
 
 The server, the emulator and the load generator (wrk, or the Python one when wrk cannot be
-installed) each run in a process of their own; CPU per request comes from /proc.
+installed) each run in a process of their own; CPU per request comes from /proc. Beside serve
+runs the floor proxy (bench/peers/floor_proxy.py, its own process too): a featureless aiohttp
+proxy of the same OpenAI call, what any Python aiohttp proxy pays on this machine.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from harness.common import (
     say,
 )
 from harness.environment import ensure_speedups, ensure_wrk, have_serve
-from harness.procs import cpu_seconds, free_port, listening, start_worker
+from harness.procs import cpu_seconds, free_port, listening, start_worker, worker_env
 
 TTFT_CALLS = 200  # sequential streamed calls per round and target for the time to first token
 Load = Callable[[str, int, float], dict[str, Any]]  # (target, concurrency, seconds) -> result
@@ -69,6 +71,16 @@ def serving(url: str, binary: Path = BIN / "jackfield", args: Sequence[str] = ()
         yield serve_url, pid
 
 
+@contextmanager
+def floor_serving(url: str) -> Iterator[tuple[str, int]]:
+    """Run the floor proxy (bench/peers/floor_proxy.py) on loopback, pointed at the emulator."""
+    port = free_port()
+    floor_url = f"http://127.0.0.1:{port}"
+    with listening([PYTHON, BENCH / "peers" / "floor_proxy.py", url, str(port)],
+                   floor_url + "/health", "floor-proxy.log", worker_env(), wait=30) as pid:
+        yield floor_url, pid
+
+
 def direct_call(stream: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
     """Return the body and headers of the raw worker's call to the emulator, for wrk."""
     # The workers' own prompt and headers, so that wrk sends what the Python clients send.
@@ -98,12 +110,15 @@ def openai_call(key: str, stream: bool = False,
     return body, {"content-type": "application/json", "authorization": f"Bearer {key}"}
 
 
-def wrk_loader(wrk: str, url: str, serve_url: str, fast_url: str | None = None) -> Load:
-    """Return a load function driving wrk with a fixed body, direct or through the server."""
+def wrk_loader(wrk: str, url: str, serve_url: str, floor_url: str,
+               fast_url: str | None = None) -> Load:
+    """Return a load function driving wrk with a fixed body, direct or through a server."""
     calls: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
         "direct": (url + "/v1/chat/completions", *direct_call()),
         "serve": (serve_url + "/v1/chat/completions", *openai_call(SERVE_KEY)),
     }
+    # The floor proxy gets serve's very request (it ignores the key).
+    calls["floor"] = (floor_url + "/v1/chat/completions", *calls["serve"][1:])
 
     if fast_url is not None:  # the same call to the jackfield[speedups] server
         calls["speedups"] = (fast_url + "/v1/chat/completions", *calls["serve"][1:])
@@ -130,14 +145,15 @@ def server(url: str, emulator_pid: int, rounds: int, seconds: float,
         say("  server: skipped (no `jackfield serve`)")
         return
     wrk = ensure_wrk()
-    with serving(url) as (serve_url, serve_pid), ExitStack() as stack:
+    with (serving(url) as (serve_url, serve_pid), floor_serving(url) as (floor_url, floor_pid),
+          ExitStack() as stack):
         # Always started: the time to first token is measured by it, wrk cannot tell.
         gen = start_worker("loadgen", PYTHON, WORKERS / "loadgen_worker.py", url,
-                           serve_url, SERVE_KEY)
+                           serve_url, SERVE_KEY, floor_url)
         stack.callback(gen.stop)
         load: Load
-        targets = ["direct", "serve"]
-        pids = {"direct": serve_pid, "serve": serve_pid}
+        targets = ["direct", "serve", "floor"]
+        pids = {"direct": serve_pid, "serve": serve_pid, "floor": floor_pid}
         if wrk:
             results["loadgen"] = ("wrk (Debian's package, one thread; bench/wrk/post.lua), "
                                   "a fixed request body")
@@ -147,7 +163,7 @@ def server(url: str, emulator_pid: int, rounds: int, seconds: float,
                     url, fast.parent / "jackfield", serve_loop_args(fast.parent / "jackfield"),
                     "serve-speedups.log"))
                 targets.append("speedups")
-            load = wrk_loader(wrk, url, serve_url, fast_url)
+            load = wrk_loader(wrk, url, serve_url, floor_url, fast_url)
         else:
             results["loadgen"] = ("the Python aiohttp load generator "
                                   "(bench/workers/loadgen_worker.py; wrk could not be installed)")
@@ -158,7 +174,7 @@ def server(url: str, emulator_pid: int, rounds: int, seconds: float,
             load = ask_loadgen
 
         table: dict[str, list[dict[str, Any]]] = {}
-        for target in targets:  # warm-up, and proof that both paths answer correctly
+        for target in targets:  # warm-up, and proof that every path answers correctly
             warm = load(target, 64, 1)
             if warm["errors"] or warm["wrong"] or not warm["count"]:
                 raise SystemExit(f"load through {target} fails: {warm}")
@@ -173,7 +189,7 @@ def server(url: str, emulator_pid: int, rounds: int, seconds: float,
                     result["emulator_cpu_per_req"] = (
                         cpu_seconds(emulator_pid) - before[1]) / count
                     table.setdefault(f"{target}/{concurrency}", []).append(result)
-            for target in rotated(["direct", "serve"], round_number):  # sequential, streamed
+            for target in rotated(["direct", "serve", "floor"], round_number):  # streamed, c=1
                 table.setdefault(f"{target}/ttft", []).append(
                     gen.ask({"op": "ttft", "mode": target, "count": TTFT_CALLS}))
         results["server"] = table

@@ -9,7 +9,7 @@ ours. Library chatter on stdout is sent to stderr so it cannot corrupt the answe
 Commands: {"op": "rate", "mode": "json"|"sse", "concurrency": C, "seconds": S},
 {"op": "stream", "pieces": N, "repeat": K}, {"op": "memory", "streams": N, "pieces": P},
 {"op": "profile", "command": {...}, "out": PATH} (pyinstrument, project venv only),
-{"op": "ttft", "mode": "direct"|"serve", "count": N} (the load generator only: the median
+{"op": "ttft", "mode": "direct"|"serve"|"floor", "count": N} (the load generator only: the median
 time to the first token of N sequential streamed calls), {"op": "quit"}.
 BENCH_LOOP=uvloop runs the worker on uvloop (the jackfield[speedups] contender).
 """
