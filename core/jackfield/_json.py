@@ -9,6 +9,7 @@ cannot read either raises the stdlib's own json.JSONDecodeError, with its messag
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -42,4 +43,17 @@ def loads(data: bytes | str, *, parse_constant: Callable[[str], Any] | None = No
             return orjson.loads(data)
         except orjson.JSONDecodeError:
             pass  # big ints are valid JSON orjson refuses; the stdlib decides, with its text
-    return json.loads(data, parse_constant=parse_constant)
+    if parse_constant is None:
+        return json.loads(data)
+    if isinstance(data, str):
+        if data.startswith("\ufeff"):  # the stdlib's own error for a str with a BOM
+            return json.loads(data, parse_constant=parse_constant)
+    else:  # bytes in any of JSON's encodings, read as json.loads reads them
+        data = data.decode(json.detect_encoding(data), "surrogatepass")
+    # json.loads(data, parse_constant=...) builds a JSONDecoder on every call (issue 16).
+    return _decoder(parse_constant).decode(data)
+
+
+@functools.lru_cache(maxsize=8)
+def _decoder(parse_constant: Callable[[str], Any]) -> json.JSONDecoder:
+    return json.JSONDecoder(parse_constant=parse_constant)

@@ -53,3 +53,25 @@ def test_nan_reads_as_the_stdlib_reads_it(codec: str) -> None:
     # orjson refuses NaN; the stdlib reads it, and the stdlib's answer is the one kept.
     value = _json.loads("[NaN]")[0]
     assert value != value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} refused")
+
+
+@pytest.mark.parametrize("data", [
+    '{"a": [1, "é"]}', b'{"a": [1, "\xc3\xa9"]}', "\ufeff{}".encode("utf-8"),
+    '{"a": 1}'.encode("utf-16"), '{"a": 1}'.encode("utf-32-le"), "[Infinity]", b"[NaN]",
+    "\ufeff{}", b"{", b"\xff\xfe\xfd", '{"a": 1} x',
+])
+def test_the_constant_hook_reads_as_json_loads_reads(codec: str, data: str | bytes) -> None:
+    """With parse_constant the stdlib's reading is kept (a cached decoder, the same answers
+    and the same errors as json.loads with the hook)."""
+    try:
+        expected: Any = json.loads(data, parse_constant=_no_constant)
+    except ValueError as error:
+        with pytest.raises(type(error)) as raised:
+            _json.loads(data, parse_constant=_no_constant)
+        assert str(raised.value) == str(error)
+    else:
+        assert _json.loads(data, parse_constant=_no_constant) == expected
