@@ -8,7 +8,9 @@ process. --also PYTHON counts the jackfield of another checkout's venv beside th
 before/after of a change on the hot path. --serve counts `jackfield serve` instead: the server
 runs under callgrind and a native aiohttp client posts N short chat calls to it at c=16 (and,
 for the baseline, none), so the figure is the server's instructions per proxied call, its own
-call to the emulator included. Needs valgrind (Debian's package).
+call to the emulator included; beside it serve without its access log and without an API key
+(the features that can be switched off), and the floor proxy (bench/peers/floor_proxy.py).
+Needs valgrind (Debian's package).
 Usage: python bench/instructions.py [--calls 1000] [--serve] [--also /path/to/venv/bin/python]
 """
 
@@ -85,17 +87,36 @@ def collected(stderr: str, what: str) -> int:
     return int(found.group(1))
 
 
-def count_serve(python: str, url: str, calls: int, workdir: str) -> int:
-    """Return the instructions callgrind collected for `jackfield serve` answering calls."""
+# What --serve counts besides `jackfield serve` as the benchmark runs it: serve without the
+# features that can be switched off, and the floor proxy (bench/peers/floor_proxy.py), the
+# least an aiohttp proxy of this call must do. (label, arguments after --port, environment.)
+SERVE_VARIANTS: tuple[tuple[str, tuple[str, ...], dict[str, str]], ...] = (
+    ("jackfield serve", (), {"JACKFIELD_API_KEY": "bench-key"}),
+    ("  --no-access-log", ("--no-access-log",), {"JACKFIELD_API_KEY": "bench-key"}),
+    ("  no API key (no auth middleware)", (), {}),
+    ("  --no-access-log, no API key", ("--no-access-log",), {}),
+)
+FLOOR = "floor proxy (featureless aiohttp)"
+
+
+def count_serve(python: str, url: str, calls: int, workdir: str, label: str,
+                extra: tuple[str, ...] = (), environ: dict[str, str] | None = None) -> int:
+    """Return the instructions callgrind collected for a server answering calls: `jackfield
+    serve` with extra arguments, or the floor proxy when label is FLOOR."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    out = Path(workdir) / f"callgrind.serve.{abs(hash((python, calls)))}.out"
-    env = os.environ | {"PYTHONHASHSEED": "0", "JACKFIELD_AMIGOCHAT_BASE_URL": url,
-                        "JACKFIELD_API_KEY": "bench-key"}
+    out = Path(workdir) / f"callgrind.serve.{abs(hash((python, calls, label)))}.out"
+    env = {k: v for k, v in os.environ.items() if k != "JACKFIELD_API_KEY"} | {
+        "PYTHONHASHSEED": "0", "JACKFIELD_AMIGOCHAT_BASE_URL": url} | (environ or {})
+    if label == FLOOR:
+        env["PYTHONPATH"] = str(BENCH / "workers")
+        command = [python, str(BENCH / "peers" / "floor_proxy.py"), url, str(port)]
+    else:
+        command = [python, "-c", SERVE, "serve", "--host", "127.0.0.1", "--port", str(port),
+                   *extra]
     server = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                               python, "-c", SERVE, "serve", "--host", "127.0.0.1", "--port",
-                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               *command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               text=True, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -106,13 +127,13 @@ def count_serve(python: str, url: str, calls: int, workdir: str) -> int:
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("jackfield serve did not start under callgrind") from None
+                    raise SystemExit(f"{label} did not start under callgrind") from None
                 time.sleep(1)
         subprocess.run([sys.executable, "-c", LOADER, base, str(calls)], check=True)
     finally:
         server.send_signal(signal.SIGINT)
         _, stderr = server.communicate(timeout=600)
-    return collected(stderr, f"{python} serve")
+    return collected(stderr, f"{python} {label}")
 
 
 def count(python: str, kind: str, url: str, calls: int, workdir: str) -> int:
@@ -146,12 +167,19 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as workdir, ThreadPoolExecutor(2) as pool:
             (Path(workdir) / "client.py").write_text(CLIENT)
             if args.serve:
-                contenders = [(label, python, kind) for label, python, kind in contenders
-                              if kind == "jf"]
-            jobs = {(label, n): (pool.submit(count_serve, python, url, n, workdir)
-                                 if args.serve else
-                                 pool.submit(count, python, kind, url, n, workdir))
-                    for label, python, kind in contenders for n in (0, args.calls)}
+                servers = [(label, sys.executable, extra, environ)
+                           for label, extra, environ in SERVE_VARIANTS]
+                servers.append((FLOOR, sys.executable, (), {}))
+                if args.also:
+                    servers.append((f"jackfield serve of {args.also}", args.also, (),
+                                    SERVE_VARIANTS[0][2]))
+                contenders = [(label, python, "serve") for label, python, _, _ in servers]
+                jobs = {(label, n): pool.submit(count_serve, python, url, n, workdir, label,
+                                                extra, environ)
+                        for label, python, extra, environ in servers for n in (0, args.calls)}
+            else:
+                jobs = {(label, n): pool.submit(count, python, kind, url, n, workdir)
+                        for label, python, kind in contenders for n in (0, args.calls)}
             totals = {key: job.result() for key, job in jobs.items()}
     finally:
         assert emulator.stdin is not None
@@ -160,10 +188,10 @@ def main() -> None:
     per_call = {label: (totals[(label, args.calls)] - totals[(label, 0)]) / args.calls
                 for label, _, _ in contenders}
     if args.serve:
-        print(f"instructions of `jackfield serve` per proxied call ({args.calls} calls at c=16, "
-              "callgrind)")
+        print(f"instructions per proxied call ({args.calls} calls at c=16, callgrind)")
+        floor = per_call[FLOOR]
         for label, value in per_call.items():
-            print(f"  {label:40} {value / 1e6:7.3f} M")
+            print(f"  {label:44} {value / 1e6:7.3f} M  ({value / floor:.2f}x the floor)")
         return
     raw = per_call["raw aiohttp"]
     print(f"instructions per short call ({args.calls} calls at c=64, callgrind)")
