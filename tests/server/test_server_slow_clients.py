@@ -136,3 +136,98 @@ def test_write_timeout_is_validated(value: Any) -> None:
     with pytest.raises(ValueError, match="write_timeout must be a positive number"):
         create_app(None, write_timeout=value)
 
+
+
+class PacedResponse:
+    """Stands in for the aiohttp response: each write takes the next of `waits` seconds."""
+
+    def __init__(self, waits: list[float]) -> None:
+        self.waits = waits
+        self.written: list[bytes] = []
+
+    async def write(self, data: bytes) -> None:
+        await asyncio.sleep(self.waits.pop(0))
+        self.written.append(data)
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        await self.write(data)
+
+
+def _writer(response: PacedResponse, write_timeout: float) -> tuple[Any, Any]:
+    from unittest import mock
+
+    from aiohttp.test_utils import make_mocked_request
+
+    from jackfield._server import sse
+
+    app = web.Application()
+    app[sse.WRITE_TIMEOUT_KEY] = write_timeout
+    transport = mock.Mock()
+    request = make_mocked_request("POST", "/v1/chat/completions", app=app,
+                                  transport=transport)
+    return sse.EventWriter(request, response), transport  # type: ignore[arg-type]
+
+
+async def test_the_write_timeout_bounds_each_write_not_the_stream() -> None:
+    """Writes that each wait less than the timeout are never cut, however long they take
+    together; one that waits longer is, and its connection aborted."""
+    from jackfield._server import sse
+
+    response = PacedResponse([0.15] * 8 + [0.6])
+    writer, transport = _writer(response, write_timeout=0.3)
+    started = asyncio.get_running_loop().time()
+    for number in range(8):  # 1.2 s in all, four write timeouts
+        await writer.write(b"event %d" % number)
+    assert asyncio.get_running_loop().time() - started > 1.1
+    assert len(response.written) == 8 and not transport.abort.called
+    with pytest.raises(sse._ClientNotReading):
+        await writer.write(b"the one the client does not read", eof=True)
+    assert transport.abort.called and len(response.written) == 8
+    writer.close()
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+
+async def test_a_cancel_from_elsewhere_is_not_taken_for_a_timeout() -> None:
+    response = PacedResponse([5.0])
+    writer, transport = _writer(response, write_timeout=0.3)
+    task = asyncio.ensure_future(writer.write(b"x"))
+    await asyncio.sleep(0.05)
+    task.cancel()  # the client went away: the handler is cancelled, not timed out
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    writer.close()
+    assert not transport.abort.called
+
+
+async def test_the_write_watch_ends_with_the_reply(
+        serve_app: Any, make_registry: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one timer a stream's writer keeps is stopped when the reply ends: nothing holds
+    the writer (and with it the request and response) for a write timeout afterwards."""
+    import gc
+    import weakref
+
+    from jackfield._server import sse
+
+    writers: list[weakref.ref[sse.EventWriter]] = []
+    made = sse.EventWriter.__init__
+
+    def watched(self: sse.EventWriter, *args: Any) -> None:
+        made(self, *args)
+        writers.append(weakref.ref(self))
+
+    monkeypatch.setattr(sse.EventWriter, "__init__", watched)
+    upstream = firehose_app(events=3)
+    registry = make_registry([MockProvider()], base_urls={"mock": await serve_app(upstream)})
+    url = await serve_app(create_app(registry, write_timeout=600))
+    async with aiohttp.ClientSession() as session, session.post(
+            f"{url}/v1/chat/completions", json={"model": "mock/echo", "stream": True,
+                                                "messages": [{"role": "user", "content": "hi"}]},
+    ) as response:
+        assert response.status == 200
+        assert (await response.read()).rstrip().endswith(b"data: [DONE]")
+    for _ in range(50):
+        gc.collect()
+        if writers and all(ref() is None for ref in writers):
+            break
+        await asyncio.sleep(0.02)
+    assert writers and all(ref() is None for ref in writers), "a writer outlived its reply"

@@ -50,25 +50,59 @@ class EventWriter:
 
     A client that never reads would otherwise hold its handler, and so the upstream
     connection, for as long as the stream lasts: each write waits at most write_timeout.
+    One timer per stream watches the writes (an `asyncio.timeout` around each one cost ~4 µs
+    a write, and a write almost never waits: aiohttp suspends it only once the client's
+    buffers are full). `close()` stops the watch when the reply ends.
     """
 
     def __init__(self, request: web.Request, response: web.StreamResponse) -> None:
         self._request = request
         self._response = response
         self._timeout = request.app[WRITE_TIMEOUT_KEY]
+        self._loop = asyncio.get_running_loop()
+        self._since: float | None = None  # when the write under way began (None: none is)
+        self._watch: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[Any] | None = None  # the handler's, cancelled at a timeout
+        self._expired = False
 
     async def write(self, data: bytes, *, eof: bool = False) -> None:
         """Write raw bytes (eof: the last of the reply)."""
+        self._since = self._loop.time()
+        if self._watch is None:
+            self._task = asyncio.current_task()
+            self._watch = self._loop.call_at(self._since + self._timeout, self._check)
         try:
-            async with asyncio.timeout(self._timeout):
-                await (self._response.write_eof(data) if eof else self._response.write(data))
-        except TimeoutError:
+            await (self._response.write_eof(data) if eof else self._response.write(data))
+        except asyncio.CancelledError:
+            # Cancelled by _check alone (as asyncio.timeout tells its own cancel apart).
+            if not self._expired or self._task is None or self._task.uncancel() > 0:
+                raise
             transport = self._request.transport
             if transport is not None:
                 transport.abort()  # the unread events are dropped with the connection
             log.info("dropped a client of %s that read nothing for %g s",
                      self._request.path, self._timeout)
             raise _ClientNotReading from None
+        finally:
+            self._since = None
+
+    def _check(self) -> None:
+        """The watch's timer: cut a write that has waited write_timeout, or watch on."""
+        self._watch = None
+        if self._since is None:
+            return  # no write waits: the next one starts the watch again
+        due = self._since + self._timeout
+        if self._loop.time() < due:
+            self._watch = self._loop.call_at(due, self._check)
+        elif self._task is not None and not self._expired:
+            self._expired = True
+            self._task.cancel()
+
+    def close(self) -> None:
+        """Stop watching (the reply has ended, however it ended)."""
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
 
     async def send(self, payload: Any, event: str | None = None) -> None:
         """Write one event: `data: <json>`, after `event: <name>` when the format names them
@@ -131,17 +165,20 @@ async def _serve(request: web.Request, stream: CompletionStream,
     events = encoder(writer, stream, warnings)
     # A client cut for not reading: the caller closes the upstream stream, and aiohttp
     # finds the client's connection already closed.
-    with contextlib.suppress(_ClientNotReading):
-        await events.open(first)
-        failure = None if first is None else await _relay(stream, events)
-        if failure is None:
-            completion = stream.completion
-            note_call(request, provider=completion.provider, usage=completion.usage)
-            await events.close(completion)
-        else:
-            note_call(request, status=failure.status)
-            await events.fail(failure)
-        await writer.write(b"", eof=True)
+    try:
+        with contextlib.suppress(_ClientNotReading):
+            await events.open(first)
+            failure = None if first is None else await _relay(stream, events)
+            if failure is None:
+                completion = stream.completion
+                note_call(request, provider=completion.provider, usage=completion.usage)
+                await events.close(completion)
+            else:
+                note_call(request, status=failure.status)
+                await events.fail(failure)
+            await writer.write(b"", eof=True)
+    finally:
+        writer.close()
     return response
 
 
