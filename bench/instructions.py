@@ -11,7 +11,7 @@ for the baseline, none), so the figure is the server's instructions per proxied 
 call to the emulator included; beside it serve without its access log and without an API key
 (the features that can be switched off), and the floor proxy (bench/peers/floor_proxy.py).
 Needs valgrind (Debian's package).
-Usage: python bench/instructions.py [--calls 1000] [--serve] [--also /path/to/venv/bin/python]
+Usage: python bench/instructions.py [--calls 1000] [--serve [--stream]] [--also PYTHON]
 """
 
 from __future__ import annotations
@@ -65,9 +65,10 @@ asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
 
 LOADER = '''
 import asyncio, sys, aiohttp
-async def main(base, n):
+async def main(base, n, stream):
     gate = asyncio.Semaphore(16)  # not 64: under callgrind, 64 queued calls would time out
-    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello there"}]}
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello there"}],
+            "stream": stream == "stream"}
     async with aiohttp.ClientSession(headers={"authorization": "Bearer bench-key"}) as session:
         async def one():
             async with gate, session.post(base + "/v1/chat/completions", json=body) as reply:
@@ -75,7 +76,7 @@ async def main(base, n):
                 await reply.read()
         await asyncio.gather(*(one() for _ in range(100)))  # warm: the pool, every code path
         await asyncio.gather(*(one() for _ in range(n)))
-asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3]))
 '''
 SERVE = "import sys; from jackfield._cli.main import main; sys.argv[0] = 'jackfield'; main()"
 
@@ -100,7 +101,8 @@ FLOOR = "floor proxy (featureless aiohttp)"
 
 
 def count_serve(python: str, url: str, calls: int, workdir: str, label: str,
-                extra: tuple[str, ...] = (), environ: dict[str, str] | None = None) -> int:
+                extra: tuple[str, ...] = (), environ: dict[str, str] | None = None,
+                stream: bool = False) -> int:
     """Return the instructions callgrind collected for a server answering calls: `jackfield
     serve` with extra arguments, or the floor proxy when label is FLOOR."""
     with socket.socket() as sock:
@@ -129,7 +131,8 @@ def count_serve(python: str, url: str, calls: int, workdir: str, label: str,
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"{label} did not start under callgrind") from None
                 time.sleep(1)
-        subprocess.run([sys.executable, "-c", LOADER, base, str(calls)], check=True)
+        subprocess.run([sys.executable, "-c", LOADER, base, str(calls),
+                        "stream" if stream else "whole"], check=True)
     finally:
         server.send_signal(signal.SIGINT)
         _, stderr = server.communicate(timeout=600)
@@ -155,6 +158,8 @@ def main() -> None:
     parser.add_argument("--also", help="another venv's python whose jackfield is counted too")
     parser.add_argument("--serve", action="store_true",
                         help="count `jackfield serve` per proxied call instead of the library")
+    parser.add_argument("--stream", action="store_true",
+                        help="with --serve: the proxied calls are streamed (SSE)")
     args = parser.parse_args()
     emulator = subprocess.Popen([sys.executable, str(BENCH / "emulator_server.py")],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -175,7 +180,7 @@ def main() -> None:
                                     SERVE_VARIANTS[0][2]))
                 contenders = [(label, python, "serve") for label, python, _, _ in servers]
                 jobs = {(label, n): pool.submit(count_serve, python, url, n, workdir, label,
-                                                extra, environ)
+                                                extra, environ, args.stream)
                         for label, python, extra, environ in servers for n in (0, args.calls)}
             else:
                 jobs = {(label, n): pool.submit(count, python, kind, url, n, workdir)
@@ -188,7 +193,8 @@ def main() -> None:
     per_call = {label: (totals[(label, args.calls)] - totals[(label, 0)]) / args.calls
                 for label, _, _ in contenders}
     if args.serve:
-        print(f"instructions per proxied call ({args.calls} calls at c=16, callgrind)")
+        print(f"instructions per proxied {'streamed ' if args.stream else ''}call "
+              f"({args.calls} calls at c=16, callgrind)")
         floor = per_call[FLOOR]
         for label, value in per_call.items():
             print(f"  {label:44} {value / 1e6:7.3f} M  ({value / floor:.2f}x the floor)")
