@@ -14,6 +14,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from jackfield._types.requests import SENSITIVE_HEADERS
@@ -21,8 +22,8 @@ from jackfield._types.requests import SENSITIVE_HEADERS
 if TYPE_CHECKING:
     from jackfield._settings.config import ProviderConfig
 
-__all__ = ["LOGGERS", "MASK", "Redactor", "SecretFilter", "config_secrets", "header_secrets",
-           "mask_known", "redact_call_error", "remember", "url_secrets"]
+__all__ = ["LOGGERS", "MASK", "Redactor", "SecretFilter", "config_secrets", "credential_headers",
+           "header_secrets", "mask_known", "redact_call_error", "remember", "url_secrets"]
 
 MASK = "***"
 MIN_CHARS = 4  # a shorter value is no secret worth garbling every "a" and "id" of a text for
@@ -203,6 +204,17 @@ def header_secrets(headers: Mapping[str, str]) -> list[str]:
         elif scheme.lower() not in _SCHEMES:  # a bare "Bearer" is no secret
             found.append(value)
     return found
+
+
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+
+def credential_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """Return only the headers that may carry a credential (see SENSITIVE_HEADERS): what
+    header_secrets() reads, kept by an open stream in place of all its request's headers."""
+    kept = {name: value for name, value in headers.items()
+            if name.lower() in SENSITIVE_HEADERS}
+    return kept or _NO_HEADERS
 
 
 def url_secrets(url: str | None) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -98,4 +99,32 @@ async def test_a_plugin_error_quoting_a_secret_is_masked(
     registry = make_registry([Careless()], config={"mock": {"token": SECRET}})
     with pytest.raises(JackfieldError) as caught:
         await registry.complete("echo", "hi")
+    assert leaked(outputs(caught.value, caplog, registry)) == []
+
+
+async def test_a_stream_quoting_a_header_value_alone_is_masked(
+        serve_app: Any, make_registry: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """Mid-stream, a quoted credential with no header name or key shape around it is known
+    only from the headers the try sent; an open stream keeps those that may carry one."""
+    from aiohttp import web
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(b'data: {"text": "hello "}\n\n')
+        quoted = json.dumps({"why": f"the key {request.headers['X-Api-Key']} is revoked"})
+        await response.write(f"data: {quoted}\n\n".encode())
+        return response
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    url = await serve_app(app)
+    registry = make_registry([CookieMock()], config={"mock": {"base_url": url, "token": SECRET}})
+    stream = await registry.complete("echo", "hi", stream=True)
+    with pytest.raises(PartialResponseError) as caught:
+        async with stream:
+            async for _chunk in stream:
+                pass
+    assert "revoked" in str(caught.value)  # the reply is quoted, its key masked
     assert leaked(outputs(caught.value, caplog, registry)) == []

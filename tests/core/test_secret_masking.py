@@ -15,6 +15,7 @@ from jackfield._errors import excerpt
 from jackfield._secrets import (
     LOGGERS,
     Redactor,
+    credential_headers,
     header_secrets,
     mask_known,
     redact_call_error,
@@ -108,6 +109,16 @@ def test_the_credential_values_of_sent_headers() -> None:
                             "Proxy-Authorization": "Bearer"})
     assert found == ["Bearer tok12345", "tok12345", "sid=long-session-1; theme=dark",
                      "long-session-1", "key-1"]
+
+
+def test_the_headers_a_stream_keeps_are_those_that_may_carry_a_credential() -> None:
+    sent = {"Authorization": "Bearer tok12345", "cookie": "sid=long-session-1; theme=dark",
+            "x-api-key": "key-1", "Accept": "text/plain", "X-Device-UUID": "6f9619ff"}
+    kept = credential_headers(sent)
+    assert dict(kept) == {"Authorization": "Bearer tok12345",
+                          "cookie": "sid=long-session-1; theme=dark", "x-api-key": "key-1"}
+    assert header_secrets(kept) == header_secrets(sent)
+    assert dict(credential_headers({"Accept": "*/*"})) == {}
 
 
 def test_an_error_is_masked_in_place_with_its_causes_and_attributes() -> None:

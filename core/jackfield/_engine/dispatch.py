@@ -34,7 +34,7 @@ from jackfield._http.transport import (
     closed_under_call,
     merged_headers,
 )
-from jackfield._secrets import redact_call_error
+from jackfield._secrets import credential_headers, redact_call_error
 from jackfield._settings.config import ProviderConfig
 from jackfield._settings.limits import RetryPolicy, Timeouts
 from jackfield._types.events import (
@@ -266,7 +266,10 @@ class Caller:
                     # Built anew for every try, so per-request ids (AmigoChat's device uuid)
                     # are fresh; a missing credential fails here, before any I/O.
                     http_request = self.build(call)
-                    headers = http_request.headers
+                    # A stream holds them as long as it is open: only those that may carry
+                    # a credential are kept for it (bench/CHANGES.md, issue 16: memory).
+                    headers = (credential_headers(http_request.headers) if stream
+                               else http_request.headers)
                     sent = True
                     if watch is not None:
                         watch.sending()
