@@ -41,6 +41,16 @@ def leaked(texts: list[str]) -> list[str]:
     return [text for text in texts if leaks(text)]
 
 
+async def _broken_stream(registry: Registry) -> PartialResponseError:
+    """Read a stream of "echo" that breaks off; return the error it ended with."""
+    stream = await registry.complete("echo", "hi", stream=True)
+    with pytest.raises(PartialResponseError) as caught:
+        async with stream:
+            async for _chunk in stream:
+                pass
+    return caught.value
+
+
 @pytest.mark.parametrize(("status", "shape"), [
     (401, "json"), (403, "text"), (500, "json"), (400, "json"), (400, "text"),
     (200, "json"),  # a 200 the parser rejects, quoting the body it got
@@ -64,12 +74,8 @@ async def test_a_stream_broken_by_an_echo_is_masked(
     caplog.set_level(logging.DEBUG)
     url = await serve_app(echoing_app(200, shape="sse"))
     registry = make_registry([CookieMock()], config={"mock": {"base_url": url, "token": SECRET}})
-    stream = await registry.complete("echo", "hi", stream=True)
-    with pytest.raises(PartialResponseError) as caught:
-        async with stream:
-            async for _chunk in stream:
-                pass
-    assert leaked(outputs(caught.value, caplog, registry)) == []
+    error = await _broken_stream(registry)
+    assert leaked(outputs(error, caplog, registry)) == []
 
 
 async def test_every_provider_failing_with_an_echo_is_masked(
@@ -121,10 +127,6 @@ async def test_a_stream_quoting_a_header_value_alone_is_masked(
     app.router.add_route("*", "/{tail:.*}", answer)
     url = await serve_app(app)
     registry = make_registry([CookieMock()], config={"mock": {"base_url": url, "token": SECRET}})
-    stream = await registry.complete("echo", "hi", stream=True)
-    with pytest.raises(PartialResponseError) as caught:
-        async with stream:
-            async for _chunk in stream:
-                pass
-    assert "revoked" in str(caught.value)  # the reply is quoted, its key masked
-    assert leaked(outputs(caught.value, caplog, registry)) == []
+    error = await _broken_stream(registry)
+    assert "revoked" in str(error)  # the reply is quoted, its key masked
+    assert leaked(outputs(error, caplog, registry)) == []
