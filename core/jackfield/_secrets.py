@@ -186,9 +186,9 @@ def header_secrets(headers: Mapping[str, str]) -> list[str]:
     """Return the credential values among request headers (see SENSITIVE_HEADERS): whole
     values, the token after an auth scheme and each value inside a cookie string."""
     found: list[str] = []
-    for name, raw in headers.items():
+    for name, raw in credential_headers(headers).items():
         lowered, value = name.lower(), raw.strip()
-        if lowered not in SENSITIVE_HEADERS or not value:
+        if not value:
             continue
         if lowered in _COOKIES:
             found.append(value)

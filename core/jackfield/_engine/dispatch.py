@@ -267,7 +267,9 @@ class Caller:
                     # are fresh; a missing credential fails here, before any I/O.
                     http_request = self.build(call)
                     # A stream holds them as long as it is open: only those that may carry
-                    # a credential are kept for it (bench/CHANGES.md, issue 16: memory).
+                    # a credential are kept for it (bench/CHANGES.md, issue 16: memory). A
+                    # non-streamed try keeps the dict it has, gone with the reply: picking
+                    # would cost every call ~1 µs for nothing held.
                     headers = (credential_headers(http_request.headers) if stream
                                else http_request.headers)
                     sent = True
