@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -30,12 +29,13 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from harness import callgrind
+
 BENCH = Path(__file__).resolve().parent
 CLIENT = '''
 import asyncio, sys
 MESSAGES = [{"role": "user", "content": "hello there how are you"}]
 async def main(kind, url, n):
-    gate = asyncio.Semaphore(64)
     if kind == "raw":
         import aiohttp
         from jackfield import Registry
@@ -52,11 +52,13 @@ async def main(kind, url, n):
         registry = Registry.discover(config={"amigochat": {"base_url": url}}, environ={})
         async def call():
             await registry.complete("gpt-4o-mini", MESSAGES)
-    async def one():
-        async with gate:
+    async def loop(count):
+        for _ in range(count):
             await call()
-    await asyncio.gather(*(one() for _ in range(100)))  # warm: the pool, every code path
-    await asyncio.gather(*(one() for _ in range(n)))
+    # 64 loops, as the benchmark's workers run (bench/workers/benchloop.py): not n tasks at
+    # once behind a semaphore, whose pending coroutines the garbage collector would walk.
+    await asyncio.gather(*(loop(2) for _ in range(64)))  # warm: the pool, every code path
+    await asyncio.gather(*(loop(n // 64 + (i < n % 64)) for i in range(64)))
     if kind == "raw":
         await session.close()
     await registry.aclose()
@@ -66,26 +68,20 @@ asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
 LOADER = '''
 import asyncio, sys, aiohttp
 async def main(base, n, stream):
-    gate = asyncio.Semaphore(16)  # not 64: under callgrind, 64 queued calls would time out
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello there"}],
             "stream": stream == "stream"}
     async with aiohttp.ClientSession(headers={"authorization": "Bearer bench-key"}) as session:
-        async def one():
-            async with gate, session.post(base + "/v1/chat/completions", json=body) as reply:
-                assert reply.status == 200, await reply.text()
-                await reply.read()
-        await asyncio.gather(*(one() for _ in range(100)))  # warm: the pool, every code path
-        await asyncio.gather(*(one() for _ in range(n)))
+        async def loop(count):
+            for _ in range(count):
+                async with session.post(base + "/v1/chat/completions", json=body) as reply:
+                    assert reply.status == 200, await reply.text()
+                    await reply.read()
+        # 16 loops, not 64: under callgrind, 64 calls at once would time out.
+        await asyncio.gather(*(loop(7) for _ in range(16)))  # warm: the pool, every code path
+        await asyncio.gather(*(loop(n // 16 + (i < n % 16)) for i in range(16)))
 asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3]))
 '''
 SERVE = "import sys; from jackfield._cli.main import main; sys.argv[0] = 'jackfield'; main()"
-
-
-def collected(stderr: str, what: str) -> int:
-    found = re.search(r"Collected : (\d+)", stderr)
-    if not found:
-        raise SystemExit(f"callgrind run failed ({what}): {stderr[-800:]}")
-    return int(found.group(1))
 
 
 # What --serve counts besides `jackfield serve` as the benchmark runs it: serve without the
@@ -136,20 +132,13 @@ def count_serve(python: str, url: str, calls: int, workdir: str, label: str,
     finally:
         server.send_signal(signal.SIGINT)
         _, stderr = server.communicate(timeout=600)
-    return collected(stderr, f"{python} {label}")
+    return callgrind.collected(stderr, f"{python} {label}")
 
 
 def count(python: str, kind: str, url: str, calls: int, workdir: str) -> int:
     """Return the instructions callgrind collected for one client run."""
-    script = Path(workdir) / "client.py"
-    out = Path(workdir) / f"callgrind.{abs(hash((python, kind, calls)))}.out"
-    done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                           python, str(script), kind, url, str(calls)],
-                          capture_output=True, text=True, check=False,
-                          env=os.environ | {"PYTHONHASHSEED": "0"})
-    if done.returncode:
-        raise SystemExit(f"callgrind run failed ({python} {kind}): {done.stderr[-800:]}")
-    return collected(done.stderr, f"{python} {kind}")
+    return callgrind.count([python, str(Path(workdir) / "client.py"), kind, url, str(calls)],
+                           f"{python} {kind}", workdir)
 
 
 def main() -> None:
