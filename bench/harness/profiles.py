@@ -1,11 +1,14 @@
-"""Profiles of the missed targets: pyinstrument on jackfield's worker, importtime for the CLI.
+"""Profiles of the missed targets: pyinstrument on jackfield's worker, importtime for the CLI,
+and for the library's own targets what each feature of a call costs (bench/ablation.py).
 
-pyinstrument is installed into the project venv for the run, never as a dependency.
+pyinstrument is installed into the project venv for the run, never as a dependency; the
+feature costs need valgrind (Debian's package) and are left out without it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Sequence
 from typing import Any
@@ -24,6 +27,9 @@ PROFILES: dict[str, tuple[str, dict[str, Any]]] = {  # name: (what is profiled, 
     "streaming": (f"streamed replies of {SHORT_PIECES:,} pieces",
                   {"op": "stream", "pieces": SHORT_PIECES, "repeat": 10}),
 }
+
+
+ABLATION_CALLS = 1000  # per counted run: 18 runs under callgrind, ~3 minutes on 2 cores
 
 
 def profiles(url: str, misses: Sequence[str], results: dict[str, Any]) -> None:
@@ -54,6 +60,11 @@ def profiles(url: str, misses: Sequence[str], results: dict[str, Any]) -> None:
         found["models_ms"] = {"importtime": top_imports(imports.stderr),
                               "what": "`jackfield models`"}
         say(f"  profile of jackfield models: {out.relative_to(ROOT)}")
+    if {"latency", "throughput"} & set(misses) and shutil.which("valgrind"):
+        from ablation import ablation  # bench/, beside run.py
+
+        say("  what each feature of a short call costs (callgrind) ...")
+        found["ablation"] = ablation(ABLATION_CALLS) | {"what": "the features of a short call"}
     results["profiles"] = found
 
 
