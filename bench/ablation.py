@@ -4,7 +4,9 @@ The profile behind the missed library targets of issue 16. Each row is callgrind
 non-streamed calls at c=64 through `Registry.complete()` against the AmigoChat emulator (a
 run of N calls minus a run of none, bench/harness/callgrind.py), with one feature of the call
 patched out of the counted process; "every feature above off" patches out all of them, and
-what still stands between it and raw aiohttp is the call itself: the plugin's request and
+what still stands between it and raw aiohttp (the benchmark's own limit,
+bench/workers/raw_worker.py, which builds the same request afresh for every call) is the call
+itself: the plugin's request and
 parser, the hook calls and the event pipe between them, routing, and the Completion. The
 patches break what they remove (a stalled reply would hang, a reply of any size would be
 read): this is a diagnostic that reaches into private names, never a mode of jackfield.
@@ -24,11 +26,16 @@ from typing import Any
 
 import attrs
 from harness.callgrind import per_call
-from layers import MESSAGES, run_calls
+from layers import run_calls
 
 from jackfield import Registry
 
+sys.path.insert(0, str(Path(__file__).with_name("workers")))  # the benchmark's own clients
+from benchloop import SHORT_PROMPT
+from raw_worker import RawClient
+
 CALLS = 2000
+MESSAGES = [{"role": "user", "content": SHORT_PROMPT}]  # what the benchmark's workers send
 RAW, NONE, ALL = "raw aiohttp (the limit)", "jackfield, every feature on", "every feature above off"
 
 
@@ -117,17 +124,12 @@ async def counted_run(label: str, url: str, calls: int) -> None:
     registry = Registry.discover(config={"amigochat": {"base_url": url}}, environ={})
     for patch in patches(label):
         patch(registry)
+    raw = RawClient()
     if label == RAW:
-        import aiohttp
-
-        caller = registry._get_caller()
-        built = caller.build(registry._prepare("gpt-4o-mini", MESSAGES, False, {}).calls[0])
-        session = aiohttp.ClientSession()
+        await raw.start(url)
 
         async def call() -> None:
-            async with session.post(built.url, headers=dict(built.headers),
-                                    json=built.json) as response:
-                await response.json()
+            assert await raw.one("json"), "no reply"
     else:
         async def call() -> None:
             completion = await registry.complete("gpt-4o-mini", MESSAGES)
@@ -136,8 +138,7 @@ async def counted_run(label: str, url: str, calls: int) -> None:
         await run_calls(call, 128)
         await run_calls(call, calls)
     finally:
-        if label == RAW:
-            await session.close()
+        await raw.close()
         await registry.aclose()
 
 
