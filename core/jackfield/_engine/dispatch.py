@@ -96,9 +96,8 @@ class Caller:
 
     def error_hook(self, provider: str, request: ProviderRequest | None) -> ErrorHook:
         """Return the function that asks the provider's plugin what an error reply means."""
-        hook = self._hook("jackfield_error_reply", provider)
-
         def interpret(reply: ErrorReply) -> JackfieldError | None:
+            hook = self._hook("jackfield_error_reply", provider)  # only an error reply asks
             if not hook.get_hookimpls():
                 return None
             try:
@@ -246,7 +245,8 @@ class Caller:
         errors: list[JackfieldError] = []
         deadline = Deadline(timeouts or self._transport.timeouts)
         # Providers cooling down go last: skipped while another one works, tried if none does.
-        ordered = sorted(calls, key=lambda c: self._health.is_cooling(c.request.provider))
+        ordered = calls if len(calls) == 1 else sorted(
+            calls, key=lambda c: self._health.is_cooling(c.request.provider))
         for call in ordered:
             provider, model = call.request.provider, call.request.model.id
             if watch is not None and errors:

@@ -90,7 +90,8 @@ class HealthBook:
         entry.successes += 1
         entry.consecutive_failures = 0
         self._until.pop(provider, None)
-        self._tell(HealthEvent(provider, "success", 0))
+        if self.listeners:  # the event (a frozen attrs object, ~1 µs) only for someone to tell
+            self._tell(HealthEvent(provider, "success", 0))
 
     def record_failure(self, provider: str, error: BaseException) -> None:
         """Note a failed call (after its retries); start a cooldown after too many in a row."""

@@ -3,7 +3,7 @@ every provider), and whether an error is worth another try of the same provider.
 
 from __future__ import annotations
 
-import asyncio
+import time
 
 from jackfield._errors import (
     JackfieldError,
@@ -32,15 +32,16 @@ def retry_delay(policy: RetryPolicy, error: JackfieldError, retry_number: int) -
 class Deadline:
     """The call's total timeout, shared by every try and every provider of one call."""
 
-    __slots__ = ("_end", "_loop", "_timeouts")
+    __slots__ = ("_end", "_timeouts")
 
     def __init__(self, timeouts: Timeouts) -> None:
         self._timeouts = timeouts
-        self._loop = asyncio.get_running_loop()
-        self._end = None if timeouts.total is None else self._loop.time() + timeouts.total
+        # time.monotonic, the clock of asyncio's loop.time(), without the running-loop lookup
+        # (a getpid system call in Python 3.11) on every try: only durations leave this object.
+        self._end = None if timeouts.total is None else time.monotonic() + timeouts.total
 
     def _remaining(self) -> float | None:
-        return None if self._end is None else self._end - self._loop.time()
+        return None if self._end is None else self._end - time.monotonic()
 
     def for_next_try(self, provider: str) -> Timeouts:
         """Return the timeouts for the next try; raise if the call's time is used up."""

@@ -81,8 +81,8 @@ def _message(message: Message) -> dict[str, str]:
 def _chat_body(request: CompletionRequest) -> dict[str, Any]:
     # The core has checked the values and sends only what the model honours (all five).
     params = request.params
-    options = dict(DEFAULTS) | {name: getattr(params, name) for name in DEFAULTS
-                                if getattr(params, name) is not None}
+    given = {name: value for name in DEFAULTS if (value := getattr(params, name)) is not None}
+    options = DEFAULTS | given if given else DEFAULTS
     return {
         "chatId": fresh_uuid(),
         "frequency_penalty": options["frequency_penalty"],
