@@ -6,7 +6,7 @@ import functools
 import logging
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -360,7 +360,7 @@ class Registry:
 
 
 @functools.cache
-def _preparer() -> Any:
+def _preparer() -> Callable[..., Prepared]:
     """Return jackfield._engine.preparing.prepare, imported on the first call: the module
     loads the HTTP stack, which listing models must not pay for; an import statement in
     _prepare() would cost every call 0.7 µs (bench/CHANGES.md, issue 16)."""
