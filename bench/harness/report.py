@@ -284,9 +284,10 @@ def feature_costs(found: dict[str, Any], misses: Misses) -> Lines:
             "calls minus none; the same count whatever else runs), with each feature patched "
             "out of the counted process in turn, then all of them. The features overlap a "
             "little (each saves less once the others are gone), so the rows do not add up to "
-            "the difference. What remains is the call's own plumbing: the plugin's request "
-            "(13 headers, the body) and parser, the hook calls, the event pipe between them, "
-            "routing, the retry loop and the Completion.", "",
+            "the difference; a feature within ±0.005 M of nothing is within the count's noise "
+            "(where the collector's passes fall). What remains is the call's own plumbing: the "
+            "plugin's request (13 headers, the body) and parser, the hook calls, the event pipe "
+            "between them, routing, the retry loop and the Completion.", "",
             *markdown_table(["", "instructions per call", "share"], rows), ""]
 
 
