@@ -82,7 +82,7 @@ def _chat_body(request: CompletionRequest) -> dict[str, Any]:
     # The core has checked the values and sends only what the model honours (all five).
     params = request.params
     given = {name: value for name in DEFAULTS if (value := getattr(params, name)) is not None}
-    options = DEFAULTS | given if given else DEFAULTS
+    options = {**DEFAULTS, **given} if given else DEFAULTS
     return {
         "chatId": fresh_uuid(),
         "frequency_penalty": options["frequency_penalty"],
