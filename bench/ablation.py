@@ -3,13 +3,13 @@
 The profile behind the missed library targets of issue 16. Each row is callgrind's count of N
 non-streamed calls at c=64 through `Registry.complete()` against the AmigoChat emulator (a
 run of N calls minus a run of none, bench/harness/callgrind.py), with one feature of the call
-patched out of the counted process; "every feature above off" patches out all of them, and
-what still stands between it and raw aiohttp (the benchmark's own limit,
+patched out of the counted process; "every feature above off" patches out all of them. What
+still stands between that and raw aiohttp (the benchmark's own limit,
 bench/workers/raw_worker.py, which builds the same request afresh for every call) is the call
-itself: the plugin's request and
-parser, the hook calls and the event pipe between them, routing, and the Completion. The
-patches break what they remove (a stalled reply would hang, a reply of any size would be
-read): this is a diagnostic that reaches into private names, never a mode of jackfield.
+itself: the plugin's request and parser, the hook calls and the event pipe between them,
+routing, the retry loop and the Completion. The patches break what they remove (a stalled
+reply would hang, a reply of any size would be read): this is a diagnostic that reaches into
+private names, never a mode of jackfield.
 Usage: python bench/ablation.py [--calls 2000]
 """
 
