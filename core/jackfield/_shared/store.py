@@ -78,10 +78,13 @@ class SharedStore:
         if self._client is None:
             from redis.asyncio import Redis  # only a server with a Redis URL imports it
 
-            # The socket timeouts back up wait_for below; no retries of its own: the next
-            # request, or the probe, is the retry.
+            # No socket timeout: call() bounds every command itself, and redis-py sends under
+            # asyncio.wait_for when one is set (its default is 5 s), which on 3.11 loses a
+            # cancel that lands as the send completes (the pump that never ended, in CI).
+            # The connect timeout is an asyncio.timeout, which keeps it. No retries of its
+            # own: the next request, or the probe, is the retry.
             self._client = Redis.from_url(
-                self.url, socket_timeout=self.timeout, socket_connect_timeout=self.timeout,
+                self.url, socket_timeout=None, socket_connect_timeout=self.timeout,
                 retry_on_timeout=False, retry=None, health_check_interval=0,
                 decode_responses=True)
         return self._client
@@ -92,7 +95,11 @@ class SharedStore:
         if not self.up:
             return None
         try:
-            return await asyncio.wait_for(operation(self.client()), self.timeout)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for returns the answer when the
+            # caller is cancelled as it lands, and the cancel is lost: a syncer's task then
+            # never ends, and its aclose() waits for it for ever.
+            async with asyncio.timeout(self.timeout):
+                return await operation(self.client())
         except self._failures as error:
             self._went_down(error)
         return None
@@ -113,7 +120,9 @@ class SharedStore:
             await asyncio.sleep(self.probe_interval)
             try:
                 await self._reset_client()
-                if await asyncio.wait_for(self.client().ping(), self.timeout):
+                async with asyncio.timeout(self.timeout):
+                    answered = await self.client().ping()
+                if answered:
                     break
             except self._failures:
                 continue  # still down
