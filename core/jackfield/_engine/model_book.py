@@ -195,7 +195,8 @@ class ModelBook:
         unconfigured = False
         found: Sequence[ModelSpec] | None = None
         try:
-            found = await asyncio.wait_for(fetch(name), self.policy.timeout)
+            async with asyncio.timeout(self.policy.timeout):  # keeps a cancel, as wait_for
+                found = await fetch(name)                      # does not on 3.11
         except TimeoutError:
             problem = f"no answer within the discovery timeout of {self.policy.timeout:g} s"
         except AuthenticationError as error:

@@ -150,7 +150,8 @@ class Transport:
                                          timeouts.read_idle)
             return HttpResponse(provider, raw, self.limits, timeouts.read_idle)
         try:
-            body = await asyncio.wait_for(raw.content.read(ERROR_BODY_LIMIT), timeouts.read_idle)
+            async with asyncio.timeout(timeouts.read_idle):  # not wait_for: it may lose a cancel
+                body = await raw.content.read(ERROR_BODY_LIMIT)
         except (TimeoutError, aiohttp.ClientError):
             body = b""  # the status alone classifies the failure
         finally:

@@ -75,7 +75,8 @@ class Drain:
         if self._tasks:
             log.info("waiting up to %.0f s for %d calls in flight", self.grace, len(self._tasks))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), self.grace)
+                async with asyncio.timeout(self.grace):  # not wait_for: it may lose a cancel
+                    await self._idle.wait()
         if not self._tasks:
             return
         log.warning("ending %d calls still in flight after the %.0f s grace period",
@@ -84,4 +85,5 @@ class Drain:
         for task in self._interrupted:
             task.cancel()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), _LAST_WORDS)
+            async with asyncio.timeout(_LAST_WORDS):
+                await self._idle.wait()

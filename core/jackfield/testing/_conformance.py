@@ -107,7 +107,8 @@ async def _run_in_env(target: Conformance, case: Case) -> str:
         env = Env(target)
         try:
             async with env:
-                detail: str = await asyncio.wait_for(case.run(env), CASE_TIMEOUT)
+                async with asyncio.timeout(CASE_TIMEOUT):  # not wait_for: it may lose a cancel
+                    detail: str = await case.run(env)
                 registry_text = [("the registry's repr", repr(env.registry)),
                                  ("the config's repr", repr(env.registry.config(env.name)))]
         except TimeoutError:

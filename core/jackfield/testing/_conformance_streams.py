@@ -181,7 +181,8 @@ async def check_early_exit(env: Env) -> str:
         running = env.stats.in_flight
         started = loop.time()
         try:
-            await asyncio.wait_for(chunks.aclose(), 2.0)
+            async with asyncio.timeout(2.0):  # not wait_for: it may lose a cancel
+                await chunks.aclose()
         except TimeoutError:
             raise Failed("closing a stream left after its first piece took over 2 s: the "
                          "parser went on reading (stop when the generator is closed; never "

@@ -230,7 +230,8 @@ class ProviderHarness:
                       transport=transport)
         if inspect.isawaitable(found):
             try:
-                found = await asyncio.wait_for(found, timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: it may lose a cancel
+                    found = await found
             except TimeoutError as error:  # the hook's own waiting, beyond the transport's
                 from jackfield._errors import ProviderTimeoutError
 
