@@ -113,8 +113,11 @@ def count_serve(python: str, url: str, calls: int, workdir: str, label: str,
     else:
         command = [python, "-c", SERVE, "serve", "--host", "127.0.0.1", "--port", str(port),
                    *extra]
+    # Its stderr (the access log, then callgrind's summary) goes to a file: a pipe read only
+    # at the end fills after ~500 access lines and blocks the server mid-run.
+    errors = (Path(workdir) / f"{out.name}.stderr").open("w+")
     server = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                               *command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               *command], stdout=subprocess.DEVNULL, stderr=errors,
                               text=True, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -131,7 +134,10 @@ def count_serve(python: str, url: str, calls: int, workdir: str, label: str,
                         "stream" if stream else "whole"], check=True)
     finally:
         server.send_signal(signal.SIGINT)
-        _, stderr = server.communicate(timeout=600)
+        server.wait(timeout=600)
+        errors.seek(0)
+        stderr = errors.read()
+        errors.close()
     return callgrind.collected(stderr, f"{python} {label}")
 
 
