@@ -9,6 +9,8 @@ and CI's teardown under redis-py 8.2) waited for it forever.
 from __future__ import annotations
 
 import asyncio
+import signal
+import time
 from typing import Any
 
 import pytest
@@ -69,6 +71,33 @@ async def test_a_cancel_at_any_point_of_a_real_redis_call_ends_the_task(
             await asyncio.gather(task, return_exceptions=True)
     assert lost == [], f"cancels lost after these many loop turns: {lost}"
     assert store.up
+    await store.aclose()
+
+
+async def test_a_stalled_redis_costs_a_call_the_timeout_and_no_more(
+        redis_server: RedisServer) -> None:
+    """The client has no socket timeout of its own: a Redis that stops answering (SIGSTOP,
+    the connection open) must still cost a call only the store's timeout."""
+    store = SharedStore(redis_server.url, timeout=0.2, probe_interval=0.2)
+
+    async def count(redis: Any) -> Any:
+        return await redis.incr("calls")
+
+    assert await store.call(count) == 1
+    assert redis_server.process is not None
+    redis_server.process.send_signal(signal.SIGSTOP)
+    try:
+        began = time.monotonic()
+        assert await store.call(count) is None
+        assert time.monotonic() - began < 1.0
+        assert store.up is False and store.last_failure == "TimeoutError"
+    finally:
+        redis_server.process.send_signal(signal.SIGCONT)
+    for _ in range(50):  # the probe finds it again
+        if store.up:
+            break
+        await asyncio.sleep(0.1)
+    assert store.up and await store.call(count) is not None
     await store.aclose()
 
 

@@ -195,8 +195,9 @@ class ModelBook:
         unconfigured = False
         found: Sequence[ModelSpec] | None = None
         try:
-            async with asyncio.timeout(self.policy.timeout):  # keeps a cancel, as wait_for
-                found = await fetch(name)                      # does not on 3.11
+            # asyncio.timeout, not wait_for: on 3.11 wait_for may drop a cancel.
+            async with asyncio.timeout(self.policy.timeout):
+                found = await fetch(name)
         except TimeoutError:
             problem = f"no answer within the discovery timeout of {self.policy.timeout:g} s"
         except AuthenticationError as error:
