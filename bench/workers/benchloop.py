@@ -145,7 +145,8 @@ async def memory(client: Client, streams: int, pieces: int) -> dict[str, Any]:
     wall0 = time.perf_counter()
     tasks = [asyncio.create_task(one()) for _ in range(streams)]
     try:
-        await asyncio.wait_for(all_started.wait(), 120)
+        async with asyncio.timeout(120):
+            await all_started.wait()
         open_after = time.perf_counter() - wall0
         samples = []
         for _ in range(10):  # one second of samples while the streams keep delivering
