@@ -146,6 +146,26 @@ async def test_concurrent_callers_share_one_listing_request(make_registry: Regis
     assert len(service.calls) == 8
 
 
+async def test_concurrent_calls_share_a_listing_refused_before_any_io(
+        make_registry: RegistryFactory, service: ModelService,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # A listing that fails without awaiting anything (no key set) ends before the next
+    # caller's turn: the callers that began meanwhile share it, not ask (and warn) again.
+    plugin = DiscoveringProvider(static=[ModelSpec("m1")])
+
+    async def refused(config: ProviderConfig) -> Any:
+        return config.require("api_key")
+
+    plugin.on_discover = refused
+    registry = build(make_registry, service, plugin, config={"disc": {"api_key": ""}})
+    with caplog.at_level(logging.WARNING, "jackfield"):
+        texts = await asyncio.gather(*(registry.complete("m1", "hi") for _ in range(8)))
+    assert {completion.text for completion in texts} == {"m1 says hi"}
+    assert plugin.asked == ["disc"]
+    assert caplog.text.count("its models could not be listed") == 1
+    assert "'api_key' is not configured" in registry.discovery_warnings()["disc"]
+
+
 async def test_concurrent_calls_for_a_new_name_share_one_request(
         make_registry: RegistryFactory, service: ModelService) -> None:
     registry = build(make_registry, service, discovery=DiscoveryPolicy(retry=0))

@@ -167,17 +167,20 @@ class ModelBook:
         import asyncio  # here: building a registry (`jackfield models`) must not pay for it
 
         version = self.version
-        await asyncio.gather(*(self._refresh_one(name, fetch) for name in chosen))
+        # The answers counted now, when this caller begins: gather runs each ask later, and
+        # an ask refused before any I/O (no key set) ends within the turn of the caller
+        # that made it, before any other caller's ask would begin and see it.
+        seen = {name: self._answers.get(name, 0) for name in chosen}
+        await asyncio.gather(*(self._refresh_one(name, fetch, seen[name]) for name in chosen))
         return self.version != version
 
-    async def _refresh_one(self, name: str, fetch: Fetch) -> None:
+    async def _refresh_one(self, name: str, fetch: Fetch, seen: int) -> None:
         import asyncio
 
         loop = asyncio.get_running_loop()
         for old in [key for key in self._locks if key[0].is_closed()]:
             del self._locks[old]
         lock = self._locks.setdefault((loop, name), asyncio.Lock())
-        seen = self._answers.get(name, 0)
         async with lock:
             if self._answers.get(name, 0) != seen:
                 # Answered while this caller waited: every caller shares it (a call naming a
