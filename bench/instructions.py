@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -101,23 +102,39 @@ def count_serve(python: str, url: str, calls: int, workdir: str, label: str,
                 stream: bool = False) -> int:
     """Return the instructions callgrind collected for a server answering calls: `jackfield
     serve` with extra arguments, or the floor proxy when label is FLOOR."""
+    env = serve_env(url, environ)
+    if label == FLOOR:
+        env["PYTHONPATH"] = str(BENCH / "workers")
+
+        def command(port: int) -> list[str]:
+            return [python, str(BENCH / "peers" / "floor_proxy.py"), url, str(port)]
+    else:
+        def command(port: int) -> list[str]:
+            return [python, "-c", SERVE, "serve", "--host", "127.0.0.1", "--port", str(port),
+                    *extra]
+    return count_server(command, env, calls, workdir, f"{python} {label}", stream)
+
+
+def serve_env(url: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Return the environment of a counted server: its AmigoChat at the emulator at url, the
+    hash seed fixed, no API key unless environ sets one."""
+    return {k: v for k, v in os.environ.items() if k != "JACKFIELD_API_KEY"} | {
+        "PYTHONHASHSEED": "0", "JACKFIELD_AMIGOCHAT_BASE_URL": url} | (environ or {})
+
+
+def count_server(command: Callable[[int], list[str]], env: dict[str, str], calls: int,
+                 workdir: str, label: str, stream: bool = False) -> int:
+    """Return the instructions callgrind collected for the server command(port) makes while
+    the native LOADER posts calls short chat calls to it (none: the baseline)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    out = Path(workdir) / f"callgrind.serve.{abs(hash((python, calls, label)))}.out"
-    env = {k: v for k, v in os.environ.items() if k != "JACKFIELD_API_KEY"} | {
-        "PYTHONHASHSEED": "0", "JACKFIELD_AMIGOCHAT_BASE_URL": url} | (environ or {})
-    if label == FLOOR:
-        env["PYTHONPATH"] = str(BENCH / "workers")
-        command = [python, str(BENCH / "peers" / "floor_proxy.py"), url, str(port)]
-    else:
-        command = [python, "-c", SERVE, "serve", "--host", "127.0.0.1", "--port", str(port),
-                   *extra]
+    out = Path(workdir) / f"callgrind.serve.{abs(hash((label, calls)))}.out"
     # Its stderr (the access log, then callgrind's summary) goes to a file: a pipe read only
     # at the end fills after ~500 access lines and blocks the server mid-run.
     errors = (Path(workdir) / f"{out.name}.stderr").open("w+")
     server = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                               *command], stdout=subprocess.DEVNULL, stderr=errors,
+                               *command(port)], stdout=subprocess.DEVNULL, stderr=errors,
                               text=True, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -138,7 +155,7 @@ def count_serve(python: str, url: str, calls: int, workdir: str, label: str,
         errors.seek(0)
         stderr = errors.read()
         errors.close()
-    return callgrind.collected(stderr, f"{python} {label}")
+    return callgrind.collected(stderr, label)
 
 
 def count(python: str, kind: str, url: str, calls: int, workdir: str) -> int:

@@ -51,7 +51,8 @@ from harness.memory import memory
 from harness.peer_servers import peer_servers
 from harness.procs import Proc, emulator, start_worker
 from harness.profiles import profiles
-from harness.report import markdown_table, write_report
+from harness.report import write_report
+from harness.report_profiles import markdown_table
 from harness.scaleout import scaleout
 from harness.server import server
 from harness.short_calls import per_request

@@ -1,5 +1,6 @@
 """Profiles of the missed targets: pyinstrument on jackfield's worker, importtime for the CLI,
-and for the library's own targets what each feature of a call costs (bench/ablation.py).
+and what each feature costs, in instructions: of a library call for the library's targets
+(bench/ablation.py), of a proxied call for serve's (bench/serve_ablation.py).
 
 pyinstrument is installed into the project venv for the run, never as a dependency; the
 feature costs need valgrind (Debian's package) and are left out without it.
@@ -15,6 +16,7 @@ from typing import Any
 
 from harness.common import BIN, OUT, PYTHON, ROOT, SHORT_PIECES, WORKERS, say
 from harness.environment import ensure_pyinstrument
+from harness.memory import census
 from harness.procs import start_worker
 
 PROFILES: dict[str, tuple[str, dict[str, Any]]] = {  # name: (what is profiled, the command)
@@ -31,6 +33,8 @@ PROFILES: dict[str, tuple[str, dict[str, Any]]] = {  # name: (what is profiled, 
 
 ABLATION_CALLS = 2000  # per counted run: 18 runs under callgrind, ~5 minutes on 2 cores; 1,000
 # calls moved single features by up to 0.013 M between runs (when collections fall)
+SERVE_ABLATION_CALLS = 1500  # per counted server: 18 runs, ~6 minutes on 2 cores; two runs
+# of the same server and calls differ by up to ~25 M instructions (±0.02 M a proxied call)
 
 
 def profiles(url: str, misses: Sequence[str], results: dict[str, Any]) -> None:
@@ -66,6 +70,15 @@ def profiles(url: str, misses: Sequence[str], results: dict[str, Any]) -> None:
 
         say("  what each feature of a short call costs (callgrind) ...")
         found["ablation"] = ablation(ABLATION_CALLS) | {"what": "the features of a short call"}
+    if "memory" in misses:
+        say("  what an open stream holds (tracemalloc) ...")
+        found["memory"] = census()
+    if "serve_cpu" in misses and shutil.which("valgrind"):
+        from serve_ablation import serve_ablation  # bench/, beside run.py
+
+        say("  what each feature of a proxied call costs serve (callgrind) ...")
+        found["serve_ablation"] = serve_ablation(SERVE_ABLATION_CALLS) | {
+            "what": "the features of a proxied call"}
     results["profiles"] = found
 
 

@@ -17,17 +17,10 @@ from harness.common import (
     median,
     say,
 )
-from harness.evaluate import Misses, Rows, evaluate
+from harness.evaluate import evaluate
 from harness.peer_servers import lines as peer_server_lines
+from harness.report_profiles import Lines, markdown_table, profiles
 from harness.scaleout import lines as scaleout_lines
-
-Lines = list[str]
-
-
-def markdown_table(header: list[str], rows: Rows) -> Lines:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines
 
 
 def spread(values: list[float], fmt: Callable[[float], str]) -> str:
@@ -234,61 +227,6 @@ def memory(mem: dict[str, dict[str, Any]]) -> Lines:
             *markdown_table(["client", "RSS before", "RSS with streams open", "per stream",
                              "delivering / still open", "time to open all", "errors"], rows),
             ""]
-
-
-def profiles(found: dict[str, Any], misses: Misses) -> Lines:
-    if not found:
-        return []
-    out = ["## Profiles of the missed targets", "",
-           "pyinstrument, sampling jackfield's worker process while it repeats the missed "
-           "measurement (full trees in bench/out/): self time by area of the code, then the "
-           "functions with the most self time. What each piece of a call is for and what "
-           "removing it bought or would cost (instructions per call by layer and by piece, "
-           "bench/instructions.py; the objects an open stream keeps) is in bench/CHANGES.md, "
-           "under issue 16.", ""]
-    for miss, summary in found.items():
-        if miss == "ablation":
-            out += feature_costs(summary, misses)
-            continue
-        out += [f"### {summary['what']}", "", "For: " + "; ".join(misses.get(miss, [])) + ".", ""]
-        if "importtime" in summary:
-            out += ["Slowest imports (`python -X importtime`, cumulative):", "",
-                    *markdown_table(["module", "ms"], [[f"`{m}`", f"{ms:.1f}"]
-                                                        for m, ms in summary["importtime"]]),
-                    ""]
-            continue
-        out += [*markdown_table(["area", "share of samples"], [
-                    [area, f"{share:.0%}"] for area, share in summary["areas"]]), "",
-                *markdown_table(["function", "share of samples"], [
-                    [f"`{fn}`", f"{share:.1%}"] for fn, share in summary["functions"]]), ""]
-    return out
-
-
-def feature_costs(found: dict[str, Any], misses: Misses) -> Lines:
-    """The table of bench/ablation.py: each feature's instructions per call, and the rest."""
-    raw, full, bare = found["raw"], found["jackfield"], found["without_features"]
-
-    def row(label: str, value: float, share: str = "") -> list[str]:
-        return [label, f"{value / 1e6:.3f} M", share or f"{value / raw:.2f}{TIMES} raw"]
-
-    rows = [row("raw aiohttp (the limit)", raw), row("jackfield `Registry.complete()`", full)]
-    rows += [row(f"{DASH} {name}", cost, f"{cost / full:.1%} of the call")
-             for name, cost in found["features"].items()]
-    rows += [row("jackfield with every feature above patched out", bare),
-             row("what remains over raw: the call itself", bare - raw,
-                 f"{(bare - raw) / full:.1%} of the call")]
-    targets = "; ".join(misses.get("throughput", []) + misses.get("latency", []))
-    return ["### What each feature of a short call costs (instructions, callgrind)", "",
-            f"For: {targets}.", "",
-            f"bench/ablation.py: instructions per non-streamed call at c=64 ({found['calls']:,} "
-            "calls minus none; the same count whatever else runs), with each feature patched "
-            "out of the counted process in turn, then all of them. The features overlap a "
-            "little (each saves less once the others are gone), so the rows do not add up to "
-            "the difference; a feature within ±0.005 M of nothing is within the count's noise "
-            "(where the collector's passes fall). What remains is the call's own plumbing: the "
-            "plugin's request (13 headers, the body) and parser, the hook calls, the event pipe "
-            "between them, routing, the retry loop and the Completion.", "",
-            *markdown_table(["", "instructions per call", "share"], rows), ""]
 
 
 # The closing section, "How it is measured": what each contender and measure really is.

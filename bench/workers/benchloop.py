@@ -7,7 +7,8 @@ loop. Only the standard library is used here: the peers' environments have nothi
 ours. Library chatter on stdout is sent to stderr so it cannot corrupt the answers.
 
 Commands: {"op": "rate", "mode": "json"|"sse", "concurrency": C, "seconds": S},
-{"op": "stream", "pieces": N, "repeat": K}, {"op": "memory", "streams": N, "pieces": P},
+{"op": "stream", "pieces": N, "repeat": K}, {"op": "memory", "streams": N, "pieces": P,
+"census": false|true (tracemalloc: what the open streams hold, by area and line)},
 {"op": "profile", "command": {...}, "out": PATH} (pyinstrument, project venv only),
 {"op": "ttft", "mode": "direct"|"serve"|"floor", "count": N} (the load generator only: the median
 time to the first token of N sequential streamed calls), {"op": "quit"}.
@@ -119,9 +120,16 @@ async def stream(client: Client, pieces: int, repeat: int,
             "complete": all(c == pieces for c in counts)}
 
 
-async def memory(client: Client, streams: int, pieces: int) -> dict[str, Any]:
-    """Open `streams` streams at once; sample resident memory once every one has delivered."""
+async def memory(client: Client, streams: int, pieces: int,
+                 census: bool = False) -> dict[str, Any]:
+    """Open `streams` streams at once; sample resident memory once every one has delivered.
+    census: also trace what was allocated meanwhile and is still alive (tracemalloc)."""
     gc.collect()
+    if census:
+        import tracemalloc
+
+        tracemalloc.start()
+        traced = tracemalloc.take_snapshot()
     base = rss_kib()
     started = 0
     all_started = asyncio.Event()
@@ -148,6 +156,7 @@ async def memory(client: Client, streams: int, pieces: int) -> dict[str, Any]:
         async with asyncio.timeout(120):
             await all_started.wait()
         open_after = time.perf_counter() - wall0
+        held = _census(traced, streams) if census else None
         samples = []
         for _ in range(10):  # one second of samples while the streams keep delivering
             samples.append(rss_kib())
@@ -161,7 +170,35 @@ async def memory(client: Client, streams: int, pieces: int) -> dict[str, Any]:
     gc.collect()
     return {"base_kib": base, "open_kib": max(samples), "streams": streams, "started": started,
             "still_open": still_open, "open_seconds": open_after, "after_close_kib": rss_kib(),
-            "errors": len(errors), "first_error": errors[0] if errors else None}
+            "errors": len(errors), "first_error": errors[0] if errors else None,
+            "census": held}
+
+
+def _census(before: Any, streams: int, top: int = 12) -> dict[str, Any]:
+    """Return the bytes per stream allocated since before and still alive, by area of the code
+    that allocated them and by line (the lines with the most)."""
+    import tracemalloc
+
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    areas: dict[str, float] = {}
+    for stat in after.compare_to(before, "filename"):
+        path = stat.traceback[0].filename
+        area = next((area for key, area in AREAS if key in path), "other")
+        areas[area] = areas.get(area, 0.0) + stat.size_diff / streams
+    lines = [[f"{_short(stat.traceback[0].filename)}:{stat.traceback[0].lineno}",
+              stat.size_diff / streams]
+             for stat in after.compare_to(before, "lineno")[:top]]
+    return {"areas": sorted(areas.items(), key=lambda kv: -kv[1]), "lines": lines}
+
+
+def _short(path: str) -> str:
+    """Return path from its package on (site-packages/aiohttp/x.py -> aiohttp/x.py)."""
+    for marker in ("site-packages/", "/src/", "/core/", "/bench/", "/lib/python3"):
+        if marker in path:
+            tail = path.rsplit(marker, 1)[1]
+            return tail.split("/", 1)[1] if marker == "/lib/python3" else tail
+    return path
 
 
 # Where a sample's own time is charged, by the path of the file its function is in.
@@ -235,7 +272,8 @@ async def dispatch(client: Client, command: dict[str, Any]) -> dict[str, Any]:
         return await stream(client, command["pieces"], command.get("repeat", 1),
                             command.get("collect", True))
     if op == "memory":
-        return await memory(client, command["streams"], command["pieces"])
+        return await memory(client, command["streams"], command["pieces"],
+                            command.get("census", False))
     if op == "profile":
         return await profile(client, command["command"], command["out"])
     if op == "ttft":  # only the load generator has first_token()
