@@ -47,7 +47,7 @@ def write_report(results: dict[str, Any], argv: list[str]) -> None:
         *startup(results.get("startup", {})),
         *memory(results.get("memory", {})),
         *peer_server_lines(results.get("peer_servers", {})),
-        *profiles(results.get("profiles", {}), misses),
+        *profiles(results.get("profiles", {}), misses, results),
         "## How it is measured", "", *NOTES,
     ]
     REPORT.write_text("\n".join(out).rstrip() + "\n")
