@@ -21,13 +21,12 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import attrs
+from harness.callgrind import per_call_of
 from instructions import FLOOR, count_serve, count_server, serve_env
 
 CALLS = 400
@@ -138,11 +137,7 @@ def counts(url: str, calls: int) -> dict[str, float]:
 
         return count_server(command, serve_env(url, env), n, workdir, label)
 
-    with tempfile.TemporaryDirectory() as workdir, ThreadPoolExecutor(2) as pool:
-        jobs = {(label, n): pool.submit(run, label, n, workdir)
-                for label in LABELS for n in (0, calls)}
-        totals = {key: job.result() for key, job in jobs.items()}
-    return {label: (totals[(label, calls)] - totals[(label, 0)]) / calls for label in LABELS}
+    return per_call_of(run, LABELS, calls)
 
 
 @attrs.frozen

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-__all__ = ["collected", "count", "per_call"]
+__all__ = ["collected", "count", "per_call", "per_call_of"]
 
 
 def collected(stderr: str, what: str) -> int:
@@ -42,9 +42,17 @@ def per_call(command: Callable[[str, int], Sequence[str]], labels: Sequence[str]
              calls: int) -> dict[str, float]:
     """Return label -> instructions per call: command(label, n) makes n calls, counted for
     n = calls and n = 0 (start-up and imports cancel out), two runs at a time."""
+    return per_call_of(lambda label, n, workdir: count(command(label, n),
+                                                       f"{label}, {n} calls", workdir),
+                       labels, calls)
+
+
+def per_call_of(counted: Callable[[str, int, str], int], labels: Sequence[str],
+                calls: int) -> dict[str, float]:
+    """per_call for runs that need more than one command (a server under load, say):
+    counted(label, n, workdir) returns the instructions of a run of n calls."""
     with tempfile.TemporaryDirectory() as workdir, ThreadPoolExecutor(2) as pool:
-        jobs = {(label, n): pool.submit(count, command(label, n), f"{label}, {n} calls",
-                                        workdir)
+        jobs = {(label, n): pool.submit(counted, label, n, workdir)
                 for label in labels for n in (0, calls)}
         totals = {key: job.result() for key, job in jobs.items()}
     return {label: (totals[(label, calls)] - totals[(label, 0)]) / calls for label in labels}

@@ -18,13 +18,11 @@ def markdown_table(header: list[str], rows: Rows) -> Lines:
     return lines
 
 
-def profiles(found: dict[str, Any], misses: Misses,
-             results: dict[str, Any] | None = None) -> Lines:
+def profiles(found: dict[str, Any], misses: Misses, results: dict[str, Any]) -> Lines:
     """The profiles section; results (the run's) give the measured figures each profile's
     arithmetic starts from."""
     if not found:
         return []
-    results = results or {}
     out = ["## Profiles of the missed targets", "",
            "pyinstrument, sampling jackfield's worker process while it repeats the missed "
            "measurement (full trees in bench/out/): self time by area of the code, then the "
